@@ -1,0 +1,63 @@
+//! Generates one client module per spec file in `specs/` (see `codegen/`).
+
+#[path = "codegen/mod.rs"]
+mod codegen;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    if let Err(message) = run() {
+        // Cargo shows this line as the build error.
+        for line in message.lines() {
+            println!("cargo::error={line}");
+        }
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    let spec_dir = manifest_dir.join("specs");
+
+    // A file added to or removed from specs/ changes the directory's modification time.
+    println!("cargo::rerun-if-changed={}", spec_dir.display());
+    println!("cargo::rerun-if-changed=codegen");
+
+    let files = codegen::specs::discover(&spec_dir).map_err(|e| e.to_string())?;
+    let mut index = String::new();
+    for spec in &files {
+        println!("cargo::rerun-if-changed={}", spec.path.display());
+        let generated = codegen::generate::generate_file(&spec.path).map_err(|e| e.to_string())?;
+        let target = out_dir.join(format!("{}.rs", spec.module));
+        write_if_changed(&target, &generated.code)?;
+        let file_name = spec.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        writeln!(
+            index,
+            "/// {} {}: client generated from `specs/{}` ({} operations).\n\
+             ///\n\
+             /// `Client` holds the base URL and a `reqwest::Client`; every operation is a builder:\n\
+             /// `client.operation_name().param(value).send().await`. Request and response types are in\n\
+             /// `types`; errors are `Error<types::ScalewayError>`.\n\
+             #[allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, dead_code, rustdoc::all)]\n\
+             pub mod {} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{}.rs\")); }}\n",
+            generated.title.replace('\n', " "),
+            generated.version,
+            file_name,
+            generated.operations,
+            spec.module,
+            spec.module,
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    write_if_changed(&out_dir.join("api_modules.rs"), &index)
+}
+
+/// Leaves an unchanged file alone so that its timestamp does not force a recompilation.
+fn write_if_changed(path: &Path, content: &str) -> Result<(), String> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == content) {
+        return Ok(());
+    }
+    std::fs::write(path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

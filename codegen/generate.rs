@@ -1,0 +1,194 @@
+//! From a spec file to Rust source: load the YAML, normalize it, run progenitor.
+//!
+//! Shared by `build.rs` and by the tests that check official spec files, so that both generate
+//! exactly the same way.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use serde_json::Value;
+
+use super::normalize::{self, Applied};
+
+/// Generated code for one spec file.
+#[derive(Debug)]
+pub struct Generated {
+    /// Formatted Rust source of the module's content.
+    pub code: String,
+    /// Number of operations (generated client methods).
+    pub operations: usize,
+    /// `info.title` and `info.version` of the spec, for the module's documentation.
+    pub title: String,
+    pub version: String,
+    /// What normalization changed.
+    pub applied: Vec<Applied>,
+}
+
+/// Why a spec file could not be turned into code. Always names the file; names the operation
+/// when one operation is at fault.
+#[derive(Debug)]
+pub struct GenerateError {
+    pub file: PathBuf,
+    pub operation_id: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for GenerateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(op) = &self.operation_id {
+            write!(f, ": operation {op}")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+impl std::error::Error for GenerateError {}
+
+/// The generator settings used for every spec: builder-style calls
+/// (`client.list_servers().zone(z).send()`), one client per spec, ordered maps.
+pub fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_derive("PartialEq")
+        .with_map_type("::std::collections::BTreeMap");
+    settings
+}
+
+/// Reads a YAML spec file as JSON.
+pub fn load(file: &Path) -> Result<Value, GenerateError> {
+    let fail = |reason: String| GenerateError {
+        file: file.to_path_buf(),
+        operation_id: None,
+        reason,
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| fail(format!("cannot read: {e}")))?;
+    serde_yaml_ng::from_str(&text).map_err(|e| fail(format!("invalid YAML: {e}")))
+}
+
+/// Normalizes and generates one spec file.
+pub fn generate_file(file: &Path) -> Result<Generated, GenerateError> {
+    let doc = load(file)?;
+    generate(file, doc)
+}
+
+/// Normalizes and generates a spec already loaded as JSON; `file` is used in error messages.
+pub fn generate(file: &Path, mut doc: Value) -> Result<Generated, GenerateError> {
+    let fail = |operation_id: Option<String>, reason: String| GenerateError {
+        file: file.to_path_buf(),
+        operation_id,
+        reason,
+    };
+    let applied = normalize::normalize(&mut doc).map_err(|e| {
+        fail(
+            e.error.operation_id.clone(),
+            format!("normalization rule {}: {}", e.rule, e.error.reason),
+        )
+    })?;
+    let title = doc
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let version = doc
+        .pointer("/info/version")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let operations = operation_ids(&doc).len();
+    match run_progenitor(&doc) {
+        Ok(code) => Ok(Generated {
+            code,
+            operations,
+            title,
+            version,
+            applied,
+        }),
+        Err(reason) => {
+            let operation_id = find_failing_operation(&doc);
+            Err(fail(operation_id, reason))
+        }
+    }
+}
+
+/// Runs progenitor on a normalized document and formats the result. Panics inside the generator
+/// (it has a few `todo!`s for shapes it does not support) become errors.
+fn run_progenitor(doc: &Value) -> Result<String, String> {
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(doc.clone()).map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
+    let outcome = quietly(|| {
+        let mut generator = Generator::new(&settings());
+        generator.generate_tokens(&spec)
+    });
+    let tokens = match outcome {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(e)) => return Err(format!("progenitor: {e}")),
+        Err(panic) => return Err(format!("progenitor panicked: {panic}")),
+    };
+    let file = syn::parse2::<syn::File>(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&file))
+}
+
+/// Runs `f`, turning a panic into its message without printing it.
+fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into())
+    })
+}
+
+const HTTP_METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// `(path, method, operationId)` of every operation.
+fn operation_ids(doc: &Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            let Some(item) = item.as_object() else { continue };
+            for (method, op) in item {
+                if HTTP_METHODS.contains(&method.as_str()) {
+                    let id = op
+                        .get("operationId")
+                        .and_then(Value::as_str)
+                        .unwrap_or("<no operationId>");
+                    out.push((path.clone(), method.clone(), id.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// When a whole document fails, generates each operation alone to name the one at fault.
+fn find_failing_operation(doc: &Value) -> Option<String> {
+    for (path, method, id) in operation_ids(doc) {
+        let mut single = doc.clone();
+        let item = doc.pointer(&format!("/paths/{}", path.replace('~', "~0").replace('/', "~1")))?;
+        let mut kept = serde_json::Map::new();
+        for (key, value) in item.as_object()? {
+            if key == &method || !HTTP_METHODS.contains(&key.as_str()) {
+                kept.insert(key.clone(), value.clone());
+            }
+        }
+        let mut paths = serde_json::Map::new();
+        paths.insert(path.clone(), Value::Object(kept));
+        single["paths"] = Value::Object(paths);
+        if run_progenitor(&single).is_err() {
+            return Some(id);
+        }
+    }
+    None
+}
