@@ -130,7 +130,9 @@ fn run_progenitor(doc: &Value) -> Result<String, String> {
         Err(panic) => return Err(format!("progenitor panicked: {panic}")),
     };
     let file = syn::parse2::<syn::File>(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    Ok(prettyplease::unparse(&file))
+    // progenitor documents each operation with a usage sketch fenced as ```ignore; it is not
+    // meant to compile on its own, so it is marked as plain text instead.
+    Ok(prettyplease::unparse(&file).replace("```ignore", "```text"))
 }
 
 /// Runs `f`, turning a panic into its message without printing it.
