@@ -27,6 +27,7 @@ fn run() -> Result<(), String> {
 
     let files = codegen::specs::discover(&spec_dir).map_err(|e| e.to_string())?;
     let mut index = String::new();
+    let mut modules = String::new();
     for spec in &files {
         println!("cargo::rerun-if-changed={}", spec.path.display());
         let generated = codegen::generate::generate_file(&spec.path).map_err(|e| e.to_string())?;
@@ -50,7 +51,18 @@ fn run() -> Result<(), String> {
             spec.module,
         )
         .map_err(|e| e.to_string())?;
+        writeln!(
+            modules,
+            "    ApiModule {{ name: {:?}, spec_file: \"specs/{}\", operations: {}::OPERATIONS, check_response_body: {}::check_response_body }},",
+            spec.module, file_name, spec.module, spec.module
+        )
+        .map_err(|e| e.to_string())?;
     }
+    writeln!(
+        index,
+        "/// Every generated module, sorted by name.\npub const MODULES: &[ApiModule] = &[\n{modules}];"
+    )
+    .map_err(|e| e.to_string())?;
     write_if_changed(&out_dir.join("api_modules.rs"), &index)
 }
 

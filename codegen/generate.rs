@@ -130,9 +130,97 @@ fn run_progenitor(doc: &Value) -> Result<String, String> {
         Err(panic) => return Err(format!("progenitor panicked: {panic}")),
     };
     let file = syn::parse2::<syn::File>(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    let table = operation_table(doc, &file);
     // progenitor documents each operation with a usage sketch fenced as ```ignore; it is not
     // meant to compile on its own, so it is marked as plain text instead.
-    Ok(prettyplease::unparse(&file).replace("```ignore", "```text"))
+    let code = prettyplease::unparse(&file).replace("```ignore", "```text");
+    Ok(format!("{code}\n{table}"))
+}
+
+/// Source of the `OPERATIONS` table and of `check_response_body`, appended to each module.
+///
+/// The response type of each operation is read from the generated `send()` signatures rather than
+/// predicted, so the table cannot disagree with the client.
+fn operation_table(doc: &Value, file: &syn::File) -> String {
+    let response_types = success_types(file);
+    let mut rows = String::new();
+    let mut arms = String::new();
+    for (path, method, id) in operation_ids(doc) {
+        let success_status = doc
+            .pointer(&format!("/paths/{}/{method}/responses", escape_pointer(&path)))
+            .and_then(Value::as_object)
+            .and_then(|r| {
+                r.keys()
+                    .filter_map(|k| k.parse::<u16>().ok())
+                    .filter(|c| (200..300).contains(c))
+                    .min()
+            })
+            .unwrap_or(200);
+        let original_id = doc
+            .pointer(&format!(
+                "/paths/{}/{method}/{}",
+                escape_pointer(&path),
+                normalize::ORIGINAL_OPERATION_ID
+            ))
+            .and_then(Value::as_str)
+            .unwrap_or(&id);
+        rows.push_str(&format!(
+            "    super::Operation {{ id: {original_id:?}, method: {:?}, path: {path:?}, success_status: {success_status} }},\n",
+            method.to_uppercase()
+        ));
+        if let Some(ty) = response_types.get(&normalize::type_name(&id)) {
+            arms.push_str(&format!(
+                "        {original_id:?} => Some(::serde_json::from_slice::<{ty}>(body).map(|_| ())),\n"
+            ));
+        }
+    }
+    format!(
+        "/// Every operation of this API, in spec order.\n\
+         pub const OPERATIONS: &[super::Operation] = &[\n{rows}];\n\n\
+         /// Deserializes a successful JSON response body of `operation_id` with its generated type.\n\
+         ///\n\
+         /// `None` when the operation is unknown or has no JSON response.\n\
+         pub fn check_response_body(operation_id: &str, body: &[u8]) -> Option<Result<(), ::serde_json::Error>> {{\n\
+         \x20   match operation_id {{\n{arms}        _ => None,\n    }}\n}}\n"
+    )
+}
+
+fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Builder struct name → `types::X` of its `send()` success value, for JSON responses.
+fn success_types(file: &syn::File) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let builder = file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| items),
+        _ => None,
+    });
+    for item in builder.into_iter().flatten() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(self_ty) = imp.self_ty.as_ref() else {
+            continue;
+        };
+        let Some(name) = self_ty.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        for impl_item in &imp.items {
+            let syn::ImplItem::Fn(f) = impl_item else { continue };
+            if f.sig.ident != "send" {
+                continue;
+            }
+            if let syn::ReturnType::Type(_, ty) = &f.sig.output {
+                let text = quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "");
+                // Result<ResponseValue<types::X>,Error<...>>
+                if let Some(inner) = text.strip_prefix("Result<ResponseValue<types::") {
+                    if let Some(end) = inner.find(">,") {
+                        out.insert(name.clone(), format!("types::{}", &inner[..end]));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Runs `f`, turning a panic into its message without printing it.

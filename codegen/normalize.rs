@@ -15,6 +15,7 @@
 //! | `short_schema_names` | component names like `scaleway.instance.v1.Server` (types become `Server`) |
 //! | `inline_name_collisions` | inline schemas whose generated type name is already taken |
 //! | `scaleway_error_responses` | no error responses declared anywhere |
+//! | `readable_operation_ids` | plural acronyms in operationIds (`ListVPCs` would become `list_vp_cs`) |
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -115,6 +116,11 @@ pub const RULES: &[Rule] = &[
         summary: "Operations without error responses get `4XX`/`5XX` responses with the Scaleway error body.",
         apply: scaleway_error_responses,
     },
+    Rule {
+        name: "readable_operation_ids",
+        summary: "Plural acronyms in operationIds are capitalized as words (`ListVPCs` → `ListVpcs`, method `list_vpcs`); the original id is kept in `x-scaleway-operation-id`.",
+        apply: readable_operation_ids,
+    },
 ];
 
 /// What one rule changed in a document.
@@ -176,10 +182,7 @@ fn operations_mut(doc: &mut Value) -> Vec<(String, &mut Map<String, Value>)> {
 type SchemaVisitor<'a> = dyn FnMut(&mut Map<String, Value>) -> Result<(), RuleError> + 'a;
 
 /// Calls `f` on every schema object of the document, parents before children.
-fn for_each_schema(
-    doc: &mut Value,
-    f: &mut SchemaVisitor,
-) -> Result<(), RuleError> {
+fn for_each_schema(doc: &mut Value, f: &mut SchemaVisitor) -> Result<(), RuleError> {
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -221,10 +224,7 @@ fn for_each_schema(
 }
 
 /// Finds schemas inside parameters, request bodies and responses (any `schema` key).
-fn walk_container(
-    value: &mut Value,
-    f: &mut SchemaVisitor,
-) -> Result<(), RuleError> {
+fn walk_container(value: &mut Value, f: &mut SchemaVisitor) -> Result<(), RuleError> {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
@@ -245,10 +245,7 @@ fn walk_container(
     Ok(())
 }
 
-fn walk_schema(
-    value: &mut Value,
-    f: &mut SchemaVisitor,
-) -> Result<(), RuleError> {
+fn walk_schema(value: &mut Value, f: &mut SchemaVisitor) -> Result<(), RuleError> {
     let Some(schema) = value.as_object_mut() else {
         return Ok(());
     };
@@ -842,6 +839,57 @@ fn scaleway_error_responses(doc: &mut Value) -> Result<usize, RuleError> {
             // 4XX and 5XX ranges: generated calls then return the body as a typed error.
             responses.insert("4XX".into(), error_response.clone());
             responses.insert("5XX".into(), error_response.clone());
+            changes += 1;
+        }
+    }
+    Ok(changes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// readable_operation_ids
+
+/// The extension that keeps an operation's original operationId when it was rewritten.
+pub const ORIGINAL_OPERATION_ID: &str = "x-scaleway-operation-id";
+
+/// `ListVPCs` → `ListVpcs`, `ListPrivateNICs` → `ListPrivateNics`, `ListIPs` → `ListIps`: a run
+/// of two or more capitals followed by a plural `s` (at the end or before the next word) is
+/// written as one word, so that snake-casing gives `list_vpcs` instead of `list_vp_cs`.
+pub fn readable_operation_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    let mut out = String::with_capacity(id.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_uppercase() {
+            i += 1;
+        }
+        let run = i - start;
+        let plural = i < chars.len()
+            && chars[i] == 's'
+            && (i + 1 == chars.len() || chars[i + 1].is_ascii_uppercase() || !chars[i + 1].is_alphanumeric());
+        if run >= 2 && plural {
+            out.push(chars[start]);
+            out.extend(chars[start + 1..i].iter().map(char::to_ascii_lowercase));
+        } else if run > 0 {
+            out.extend(&chars[start..i]);
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn readable_operation_ids(doc: &mut Value) -> Result<usize, RuleError> {
+    let mut changes = 0;
+    for (_, op) in operations_mut(doc) {
+        let Some(id) = op.get("operationId").and_then(Value::as_str).map(str::to_string) else {
+            continue;
+        };
+        let readable = readable_operation_id(&id);
+        if readable != id {
+            op.insert("operationId".into(), Value::String(readable));
+            op.entry(ORIGINAL_OPERATION_ID).or_insert(Value::String(id));
             changes += 1;
         }
     }

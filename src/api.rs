@@ -27,4 +27,7 @@
 
 pub use progenitor_client::{ByteStream, Error, ResponseValue};
 
+mod operation;
+pub use operation::{ApiModule, Operation};
+
 include!(concat!(env!("OUT_DIR"), "/api_modules.rs"));

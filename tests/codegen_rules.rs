@@ -16,12 +16,17 @@ fn yaml(text: &str) -> Value {
 }
 
 fn rule(name: &str) -> &'static normalize::Rule {
-    RULES.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("no rule {name}"))
+    RULES
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no rule {name}"))
 }
 
 /// Applies one rule and returns how many changes it made.
 fn apply(name: &str, doc: &mut Value) -> usize {
-    rule(name).apply(doc).unwrap_or_else(|e| panic!("rule {name} failed: {e}"))
+    rule(name)
+        .apply(doc)
+        .unwrap_or_else(|e| panic!("rule {name} failed: {e}"))
 }
 
 const MINIMAL_HEADER: &str = "openapi: 3.0.0\ninfo: {title: Test API, version: v1}\n";
@@ -32,8 +37,14 @@ const MINIMAL_HEADER: &str = "openapi: 3.0.0\ninfo: {title: Test API, version: v
 #[test]
 fn module_names_come_from_file_names() {
     assert_eq!(module_name("instance.v1.yml").unwrap(), "instance_v1");
-    assert_eq!(module_name("scaleway.instance.v1.Api.yml").unwrap(), "instance_v1");
-    assert_eq!(module_name("scaleway.block.v1alpha1.Api.yaml").unwrap(), "block_v1alpha1");
+    assert_eq!(
+        module_name("scaleway.instance.v1.Api.yml").unwrap(),
+        "instance_v1"
+    );
+    assert_eq!(
+        module_name("scaleway.block.v1alpha1.Api.yaml").unwrap(),
+        "block_v1alpha1"
+    );
     assert_eq!(module_name("Scaleway.VPC.v2.api.yml").unwrap(), "vpc_v2");
     assert_eq!(module_name("my-api v3.yml").unwrap(), "my_api_v3");
     assert!(module_name("instance.v1.json").is_err());
@@ -51,7 +62,10 @@ fn two_files_for_one_module_is_an_error_naming_both() {
     assert!(matches!(&err, DiscoveryError::SameModule { module, .. } if module == "instance_v1"));
     let message = err.to_string();
     assert!(message.contains("specs/instance.v1.yml"), "{message}");
-    assert!(message.contains("specs/scaleway.instance.v1.Api.yml"), "{message}");
+    assert!(
+        message.contains("specs/scaleway.instance.v1.Api.yml"),
+        "{message}"
+    );
     assert!(message.contains("instance_v1"), "{message}");
 }
 
@@ -60,7 +74,12 @@ fn discovery_finds_yaml_files_only() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("discovery-test");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    for name in ["scaleway.vpc.v2.Api.yml", "account.v3.yaml", "README.md", "notes.txt"] {
+    for name in [
+        "scaleway.vpc.v2.Api.yml",
+        "account.v3.yaml",
+        "README.md",
+        "notes.txt",
+    ] {
         std::fs::write(dir.join(name), "x").unwrap();
     }
     let found = discover(&dir).unwrap();
@@ -95,7 +114,11 @@ components:
     assert_eq!(props["ratio"]["default"], json!(0.5));
     assert_eq!(props["flag"]["default"], json!(false));
     assert!(props["broken"].get("default").is_none());
-    assert_eq!(props["name"]["default"], json!("50"), "string defaults stay strings");
+    assert_eq!(
+        props["name"]["default"],
+        json!("50"),
+        "string defaults stay strings"
+    );
     assert_eq!(props["ok"]["default"], json!(1));
     assert_eq!(apply("quoted_scalar_defaults", &mut doc), 0, "idempotent");
 }
@@ -113,7 +136,10 @@ paths:
 "#,
     );
     assert_eq!(apply("quoted_scalar_defaults", &mut doc), 1);
-    assert_eq!(doc["paths"]["/things"]["get"]["parameters"][0]["schema"]["default"], json!(50));
+    assert_eq!(
+        doc["paths"]["/things"]["get"]["parameters"][0]["schema"]["default"],
+        json!(50)
+    );
 }
 
 #[test]
@@ -214,9 +240,12 @@ paths:
 "#,
     );
     assert_eq!(apply("pseudo_property_maps", &mut doc), 2);
-    let volumes = &doc["paths"]["/servers"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-        ["properties"]["volumes"];
-    assert_eq!(volumes["additionalProperties"]["properties"]["tags"]["additionalProperties"], json!({"type": "string"}));
+    let volumes = &doc["paths"]["/servers"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+        ["volumes"];
+    assert_eq!(
+        volumes["additionalProperties"]["properties"]["tags"]["additionalProperties"],
+        json!({"type": "string"})
+    );
 }
 
 #[test]
@@ -245,9 +274,18 @@ paths:
     );
     assert_eq!(apply("untyped_locality_parameters", &mut doc), 2);
     let params = &doc["paths"]["/instance/v1/zones/{zone}/servers"]["get"]["parameters"];
-    assert_eq!(params[0]["schema"], json!({"type": "string", "description": "The zone"}));
-    assert!(params[1]["schema"].get("enum").is_some(), "other enums are untouched");
-    assert_eq!(doc["paths"]["/vpc/v2/regions/{region}/vpcs"]["parameters"][0]["schema"], json!({"type": "string"}));
+    assert_eq!(
+        params[0]["schema"],
+        json!({"type": "string", "description": "The zone"})
+    );
+    assert!(
+        params[1]["schema"].get("enum").is_some(),
+        "other enums are untouched"
+    );
+    assert_eq!(
+        doc["paths"]["/vpc/v2/regions/{region}/vpcs"]["parameters"][0]["schema"],
+        json!({"type": "string"})
+    );
 }
 
 #[test]
@@ -270,8 +308,20 @@ components:
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     let mut names: Vec<&str> = schemas.keys().map(String::as_str).collect();
     names.sort();
-    assert_eq!(names, ["Image", "Server", "Volume", "scaleway.instance.v1.Volume", "scaleway.std.File"]);
-    assert_eq!(schemas["Server"]["properties"]["image"]["$ref"], json!("#/components/schemas/Image"));
+    assert_eq!(
+        names,
+        [
+            "Image",
+            "Server",
+            "Volume",
+            "scaleway.instance.v1.Volume",
+            "scaleway.std.File"
+        ]
+    );
+    assert_eq!(
+        schemas["Server"]["properties"]["image"]["$ref"],
+        json!("#/components/schemas/Image")
+    );
     assert_eq!(apply("short_schema_names", &mut doc), 0, "idempotent");
 }
 
@@ -321,7 +371,10 @@ components:
 fn different_inline_schema_with_a_taken_name_is_renamed() {
     let mut doc = yaml(COLLIDING);
     assert_eq!(apply("inline_name_collisions", &mut doc), 1);
-    assert_eq!(doc["components"]["schemas"]["Server"]["properties"]["state"]["title"], json!("ServerState2"));
+    assert_eq!(
+        doc["components"]["schemas"]["Server"]["properties"]["state"]["title"],
+        json!("ServerState2")
+    );
 }
 
 /// Runs progenitor on a document as it is, without normalization.
@@ -329,7 +382,10 @@ fn generate_raw(doc: &Value) -> Result<String, String> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
     std::panic::catch_unwind(|| {
         let mut generator = progenitor::Generator::new(&codegen::generate::settings());
-        generator.generate_tokens(&spec).map(|t| t.to_string()).map_err(|e| e.to_string())
+        generator
+            .generate_tokens(&spec)
+            .map(|t| t.to_string())
+            .map_err(|e| e.to_string())
     })
     .map_err(|_| "progenitor panicked".to_string())?
 }
@@ -345,8 +401,14 @@ fn colliding_inline_schema_gets_its_own_type() {
 
     let code = generate(Path::new("colliding.yml"), doc).unwrap().code;
     assert!(code.contains("pub enum ServerState2"), "{code}");
-    assert!(code.contains("Starting") && code.contains("Running"), "both enums keep their variants");
-    assert!(code.contains("pub state: ::std::option::Option<ServerState2>"), "{code}");
+    assert!(
+        code.contains("Starting") && code.contains("Running"),
+        "both enums keep their variants"
+    );
+    assert!(
+        code.contains("pub state: ::std::option::Option<ServerState2>"),
+        "{code}"
+    );
 }
 
 #[test]
@@ -391,7 +453,11 @@ paths:
         "404": {description: declared by the spec itself}
 "#,
     );
-    assert_eq!(apply("scaleway_error_responses", &mut doc), 2, "the schema and one operation");
+    assert_eq!(
+        apply("scaleway_error_responses", &mut doc),
+        2,
+        "the schema and one operation"
+    );
     let responses = &doc["paths"]["/things"]["get"]["responses"];
     for range in ["4XX", "5XX"] {
         assert_eq!(
@@ -399,7 +465,11 @@ paths:
             json!("#/components/schemas/ScalewayError")
         );
     }
-    assert!(doc["paths"]["/things"]["delete"]["responses"].get("4XX").is_none());
+    assert!(
+        doc["paths"]["/things"]["delete"]["responses"]
+            .get("4XX")
+            .is_none()
+    );
     assert!(doc["components"]["schemas"]["ScalewayError"]["properties"]["details"].is_object());
     assert_eq!(apply("scaleway_error_responses", &mut doc), 0, "idempotent");
 }
@@ -416,9 +486,32 @@ fn normalizing_an_official_file_twice_changes_nothing_the_second_time() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/official-specs");
     let mut doc = load(&dir.join("scaleway.instance.v1.Api.yml")).unwrap();
     let first = normalize::normalize(&mut doc).unwrap();
-    assert!(first.iter().all(|a| a.changes > 0), "every rule applies to the official instance file: {first:?}");
+    assert!(
+        first.iter().all(|a| a.changes > 0),
+        "every rule applies to the official instance file: {first:?}"
+    );
     let second = normalize::normalize(&mut doc).unwrap();
     assert!(second.iter().all(|a| a.changes == 0), "{second:?}");
+}
+
+#[test]
+fn plural_acronyms_in_operation_ids_read_as_words() {
+    use codegen::normalize::readable_operation_id as r;
+    assert_eq!(r("ListVPCs"), "ListVpcs");
+    assert_eq!(r("ListPrivateNICs"), "ListPrivateNics");
+    assert_eq!(r("ListIPs"), "ListIps");
+    assert_eq!(r("ListVPCsForProject"), "ListVpcsForProject");
+    assert_eq!(r("GetVPC"), "GetVPC", "no plural, unchanged");
+    assert_eq!(r("ListServers"), "ListServers");
+    assert_eq!(r("CreateIP"), "CreateIP");
+    let mut doc = yaml("paths: {/vpcs: {get: {operationId: ListVPCs}}}");
+    assert_eq!(apply("readable_operation_ids", &mut doc), 1);
+    assert_eq!(doc["paths"]["/vpcs"]["get"]["operationId"], json!("ListVpcs"));
+    assert_eq!(
+        doc["paths"]["/vpcs"]["get"]["x-scaleway-operation-id"],
+        json!("ListVPCs")
+    );
+    assert_eq!(apply("readable_operation_ids", &mut doc), 0, "idempotent");
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -445,7 +538,10 @@ paths:
     ));
     let code = generate(Path::new("things.yml"), doc).unwrap().code;
     assert!(code.contains("Error<types::ScalewayError>"), "{code}");
-    assert!(code.contains("pub fn list_things(&self) -> builder::ListThings"), "builder style");
+    assert!(
+        code.contains("pub fn list_things(&self) -> builder::ListThings"),
+        "builder style"
+    );
 }
 
 #[test]
@@ -472,7 +568,10 @@ paths:
     let err = generate(Path::new("specs/broken.yml"), doc).unwrap_err();
     assert_eq!(err.operation_id.as_deref(), Some("CreateThing"));
     let message = err.to_string();
-    assert!(message.starts_with("specs/broken.yml: operation CreateThing: "), "{message}");
+    assert!(
+        message.starts_with("specs/broken.yml: operation CreateThing: "),
+        "{message}"
+    );
     assert!(message.contains("media types"), "{message}");
 }
 

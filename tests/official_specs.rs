@@ -167,7 +167,11 @@ fn official_specs_normalize_generate_and_compile() {
     let _ = std::fs::remove_dir_all(scratch.join("src"));
     std::fs::create_dir_all(scratch.join("src")).unwrap();
 
-    let mut lib = String::new();
+    // Generated modules refer to `super::Operation`, which the crate defines in `api`.
+    let mut lib = format!(
+        "include!({:?});\n",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/operation.rs")
+    );
     for file in official_specs() {
         let raw = codegen::generate::load(&file).unwrap();
         let expected_maps = pseudo_maps(&raw);

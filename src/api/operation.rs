@@ -1,0 +1,86 @@
+/// One operation of a generated API, as described by its spec.
+///
+/// Each generated module has an `OPERATIONS` table of these, in spec order, so that tools (the
+/// simulator's router, conformance tests, request logging) can map a method and a concrete path
+/// back to an operation without hard-coding paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// The spec's operationId as written in the spec, e.g. `ListServers` or `ListVPCs` (the
+    /// generated method is `list_vpcs`).
+    pub id: &'static str,
+    /// HTTP method in upper case.
+    pub method: &'static str,
+    /// Path template with the spec's parameter names, e.g. `/instance/v1/zones/{zone}/servers/{server_id}`.
+    pub path: &'static str,
+    /// The success status the spec declares (the lowest 2xx).
+    pub success_status: u16,
+}
+
+impl Operation {
+    /// Whether a concrete request path matches this operation's template: literal segments are
+    /// equal and each `{parameter}` matches exactly one non-empty segment.
+    pub fn matches_path(&self, path: &str) -> bool {
+        let mut template = self.path.split('/');
+        let mut concrete = path.split('/');
+        loop {
+            match (template.next(), concrete.next()) {
+                (None, None) => return true,
+                (Some(t), Some(c)) => {
+                    let is_parameter = t.starts_with('{') && t.ends_with('}');
+                    if (is_parameter && c.is_empty()) || (!is_parameter && t != c) {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// How many segments of the template are literal rather than `{parameter}`.
+    pub fn literal_segments(&self) -> usize {
+        self.path.split('/').filter(|s| !s.starts_with('{')).count()
+    }
+
+    /// The path parameters of a concrete path that matches this operation, by name.
+    pub fn path_parameters<'p>(&self, path: &'p str) -> Option<Vec<(&'static str, &'p str)>> {
+        if !self.matches_path(path) {
+            return None;
+        }
+        Some(
+            self.path
+                .split('/')
+                .zip(path.split('/'))
+                .filter_map(|(t, c)| {
+                    t.strip_prefix('{')
+                        .and_then(|t| t.strip_suffix('}'))
+                        .map(|name| (name, c))
+                })
+                .collect(),
+        )
+    }
+}
+
+/// One generated API module, for tools that work across all of them.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiModule {
+    /// Module name under `api`, e.g. `instance_v1`.
+    pub name: &'static str,
+    /// The spec file it was generated from, relative to the crate root.
+    pub spec_file: &'static str,
+    /// The module's operations.
+    pub operations: &'static [Operation],
+    /// The module's `check_response_body`.
+    pub check_response_body: fn(&str, &[u8]) -> Option<Result<(), serde_json::Error>>,
+}
+
+impl ApiModule {
+    /// The operation that answers `method` on the concrete `path`, if any. When several
+    /// templates match (`/security_groups/default/rules` and `/security_groups/{id}/rules`),
+    /// the one with more literal segments wins, as in the API's own router.
+    pub fn find_operation(&self, method: &str, path: &str) -> Option<&'static Operation> {
+        self.operations
+            .iter()
+            .filter(|op| op.method.eq_ignore_ascii_case(method) && op.matches_path(path))
+            .max_by_key(|op| op.literal_segments())
+    }
+}
