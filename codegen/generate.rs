@@ -212,10 +212,10 @@ fn success_types(file: &syn::File) -> std::collections::BTreeMap<String, String>
             if let syn::ReturnType::Type(_, ty) = &f.sig.output {
                 let text = quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "");
                 // Result<ResponseValue<types::X>,Error<...>>
-                if let Some(inner) = text.strip_prefix("Result<ResponseValue<types::") {
-                    if let Some(end) = inner.find(">,") {
-                        out.insert(name.clone(), format!("types::{}", &inner[..end]));
-                    }
+                if let Some(inner) = text.strip_prefix("Result<ResponseValue<types::")
+                    && let Some(end) = inner.find(">,")
+                {
+                    out.insert(name.clone(), format!("types::{}", &inner[..end]));
                 }
             }
         }
