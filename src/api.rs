@@ -28,6 +28,6 @@
 pub use progenitor_client::{ByteStream, Error, ResponseValue};
 
 mod operation;
-pub use operation::{ApiModule, Operation};
+pub use operation::{ApiModule, CheckResponseBody, Operation};
 
 include!(concat!(env!("OUT_DIR"), "/api_modules.rs"));

@@ -60,6 +60,10 @@ impl Operation {
     }
 }
 
+/// Deserializes a successful JSON body of an operation (by operationId) with its generated type;
+/// `None` when the operation is unknown or answers no JSON.
+pub type CheckResponseBody = fn(&str, &[u8]) -> Option<Result<(), serde_json::Error>>;
+
 /// One generated API module, for tools that work across all of them.
 #[derive(Debug, Clone, Copy)]
 pub struct ApiModule {
@@ -70,7 +74,7 @@ pub struct ApiModule {
     /// The module's operations.
     pub operations: &'static [Operation],
     /// The module's `check_response_body`.
-    pub check_response_body: fn(&str, &[u8]) -> Option<Result<(), serde_json::Error>>,
+    pub check_response_body: CheckResponseBody,
 }
 
 impl ApiModule {
