@@ -42,7 +42,19 @@ fn run() -> Result<(), String> {
              /// `client.operation_name().param(value).send().await`. Request and response types are in\n\
              /// `types`; errors are `Error<types::ScalewayError>`.\n\
              #[allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, dead_code, rustdoc::all)]\n\
-             pub mod {} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{}.rs\")); }}\n",
+             pub mod {} {{\n\
+             \x20   include!(concat!(env!(\"OUT_DIR\"), \"/{}.rs\"));\n\n\
+             \x20   // Every request goes through the runtime: retries, tracing, error normalization.\n\
+             \x20   impl progenitor_client::ClientHooks<super::ClientContext> for Client {{\n\
+             \x20       async fn exec(\n\
+             \x20           &self,\n\
+             \x20           request: reqwest::Request,\n\
+             \x20           info: &progenitor_client::OperationInfo,\n\
+             \x20       ) -> reqwest::Result<reqwest::Response> {{\n\
+             \x20           self.inner.execute(&self.client, request, info.operation_id).await\n\
+             \x20       }}\n\
+             \x20   }}\n\
+             }}\n",
             generated.title.replace('\n', " "),
             generated.version,
             file_name,

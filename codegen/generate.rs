@@ -47,12 +47,19 @@ impl fmt::Display for GenerateError {
 
 impl std::error::Error for GenerateError {}
 
+/// The type generated clients carry to reach the hand-written runtime (retries, tracing). It is
+/// resolved from inside the generated module, so the crate defines it in `api`.
+pub const CLIENT_CONTEXT: &str = "super::ClientContext";
+
 /// The generator settings used for every spec: builder-style calls
-/// (`client.list_servers().zone(z).send()`), one client per spec, ordered maps.
+/// (`client.list_servers().zone(z).send()`), one client per spec carrying the runtime context,
+/// ordered maps.
 pub fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::default();
+    let context: syn::Type = syn::parse_str(CLIENT_CONTEXT).expect("a valid type path");
     settings
         .with_interface(InterfaceStyle::Builder)
+        .with_inner_type(quote::ToTokens::to_token_stream(&context))
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
         .with_map_type("::std::collections::BTreeMap");
@@ -146,14 +153,22 @@ fn operation_table(doc: &Value, file: &syn::File) -> String {
     let mut rows = String::new();
     let mut arms = String::new();
     for (path, method, id) in operation_ids(doc) {
-        let success_status = doc
-            .pointer(&format!("/paths/{}/{method}/responses", escape_pointer(&path)))
-            .and_then(Value::as_object)
-            .and_then(|r| {
-                r.keys()
-                    .filter_map(|k| k.parse::<u16>().ok())
-                    .filter(|c| (200..300).contains(c))
-                    .min()
+        let operation = doc.pointer(&format!("/paths/{}/{method}", escape_pointer(&path)));
+        let declared = operation
+            .and_then(|op| op.get(normalize::SUCCESS_STATUS))
+            .and_then(Value::as_u64);
+        let success_status = declared
+            .map(|code| code as u16)
+            .or_else(|| {
+                operation
+                    .and_then(|op| op.get("responses"))
+                    .and_then(Value::as_object)
+                    .and_then(|r| {
+                        r.keys()
+                            .filter_map(|k| k.parse::<u16>().ok())
+                            .filter(|c| (200..300).contains(c))
+                            .min()
+                    })
             })
             .unwrap_or(200);
         let original_id = doc

@@ -16,6 +16,8 @@
 //! | `inline_name_collisions` | inline schemas whose generated type name is already taken |
 //! | `scaleway_error_responses` | no error responses declared anywhere |
 //! | `readable_operation_ids` | plural acronyms in operationIds (`ListVPCs` would become `list_vp_cs`) |
+//! | `user_data_as_text` | user_data values declared as a JSON `scaleway.std.File` while the API answers raw text |
+//! | `success_status_ranges` | one exact success code (`200`) where the API answers another (`201`, `202`) |
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -120,6 +122,16 @@ pub const RULES: &[Rule] = &[
         name: "readable_operation_ids",
         summary: "Plural acronyms in operationIds are capitalized as words (`ListVPCs` → `ListVpcs`, method `list_vpcs`); the original id is kept in `x-scaleway-operation-id`.",
         apply: readable_operation_ids,
+    },
+    Rule {
+        name: "user_data_as_text",
+        summary: "The answer of `GET …/user_data/{key}` is declared as `text/plain`, which is what the API sends.",
+        apply: user_data_as_text,
+    },
+    Rule {
+        name: "success_status_ranges",
+        summary: "An operation's single success code becomes the range `2XX` (the code is kept in `x-scaleway-success-status`), so a 201 or 202 where a file says 200 is still a success.",
+        apply: success_status_ranges,
     },
 ];
 
@@ -892,6 +904,60 @@ fn readable_operation_ids(doc: &mut Value) -> Result<usize, RuleError> {
             op.entry(ORIGINAL_OPERATION_ID).or_insert(Value::String(id));
             changes += 1;
         }
+    }
+    Ok(changes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// user_data_as_text
+
+fn user_data_as_text(doc: &mut Value) -> Result<usize, RuleError> {
+    let mut changes = 0;
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Ok(0);
+    };
+    for (path, item) in paths.iter_mut() {
+        let is_value_path = path.ends_with("/user_data/{key}");
+        let Some(content) = item
+            .pointer_mut("/get/responses/200/content")
+            .filter(|_| is_value_path)
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        if content.contains_key("application/json") {
+            content.clear();
+            content.insert("text/plain".into(), json!({ "schema": { "type": "string" } }));
+            changes += 1;
+        }
+    }
+    Ok(changes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// success_status_ranges
+
+/// The extension that keeps the success code an operation declared before it became `2XX`.
+pub const SUCCESS_STATUS: &str = "x-scaleway-success-status";
+
+fn success_status_ranges(doc: &mut Value) -> Result<usize, RuleError> {
+    let mut changes = 0;
+    for (_, op) in operations_mut(doc) {
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+            continue;
+        };
+        let codes: Vec<&String> = responses.keys().filter(|k| k.starts_with('2')).collect();
+        let [code] = codes.as_slice() else { continue };
+        let Ok(status) = code.parse::<u16>() else { continue };
+        let code = (*code).clone();
+        let responses = op
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .expect("checked above");
+        let response = responses.remove(&code).expect("listed above");
+        responses.insert("2XX".into(), response);
+        op.insert(SUCCESS_STATUS.into(), json!(status));
+        changes += 1;
     }
     Ok(changes)
 }

@@ -12,8 +12,9 @@
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use scaleway_sdk::api::instance_v1;
 //!
-//! let http = reqwest::Client::new();
-//! let client = instance_v1::Client::new_with_client("https://api.scaleway.com", http);
+//! // Usually: scaleway_sdk::Client::new(config)?.instance(). By hand, with any reqwest client:
+//! let context = scaleway_sdk::api::ClientContext::new(scaleway_sdk::RetryPolicy::default());
+//! let client = instance_v1::Client::new_with_client("https://api.scaleway.com", reqwest::Client::new(), context);
 //! let servers = client.list_servers().zone("fr-par-1").per_page(100).send().await?;
 //! for server in &servers.servers {
 //!     println!("{:?} {:?}", server.id, server.name);
@@ -26,6 +27,8 @@
 //! [`instance_v1::types::ScalewayError`] body, its status and its headers.
 
 pub use progenitor_client::{ByteStream, Error, ResponseValue};
+
+pub use crate::client::ClientContext;
 
 mod operation;
 pub use operation::{ApiModule, CheckResponseBody, Operation};

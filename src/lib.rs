@@ -1,3 +1,19 @@
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub mod api;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod locality;
+pub mod paginate;
+pub mod retry;
+pub mod units;
+pub mod wait;
+
+pub use client::{Client, ClientBuilder};
+pub use config::{Config, ConfigBuilder, ConfigError};
+pub use error::{Error, InvalidArgument, Result};
+pub use locality::{LocalityError, Region, Zone};
+pub use retry::RetryPolicy;
+pub use units::{ByteSize, UnitError};

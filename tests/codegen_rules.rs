@@ -514,6 +514,69 @@ fn plural_acronyms_in_operation_ids_read_as_words() {
     assert_eq!(apply("readable_operation_ids", &mut doc), 0, "idempotent");
 }
 
+#[test]
+fn user_data_values_are_read_as_text() {
+    let mut doc = yaml(
+        r#"
+paths:
+  /servers/{server_id}/user_data/{key}:
+    get:
+      operationId: GetServerUserData
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/scaleway.std.File'}
+  /servers/{server_id}:
+    get:
+      operationId: GetServer
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object}}}}
+"#,
+    );
+    assert_eq!(apply("user_data_as_text", &mut doc), 1);
+    assert_eq!(
+        doc["paths"]["/servers/{server_id}/user_data/{key}"]["get"]["responses"]["200"]["content"],
+        json!({"text/plain": {"schema": {"type": "string"}}})
+    );
+    assert!(
+        doc["paths"]["/servers/{server_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+            .is_object()
+    );
+    assert_eq!(apply("user_data_as_text", &mut doc), 0, "idempotent");
+}
+
+#[test]
+fn a_single_success_code_becomes_a_range_and_is_remembered() {
+    let mut doc = yaml(
+        r#"
+paths:
+  /servers/{server_id}/action:
+    post:
+      operationId: ServerAction
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object}}}}
+  /both:
+    get:
+      operationId: Both
+      responses:
+        "200": {description: ok}
+        "204": {description: empty}
+"#,
+    );
+    assert_eq!(apply("success_status_ranges", &mut doc), 1);
+    let op = &doc["paths"]["/servers/{server_id}/action"]["post"];
+    assert!(op["responses"].get("200").is_none());
+    assert!(op["responses"]["2XX"]["content"]["application/json"].is_object());
+    assert_eq!(op["x-scaleway-success-status"], json!(200));
+    assert!(
+        doc["paths"]["/both"]["get"]["responses"].get("204").is_some(),
+        "two codes: left alone"
+    );
+    assert_eq!(apply("success_status_ranges", &mut doc), 0, "idempotent");
+}
+
 // ----------------------------------------------------------------------------------------------
 // generation
 

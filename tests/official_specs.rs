@@ -167,9 +167,10 @@ fn official_specs_normalize_generate_and_compile() {
     let _ = std::fs::remove_dir_all(scratch.join("src"));
     std::fs::create_dir_all(scratch.join("src")).unwrap();
 
-    // Generated modules refer to `super::Operation`, which the crate defines in `api`.
+    // Generated modules refer to `super::Operation` and carry `super::ClientContext`, which the
+    // crate defines in `api`; here they are stand-ins at the scratch crate's root.
     let mut lib = format!(
-        "include!({:?});\n",
+        "include!({:?});\n#[derive(Clone, Debug)]\npub struct ClientContext;\n",
         Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/operation.rs")
     );
     for file in official_specs() {

@@ -15,14 +15,15 @@ use serde_json::{Value, json};
 const TOKEN: &str = "11111111-2222-4333-8444-555555555555";
 const PROJECT: &str = "6a1e1b5c-3b4a-4f7e-9d2a-0c9f2f1e8b7d";
 
-/// A reqwest client that sends the secret key the way every generated client expects it.
-fn http() -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    let mut token = reqwest::header::HeaderValue::from_static(TOKEN);
-    token.set_sensitive(true);
-    headers.insert("x-auth-token", token);
-    reqwest::Client::builder()
-        .default_headers(headers)
+/// The crate's client, pointed at the mock server; it sends the secret key with every request.
+fn sdk(server: &MockServer) -> scaleway_sdk::Client {
+    let config = scaleway_sdk::Config::builder()
+        .secret_key(TOKEN)
+        .api_url(server.base_url())
+        .build()
+        .unwrap();
+    scaleway_sdk::Client::builder(config)
+        .retry_policy(scaleway_sdk::RetryPolicy::none())
         .build()
         .unwrap()
 }
@@ -180,9 +181,9 @@ const ID: &str = "0a2c5c1e-8a53-4d38-9b6d-27c2e5b4b0f1";
 
 #[tokio::test]
 async fn vpc_v2_list_create_delete_and_error() {
-    use api::vpc_v2::{Client, types};
+    use api::vpc_v2::types;
     let server = MockServer::start_async().await;
-    let client = Client::new_with_client(&server.base_url(), http());
+    let client = sdk(&server).vpc();
 
     // Arrays are sent as repeated keys: tags=a&tags=b.
     let rec = recording("vpc/v2", "GET", "/vpc/v2/regions/{region}/vpcs", "&tags=");
@@ -256,9 +257,9 @@ async fn vpc_v2_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn account_v3_list_create_delete_and_error() {
-    use api::account_v3::{Client, types};
+    use api::account_v3::types;
     let server = MockServer::start_async().await;
-    let client = Client::new_with_client(&server.base_url(), http());
+    let client = sdk(&server).account();
 
     // Repeated ids are repeated keys: project_ids=a&project_ids=b.
     let rec = recording("account/v3", "GET", "/account/v3/projects", "&project_ids=");
@@ -314,9 +315,9 @@ async fn account_v3_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn block_v1_list_create_delete_and_error() {
-    use api::block_v1::{Client, types};
+    use api::block_v1::types;
     let server = MockServer::start_async().await;
-    let client = Client::new_with_client(&server.base_url(), http());
+    let client = sdk(&server).block();
 
     let rec = recording("block/v1", "GET", "/block/v1/zones/{zone}/volumes", "tags=");
     let list = mock_recorded_list(&server, "/block/v1/zones/fr-par-1/volumes", &rec).await;
@@ -388,9 +389,9 @@ async fn block_v1_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn block_v1alpha1_list_create_delete_and_error() {
-    use api::block_v1alpha1::{Client, types};
+    use api::block_v1alpha1::types;
     let server = MockServer::start_async().await;
-    let client = Client::new_with_client(&server.base_url(), http());
+    let client = sdk(&server).block_v1alpha1();
 
     let rec = recording(
         "block/v1alpha1",
@@ -467,9 +468,9 @@ async fn block_v1alpha1_list_create_delete_and_error() {
 #[tokio::test]
 async fn marketplace_v2_list_get_and_error() {
     // Marketplace v2 is read-only: it has no create or delete operation.
-    use api::marketplace_v2::{Client, types};
+    use api::marketplace_v2::types;
     let server = MockServer::start_async().await;
-    let client = Client::new_with_client(&server.base_url(), http());
+    let client = sdk(&server).marketplace();
 
     let rec = recording(
         "marketplace/v2",

@@ -1,0 +1,289 @@
+//! The client every call goes through: one HTTP connection pool, the secret key, timeouts, the
+//! retry policy and a tracing span per request, shared by all generated API clients.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use tracing::Instrument;
+
+use crate::api;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::retry::{self, Failure, RetryPolicy};
+
+/// The value of the `User-Agent` header: this crate and its version.
+pub const USER_AGENT: &str = concat!("scaleway-sdk-rust/", env!("CARGO_PKG_VERSION"));
+
+/// A configured connection to the Scaleway API.
+///
+/// Cheap to clone: clones share the connection pool and the request counter. The generated
+/// clients it hands out ([`Client::instance`], [`Client::vpc`], ...) send every request through
+/// the same retry policy and tracing.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), scaleway_sdk::Error> {
+/// use scaleway_sdk::{Client, Config};
+///
+/// let client = Client::new(Config::infer()?)?;
+/// let servers = client.instance().list_servers().zone(client.config().zone()).send().await?;
+/// println!("{} servers", servers.servers.len());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    config: Arc<Config>,
+    http: reqwest::Client,
+    context: ClientContext,
+}
+
+/// Options of a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    config: Config,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    retry: RetryPolicy,
+    user_agent: String,
+}
+
+/// What the generated clients carry to reach the runtime: the retry policy and the request
+/// counter. It is the generated clients' "inner" value; get one from [`Client::context`].
+#[derive(Clone, Debug)]
+pub struct ClientContext {
+    retry: RetryPolicy,
+    requests: Arc<AtomicU64>,
+}
+
+impl ClientBuilder {
+    /// Time allowed to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one attempt of a request, from sending to the end of the answer
+    /// (default 60 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// How failed requests are retried (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Appends a product token to the `User-Agent` header, e.g. `my-tool/1.2`.
+    pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
+        self.user_agent = format!("{USER_AGENT} {suffix}");
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let mut headers = HeaderMap::new();
+        let mut token = HeaderValue::from_str(self.config.secret_key().expose())
+            .map_err(|_| Error::invalid_input("secret key", "it cannot be sent in an HTTP header"))?;
+        // Keeps the key out of reqwest's Debug output and marks it for HTTP/2 header compression
+        // exclusion.
+        token.set_sensitive(true);
+        headers.insert("x-auth-token", token);
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(self.user_agent)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .build()
+            .map_err(|source| Error::Transport {
+                may_have_been_applied: false,
+                source,
+            })?;
+        Ok(Client {
+            config: Arc::new(self.config),
+            http,
+            context: ClientContext {
+                retry: self.retry,
+                requests: Arc::new(AtomicU64::new(0)),
+            },
+        })
+    }
+}
+
+impl Client {
+    /// A client with default options.
+    pub fn new(config: Config) -> Result<Client> {
+        Client::builder(config).build()
+    }
+
+    /// A client with options.
+    pub fn builder(config: Config) -> ClientBuilder {
+        ClientBuilder {
+            config,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            user_agent: USER_AGENT.to_string(),
+        }
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The API base URL (`https://api.scaleway.com` unless configured otherwise).
+    pub fn base_url(&self) -> &str {
+        self.config.api_url()
+    }
+
+    /// The underlying HTTP client, which sends the secret key with every request.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The runtime context generated clients need, for building one by hand:
+    /// `api::x::Client::new_with_client(client.base_url(), client.http().clone(), client.context().clone())`.
+    pub fn context(&self) -> &ClientContext {
+        &self.context
+    }
+
+    /// Requests sent so far by this client and its clones, retries included.
+    pub fn request_count(&self) -> u64 {
+        self.context.requests.load(Ordering::Relaxed)
+    }
+
+    /// The Instance v1 API (servers, volumes, security groups, IPs, private NICs, ...).
+    pub fn instance(&self) -> api::instance_v1::Client {
+        api::instance_v1::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
+    }
+
+    /// The VPC v2 API (VPCs, private networks).
+    pub fn vpc(&self) -> api::vpc_v2::Client {
+        api::vpc_v2::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
+    }
+
+    /// The Block Storage v1 API (the current one).
+    pub fn block(&self) -> api::block_v1::Client {
+        api::block_v1::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
+    }
+
+    /// The Block Storage v1alpha1 API (the one the `scw` CLI still calls).
+    pub fn block_v1alpha1(&self) -> api::block_v1alpha1::Client {
+        api::block_v1alpha1::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
+    }
+
+    /// The Account v3 API (projects).
+    pub fn account(&self) -> api::account_v3::Client {
+        api::account_v3::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
+    }
+
+    /// The Marketplace v2 API (images and their local variants per zone).
+    pub fn marketplace(&self) -> api::marketplace_v2::Client {
+        api::marketplace_v2::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
+    }
+}
+
+impl ClientContext {
+    /// A context with its own request counter, for generated clients built without a [`Client`].
+    pub fn new(retry: RetryPolicy) -> ClientContext {
+        ClientContext {
+            retry,
+            requests: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Requests sent through this context so far, retries included.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Sends one request of a generated client: with retries, inside a tracing span, and with
+    /// error answers normalized so that the generated code can always read them as a Scaleway
+    /// error body (429 comes with an empty body; proxies may answer in HTML).
+    #[doc(hidden)]
+    pub async fn execute(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let span = tracing::info_span!(
+            "scaleway_request",
+            operation,
+            method = %request.method(),
+            path = request.url().path(),
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let mut attempts = 0u32;
+        let outcome = retry::send(http, request, &self.retry, operation, || {
+            attempts += 1;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+        })
+        .instrument(span.clone())
+        .await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record("attempts", attempts);
+        let (status, headers) = match &outcome {
+            Ok(response) => (Some(response.status()), Some(response.headers())),
+            Err(Failure::Answer { status, headers, .. }) => (Some(*status), Some(headers)),
+            Err(Failure::Transport(_)) => (None, None),
+        };
+        if let Some(status) = status {
+            span.record("status", status.as_u16());
+        }
+        if let Some(id) = headers
+            .and_then(|h| h.get("x-request-id"))
+            .and_then(|v| v.to_str().ok())
+        {
+            span.record("request_id", id);
+        }
+        span.in_scope(|| tracing::debug!("Scaleway request finished"));
+        match outcome {
+            Ok(response) => Ok(response),
+            Err(Failure::Transport(e)) => Err(e),
+            Err(Failure::Answer {
+                status,
+                headers,
+                body,
+            }) => Ok(error_answer(status, headers, body)),
+        }
+    }
+}
+
+/// Rebuilds an error answer whose body was read, with a body the generated code can parse as a
+/// Scaleway error: a JSON object stays as it is; anything else becomes `{"message": <text>}`.
+fn error_answer(
+    status: reqwest::StatusCode,
+    mut headers: HeaderMap,
+    body: bytes::Bytes,
+) -> reqwest::Response {
+    let is_object = serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_object());
+    let body = if is_object {
+        body.to_vec()
+    } else {
+        let text = String::from_utf8_lossy(&body).trim().to_string();
+        let value = if text.is_empty() {
+            serde_json::json!({})
+        } else {
+            serde_json::json!({ "message": text })
+        };
+        serde_json::to_vec(&value).unwrap_or_default()
+    };
+    headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.remove(reqwest::header::CONTENT_LENGTH);
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    reqwest::Response::from(response)
+}

@@ -1,0 +1,608 @@
+//! The runtime's one error type.
+//!
+//! Every failure of a call through this crate's runtime is an [`Error`]: Scaleway error answers
+//! are mapped from their status and body (`type`, `resource`, `details`, ...) to a variant that
+//! says what happened, transport failures say whether the request may have been applied, and
+//! mistakes caught before sending anything (a bad zone, a size that overflows) are typed too.
+//! progenitor's error type never escapes: [`Error::from`] converts it.
+//!
+//! Every variant built from an answer carries the answer's `X-Request-Id`, which Scaleway support
+//! asks for.
+//!
+//! ```
+//! use scaleway_sdk::Error;
+//!
+//! fn describe(err: &Error) -> &'static str {
+//!     if err.is_not_found() {
+//!         "gone"
+//!     } else if err.is_retryable() {
+//!         "try again later"
+//!     } else {
+//!         "fix the request"
+//!     }
+//! }
+//! # let _ = describe;
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::config::ConfigError;
+use crate::locality::LocalityError;
+use crate::units::UnitError;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One rejected argument of an `invalid_arguments` (or legacy `invalid_request_error`) answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidArgument {
+    /// The argument, e.g. `commercial_type`.
+    pub name: String,
+    /// Why: `required`, `constraint`, ...
+    pub reason: String,
+    /// The API's explanation.
+    pub help: String,
+}
+
+impl fmt::Display for InvalidArgument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name, self.reason)?;
+        if !self.help.is_empty() {
+            write!(f, ": {}", self.help)?;
+        }
+        Ok(())
+    }
+}
+
+fn request_suffix(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!(" [request id {id}]"),
+        None => String::new(),
+    }
+}
+
+fn join_arguments(arguments: &[InvalidArgument]) -> String {
+    arguments
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Everything that can go wrong in a call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// 401 / `denied_authentication`: the secret key is missing, wrong or revoked.
+    #[error("authentication failed: {message}{}", request_suffix(request_id))]
+    Authentication {
+        /// The API's message.
+        message: String,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// 403 / `permissions_denied` (legacy `authorization_required`): the key lacks a permission.
+    #[error("permission denied: {message}{}{}", if missing.is_empty() { String::new() } else { format!(" (missing: {})", missing.join(", ")) }, request_suffix(request_id))]
+    PermissionDenied {
+        /// The API's message.
+        message: String,
+        /// Missing permissions as `action resource`, e.g. `read snapshot`.
+        missing: Vec<String>,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// 404 / `not_found` (legacy `unknown_resource`).
+    #[error("{resource} {resource_id} not found{}", request_suffix(request_id))]
+    NotFound {
+        /// The kind of resource, as the API names it (`instance_server`, `volume`, ...).
+        resource: String,
+        /// Its id (may be empty when the API does not say).
+        resource_id: String,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// 409 / `transient_state`: the resource is busy (e.g. a server that is `starting`).
+    #[error("{resource} {resource_id} is in a transient state{}: {message}{}", current_state.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(), request_suffix(request_id))]
+    Conflict {
+        /// The kind of resource.
+        resource: String,
+        /// Its id.
+        resource_id: String,
+        /// The state it is in, when the API says.
+        current_state: Option<String>,
+        /// The API's message.
+        message: String,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// 412 / `precondition_failed`, e.g. `resource_still_in_use` when deleting a private network
+    /// that still has members.
+    #[error("precondition `{precondition}` failed: {}{}", if help.is_empty() { message } else { help }, request_suffix(request_id))]
+    Precondition {
+        /// Which precondition (`resource_still_in_use`, `resource_not_usable`, ...).
+        precondition: String,
+        /// What to do about it.
+        help: String,
+        /// The API's message.
+        message: String,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// 400 / 422 `invalid_arguments` (legacy `invalid_request_error`): the API rejected arguments.
+    #[error("invalid request: {message}{}{}", if arguments.is_empty() { String::new() } else { format!(": {}", join_arguments(arguments)) }, request_suffix(request_id))]
+    Validation {
+        /// The status code (400 or 422).
+        status: u16,
+        /// The API's message.
+        message: String,
+        /// Each rejected argument.
+        arguments: Vec<InvalidArgument>,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// `quotas_exceeded`: the project's quota does not allow it.
+    #[error("quota exceeded: {message}{}", request_suffix(request_id))]
+    QuotaExceeded {
+        /// The status code.
+        status: u16,
+        /// The API's message.
+        message: String,
+        /// Details as the API sent them.
+        details: Vec<Value>,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// `locked`: the resource is locked (by Scaleway, e.g. for abuse or billing).
+    #[error("{resource} {resource_id} is locked: {message}{}", request_suffix(request_id))]
+    Locked {
+        /// The status code.
+        status: u16,
+        /// The kind of resource.
+        resource: String,
+        /// Its id.
+        resource_id: String,
+        /// The API's message.
+        message: String,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// `out_of_stock`: the zone has no capacity left for this type.
+    #[error("out of stock: {message}{}", request_suffix(request_id))]
+    OutOfStock {
+        /// The status code.
+        status: u16,
+        /// The resource or type that is out of stock, when the API says.
+        resource: String,
+        /// The API's message.
+        message: String,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// 410 / `expired`: the resource existed but has expired.
+    #[error("{resource} {resource_id} has expired{}{}", expired_since.as_deref().map(|s| format!(" since {s}")).unwrap_or_default(), request_suffix(request_id))]
+    Expired {
+        /// The kind of resource.
+        resource: String,
+        /// Its id.
+        resource_id: String,
+        /// When it expired, as the API wrote it.
+        expired_since: Option<String>,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// 429: too many requests. Scaleway answers with an empty body and `X-Envoy-Ratelimited`.
+    #[error("rate limited by the API{}{}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default(), request_suffix(request_id))]
+    RateLimited {
+        /// `Retry-After`, when the answer had one.
+        retry_after: Option<Duration>,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// 5xx: the API failed.
+    #[error("server error {status}: {message}{}", request_suffix(request_id))]
+    Server {
+        /// The status code.
+        status: u16,
+        /// The API's message.
+        message: String,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// Any other error answer.
+    #[error("API error {status}{}: {message}{}", kind.as_deref().map(|k| format!(" ({k})")).unwrap_or_default(), request_suffix(request_id))]
+    Api {
+        /// The status code.
+        status: u16,
+        /// The error `type`, when the body had one.
+        kind: Option<String>,
+        /// The API's message.
+        message: String,
+        /// `X-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+
+    /// The request could not be sent or its answer could not be read.
+    #[error("transport error{}: {source}", if *may_have_been_applied { " (the request may have been applied)" } else { "" })]
+    Transport {
+        /// Whether the API may have received and applied the request (the failure happened after
+        /// sending). A create that fails this way must not be blindly repeated.
+        may_have_been_applied: bool,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The request timed out. The API may have applied it.
+    #[error("request timed out after sending (the request may have been applied): {source}")]
+    Timeout {
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// A success answer that does not match the spec.
+    #[error("unexpected answer{}: {message}", status.map(|s| format!(" ({s})")).unwrap_or_default())]
+    Decode {
+        /// The status code, when known.
+        status: Option<u16>,
+        /// What did not match.
+        message: String,
+    },
+
+    /// Input rejected before sending any request.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// What was wrong (`zone`, `size`, `server id`, ...).
+        field: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// Configuration could not be loaded.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+
+    /// A zone or region name is not valid.
+    #[error(transparent)]
+    Locality(#[from] LocalityError),
+
+    /// A size cannot be represented.
+    #[error(transparent)]
+    Unit(#[from] UnitError),
+}
+
+impl Error {
+    /// Whether the resource does not exist (404, `not_found`).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// Whether the same request may succeed later: rate limiting, transient states, 5xx
+    /// answers, timeouts and transport failures. Whether it is *safe* to repeat also depends on
+    /// the request: see [`Error::may_have_been_applied`].
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Conflict { .. } | Error::Timeout { .. } => true,
+            Error::Server { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            Error::Transport { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the request may have been applied although it failed: a timeout or a connection
+    /// lost after the request was sent. A create that fails this way must look for what it may
+    /// have created before trying again.
+    pub fn may_have_been_applied(&self) -> bool {
+        match self {
+            Error::Timeout { .. } => true,
+            Error::Transport {
+                may_have_been_applied,
+                ..
+            } => *may_have_been_applied,
+            Error::Server { status, .. } => matches!(status, 500 | 502 | 504),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status of the answer, for errors that came from one.
+    pub fn status(&self) -> Option<u16> {
+        Some(match self {
+            Error::Authentication { .. } => 401,
+            Error::PermissionDenied { .. } => 403,
+            Error::NotFound { .. } => 404,
+            Error::Conflict { .. } => 409,
+            Error::Precondition { .. } => 412,
+            Error::Expired { .. } => 410,
+            Error::RateLimited { .. } => 429,
+            Error::Server { status, .. }
+            | Error::Api { status, .. }
+            | Error::Validation { status, .. }
+            | Error::QuotaExceeded { status, .. }
+            | Error::Locked { status, .. }
+            | Error::OutOfStock { status, .. } => *status,
+            Error::Decode { status, .. } => return *status,
+            Error::Transport { source, .. } | Error::Timeout { source } => {
+                return source.status().map(|s| s.as_u16());
+            }
+            _ => return None,
+        })
+    }
+
+    /// The `X-Request-Id` of the answer this error came from.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Authentication { request_id, .. }
+            | Error::PermissionDenied { request_id, .. }
+            | Error::NotFound { request_id, .. }
+            | Error::Conflict { request_id, .. }
+            | Error::Precondition { request_id, .. }
+            | Error::Validation { request_id, .. }
+            | Error::QuotaExceeded { request_id, .. }
+            | Error::Locked { request_id, .. }
+            | Error::OutOfStock { request_id, .. }
+            | Error::Expired { request_id, .. }
+            | Error::RateLimited { request_id, .. }
+            | Error::Server { request_id, .. }
+            | Error::Api { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// An [`Error::InvalidInput`].
+    pub fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Maps an error answer: its status, headers and body (possibly empty or not JSON).
+    pub fn from_response(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Error {
+        let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_else(|_| ErrorBody {
+            message: (!body.is_empty()).then(|| String::from_utf8_lossy(body).trim().to_string()),
+            ..ErrorBody::default()
+        });
+        Error::from_body(status, headers, parsed)
+    }
+
+    fn from_body(status: u16, headers: &reqwest::header::HeaderMap, body: ErrorBody) -> Error {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let request_id = header("x-request-id");
+        let message = body.message.clone().unwrap_or_default();
+        let resource = body.resource.clone().unwrap_or_default();
+        let resource_id = body.resource_id.clone().unwrap_or_default();
+        match (status, body.kind.as_deref()) {
+            (429, _) => Error::RateLimited {
+                retry_after: header("retry-after")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs),
+                request_id,
+            },
+            // The error type decides first; the status only when the type is missing or unknown.
+            (_, Some("quotas_exceeded")) => Error::QuotaExceeded {
+                status,
+                message,
+                details: body.details,
+                request_id,
+            },
+            (_, Some("locked")) => Error::Locked {
+                status,
+                resource,
+                resource_id,
+                message,
+                request_id,
+            },
+            (_, Some("out_of_stock")) => Error::OutOfStock {
+                status,
+                resource,
+                message,
+                request_id,
+            },
+            (_, Some("denied_authentication")) | (401, _) => Error::Authentication {
+                message: if message.is_empty() {
+                    "the secret key was refused".into()
+                } else {
+                    message
+                },
+                request_id,
+            },
+            (_, Some("permissions_denied" | "authorization_required")) | (403, _) => {
+                Error::PermissionDenied {
+                    message,
+                    missing: body
+                        .details
+                        .iter()
+                        .filter_map(|d| {
+                            let action = d.get("action")?.as_str()?;
+                            let resource = d.get("resource")?.as_str()?;
+                            Some(format!("{action} {resource}"))
+                        })
+                        .collect(),
+                    request_id,
+                }
+            }
+            (_, Some("not_found" | "unknown_resource")) | (404, _) => Error::NotFound {
+                resource,
+                resource_id,
+                request_id,
+            },
+            (_, Some("transient_state")) => Error::Conflict {
+                resource,
+                resource_id,
+                current_state: body.current_state,
+                message,
+                request_id,
+            },
+            (_, Some("precondition_failed")) | (412, _) => Error::Precondition {
+                precondition: body.precondition.unwrap_or_default(),
+                help: body.help_message.unwrap_or_default(),
+                message,
+                request_id,
+            },
+            (_, Some("invalid_arguments")) => Error::Validation {
+                status,
+                message,
+                arguments: body
+                    .details
+                    .iter()
+                    .map(|d| {
+                        let text =
+                            |key: &str| d.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+                        InvalidArgument {
+                            name: text("argument_name"),
+                            reason: text("reason"),
+                            help: text("help_message"),
+                        }
+                    })
+                    .collect(),
+                request_id,
+            },
+            (_, Some("invalid_request_error")) => Error::Validation {
+                status,
+                message,
+                arguments: body
+                    .fields
+                    .iter()
+                    .flat_map(|(field, messages)| {
+                        messages.iter().map(move |m| InvalidArgument {
+                            name: field.clone(),
+                            reason: "invalid".into(),
+                            help: m.clone(),
+                        })
+                    })
+                    .collect(),
+                request_id,
+            },
+            (_, Some("expired")) | (410, _) => Error::Expired {
+                resource,
+                resource_id,
+                expired_since: body.expired_since,
+                request_id,
+            },
+            (409, _) => Error::Conflict {
+                resource,
+                resource_id,
+                current_state: body.current_state,
+                message,
+                request_id,
+            },
+            (400 | 422, _) => Error::Validation {
+                status,
+                message,
+                arguments: Vec::new(),
+                request_id,
+            },
+            (500..=599, _) => Error::Server {
+                status,
+                message,
+                request_id,
+            },
+            (_, kind) => Error::Api {
+                status,
+                kind: kind.map(str::to_string),
+                message,
+                request_id,
+            },
+        }
+    }
+
+    fn from_transport(source: reqwest::Error) -> Error {
+        if source.is_timeout() {
+            Error::Timeout { source }
+        } else {
+            // A connection that could not be made never carried the request.
+            Error::Transport {
+                may_have_been_applied: !source.is_connect(),
+                source,
+            }
+        }
+    }
+}
+
+/// The body of a Scaleway error answer; every field is optional because each error type fills
+/// a different subset.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ErrorBody {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    message: Option<String>,
+    resource: Option<String>,
+    resource_id: Option<String>,
+    precondition: Option<String>,
+    help_message: Option<String>,
+    current_state: Option<String>,
+    expired_since: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    details: Vec<Value>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    fields: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+fn null_as_default<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Converts the generated clients' error. The generated error body types of all modules have
+/// the same fields, so the body is read back through JSON into one shape.
+impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
+    fn from(err: progenitor_client::Error<E>) -> Error {
+        use progenitor_client::Error as P;
+        match err {
+            P::ErrorResponse(response) => {
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                let body = serde_json::to_value(response.into_inner())
+                    .ok()
+                    .and_then(|v| serde_json::from_value::<ErrorBody>(v).ok())
+                    .unwrap_or_default();
+                Error::from_body(status, &headers, body)
+            }
+            P::CommunicationError(source) | P::ResponseBodyError(source) | P::InvalidUpgrade(source) => {
+                Error::from_transport(source)
+            }
+            P::InvalidResponsePayload(bytes, source) => Error::Decode {
+                status: None,
+                message: format!(
+                    "{source} in {}",
+                    String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+                ),
+            },
+            P::UnexpectedResponse(response) => {
+                Error::from_response(response.status().as_u16(), response.headers(), &[])
+            }
+            P::InvalidRequest(message) => Error::InvalidInput {
+                field: "request".into(),
+                reason: message,
+            },
+            P::Custom(message) => Error::Decode {
+                status: None,
+                message,
+            },
+        }
+    }
+}

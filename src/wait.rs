@@ -1,0 +1,176 @@
+//! The one waiting primitive.
+//!
+//! Scaleway applies most changes asynchronously: a server goes `starting` → `running`, a volume
+//! `creating` → `available`, a NIC `syncing` → `available`. [`wait_for`] polls until a state is
+//! reached, a failed state is seen, or a deadline passes. It polls at once, then after a short
+//! delay that grows to a cap, so fast transitions are seen quickly and slow ones cost few calls.
+//! Dropping the future cancels the wait.
+//!
+//! ```no_run
+//! # async fn example(client: scaleway_sdk::Client, id: &str) -> Result<(), scaleway_sdk::Error> {
+//! use std::time::Duration;
+//! use scaleway_sdk::wait::{wait_for, Outcome, Status, WaitOptions};
+//!
+//! let options = WaitOptions::default().timeout(Duration::from_secs(300));
+//! let outcome = wait_for(&options, || async {
+//!     let answer = client.instance().get_server().zone("fr-par-1").server_id(id).send().await?;
+//!     Ok(answer.into_inner().server.map(|s| s.state.to_string()).unwrap_or_default())
+//! }, |state: &String| match state.as_str() {
+//!     "running" => Status::Reached,
+//!     "stopped in place" | "locked" => Status::Failed,
+//!     _ => Status::Pending,
+//! })
+//! .await?;
+//! match outcome {
+//!     Outcome::Reached(_) => println!("running"),
+//!     Outcome::Failed(state) => println!("failed: {state}"),
+//!     Outcome::TimedOut { last, .. } => println!("still {last:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::Result;
+
+/// How to wait.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitOptions {
+    timeout: Duration,
+    first_interval: Duration,
+    max_interval: Duration,
+    factor: f64,
+    max_polls: Option<u32>,
+}
+
+impl Default for WaitOptions {
+    /// Up to 10 minutes; polls at once, then after 0.5 s, growing by half each time up to 5 s.
+    fn default() -> Self {
+        WaitOptions {
+            timeout: Duration::from_secs(600),
+            first_interval: Duration::from_millis(500),
+            max_interval: Duration::from_secs(5),
+            factor: 1.5,
+            max_polls: None,
+        }
+    }
+}
+
+impl WaitOptions {
+    /// Give up after this long.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The delay before the second poll.
+    pub fn first_interval(mut self, interval: Duration) -> Self {
+        self.first_interval = interval;
+        self
+    }
+
+    /// The longest delay between two polls.
+    pub fn max_interval(mut self, interval: Duration) -> Self {
+        self.max_interval = interval;
+        self
+    }
+
+    /// How much each delay grows (at least 1).
+    pub fn factor(mut self, factor: f64) -> Self {
+        self.factor = factor.max(1.0);
+        self
+    }
+
+    /// Give up after this many polls, whatever the time (at least 1).
+    pub fn max_polls(mut self, polls: u32) -> Self {
+        self.max_polls = Some(polls.max(1));
+        self
+    }
+
+    /// The configured timeout.
+    pub fn get_timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+/// What a polled state means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// The wanted state.
+    Reached,
+    /// A state from which the wanted one will not come.
+    Failed,
+    /// Not there yet.
+    Pending,
+}
+
+/// How a wait ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome<S> {
+    /// The wanted state, as last polled.
+    Reached(S),
+    /// A failed state, as polled.
+    Failed(S),
+    /// The deadline or the poll limit passed; `last` is the last state seen.
+    TimedOut {
+        /// The last state polled.
+        last: S,
+        /// How long the wait took.
+        waited: Duration,
+        /// How many polls were made.
+        polls: u32,
+    },
+}
+
+impl<S> Outcome<S> {
+    /// The state the wait ended on.
+    pub fn state(&self) -> &S {
+        match self {
+            Outcome::Reached(s) | Outcome::Failed(s) | Outcome::TimedOut { last: s, .. } => s,
+        }
+    }
+
+    /// Whether the wanted state was reached.
+    pub fn is_reached(&self) -> bool {
+        matches!(self, Outcome::Reached(_))
+    }
+}
+
+/// Polls `poll` until `classify` says the state is reached or failed, or the options' deadline
+/// or poll limit passes. An error from `poll` ends the wait with that error.
+pub async fn wait_for<S, F, Fut, C>(options: &WaitOptions, mut poll: F, classify: C) -> Result<Outcome<S>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<S>>,
+    C: Fn(&S) -> Status,
+{
+    let started = Instant::now();
+    let deadline = started + options.timeout;
+    let mut interval = options.first_interval;
+    let mut polls = 0u32;
+    loop {
+        let state = poll().await?;
+        polls += 1;
+        match classify(&state) {
+            Status::Reached => return Ok(Outcome::Reached(state)),
+            Status::Failed => return Ok(Outcome::Failed(state)),
+            Status::Pending => {}
+        }
+        let now = Instant::now();
+        let out_of_polls = options.max_polls.is_some_and(|max| polls >= max);
+        if out_of_polls || now >= deadline {
+            return Ok(Outcome::TimedOut {
+                last: state,
+                waited: now - started,
+                polls,
+            });
+        }
+        // The last poll happens at the deadline rather than after it.
+        tokio::time::sleep_until((now + interval).min(deadline)).await;
+        interval = interval.mul_f64(options.factor).min(options.max_interval);
+    }
+}

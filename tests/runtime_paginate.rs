@@ -1,0 +1,240 @@
+//! Both pagination styles at the wire, with exact call counts.
+
+use futures_util::{StreamExt, TryStreamExt};
+use httpmock::prelude::*;
+use scaleway_sdk::paginate::{DEFAULT_PAGE_SIZE, Page, PageRequest, collect_all, paginate};
+use scaleway_sdk::{Client, Config, Error, RetryPolicy};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "11111111-2222-4333-8444-555555555555";
+
+fn client(server: &MockServer) -> Client {
+    let config = Config::builder()
+        .secret_key(TOKEN)
+        .api_url(server.base_url())
+        .build()
+        .unwrap();
+    Client::builder(config)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+fn servers(from: usize, count: usize) -> Value {
+    Value::Array(
+        (from..from + count)
+            .map(|i| json!({"id": format!("srv-{i}"), "name": format!("server-{i}")}))
+            .collect(),
+    )
+}
+
+fn networks(from: usize, count: usize) -> Value {
+    Value::Array(
+        (from..from + count)
+            .map(|i| json!({"id": format!("pn-{i}"), "name": format!("net-{i}")}))
+            .collect(),
+    )
+}
+
+/// Mocks one Instance page: `page` and `per_page` in the query, total in `X-Total-Count`.
+async fn instance_page<'a>(
+    server: &'a MockServer,
+    page: u32,
+    items: Value,
+    total: usize,
+) -> httpmock::Mock<'a> {
+    server
+        .mock_async(move |when, then| {
+            when.method(GET)
+                .path("/instance/v1/zones/fr-par-1/servers")
+                .query_param("page", page.to_string())
+                .query_param("per_page", "100");
+            then.status(200)
+                .header("content-type", "application/json")
+                .header("x-total-count", total.to_string())
+                .json_body(json!({ "servers": items }));
+        })
+        .await
+}
+
+async fn list_servers(client: &Client) -> Result<Vec<String>, Error> {
+    let instance = client.instance();
+    collect_all(DEFAULT_PAGE_SIZE, |request: PageRequest| {
+        let instance = instance.clone();
+        async move {
+            let answer = instance
+                .list_servers()
+                .zone("fr-par-1")
+                .page(request.page as i32)
+                .per_page(request.size)
+                .send()
+                .await?;
+            Ok(Page::from_instance(answer, |body| body.servers))
+        }
+    })
+    .await
+    .map(|servers| servers.into_iter().filter_map(|s| s.id).collect())
+}
+
+#[tokio::test]
+async fn instance_style_reads_every_page_and_stops_at_the_total() {
+    let server = MockServer::start_async().await;
+    let p1 = instance_page(&server, 1, servers(0, 100), 250).await;
+    let p2 = instance_page(&server, 2, servers(100, 100), 250).await;
+    let p3 = instance_page(&server, 3, servers(200, 50), 250).await;
+    let ids = list_servers(&client(&server)).await.unwrap();
+    assert_eq!(ids.len(), 250);
+    assert_eq!(ids[0], "srv-0");
+    assert_eq!(ids[249], "srv-249");
+    p1.assert_calls_async(1).await;
+    p2.assert_calls_async(1).await;
+    p3.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_total_that_is_a_multiple_of_the_page_size_costs_no_extra_call() {
+    let server = MockServer::start_async().await;
+    let p1 = instance_page(&server, 1, servers(0, 100), 200).await;
+    let p2 = instance_page(&server, 2, servers(100, 100), 200).await;
+    let client = client(&server);
+    assert_eq!(list_servers(&client).await.unwrap().len(), 200);
+    p1.assert_calls_async(1).await;
+    p2.assert_calls_async(1).await;
+    assert_eq!(client.request_count(), 2);
+}
+
+#[tokio::test]
+async fn an_empty_listing_is_one_call() {
+    let server = MockServer::start_async().await;
+    let p1 = instance_page(&server, 1, json!([]), 0).await;
+    let client = client(&server);
+    assert!(list_servers(&client).await.unwrap().is_empty());
+    p1.assert_calls_async(1).await;
+    assert_eq!(client.request_count(), 1);
+}
+
+#[tokio::test]
+async fn a_total_that_grows_during_the_listing_is_followed() {
+    let server = MockServer::start_async().await;
+    // 150 when the listing starts; 230 by the time page 2 is read.
+    let p1 = instance_page(&server, 1, servers(0, 100), 150).await;
+    let p2 = instance_page(&server, 2, servers(100, 100), 230).await;
+    let p3 = instance_page(&server, 3, servers(200, 30), 230).await;
+    assert_eq!(list_servers(&client(&server)).await.unwrap().len(), 230);
+    p1.assert_calls_async(1).await;
+    p2.assert_calls_async(1).await;
+    p3.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_total_that_shrinks_during_the_listing_ends_at_the_short_page() {
+    let server = MockServer::start_async().await;
+    let p1 = instance_page(&server, 1, servers(0, 100), 300).await;
+    let p2 = instance_page(&server, 2, servers(100, 40), 140).await;
+    let client = client(&server);
+    assert_eq!(list_servers(&client).await.unwrap().len(), 140);
+    p1.assert_calls_async(1).await;
+    p2.assert_calls_async(1).await;
+    assert_eq!(client.request_count(), 2);
+}
+
+/// Mocks one VPC page: `page` and `page_size` in the query, `total_count` in the body.
+async fn vpc_page<'a>(server: &'a MockServer, page: u32, items: Value, total: usize) -> httpmock::Mock<'a> {
+    server
+        .mock_async(move |when, then| {
+            when.method(GET)
+                .path("/vpc/v2/regions/fr-par/private-networks")
+                .query_param("page", page.to_string())
+                .query_param("page_size", "2");
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({ "private_networks": items, "total_count": total }));
+        })
+        .await
+}
+
+#[tokio::test]
+async fn body_total_style_is_lazy_and_exact() {
+    let server = MockServer::start_async().await;
+    let p1 = vpc_page(&server, 1, networks(0, 2), 5).await;
+    let p2 = vpc_page(&server, 2, networks(2, 2), 5).await;
+    let p3 = vpc_page(&server, 3, networks(4, 1), 5).await;
+    let client = client(&server);
+    let vpc = client.vpc();
+    let stream = paginate(2, |request| {
+        let vpc = vpc.clone();
+        async move {
+            let answer = vpc
+                .list_private_networks()
+                .region("fr-par")
+                .page(request.page as i32)
+                .page_size(request.size)
+                .send()
+                .await?
+                .into_inner();
+            Ok(Page::new(
+                answer.private_networks,
+                answer.total_count.map(u64::from),
+            ))
+        }
+    });
+    let mut stream = Box::pin(stream);
+
+    // Lazy: taking the first three items reads two pages only.
+    let first: Vec<_> = stream.as_mut().take(3).try_collect().await.unwrap();
+    assert_eq!(first.len(), 3);
+    assert_eq!(client.request_count(), 2);
+    p3.assert_calls_async(0).await;
+
+    let rest: Vec<_> = stream.try_collect().await.unwrap();
+    assert_eq!(rest.len(), 2);
+    assert_eq!(rest[1].id.as_deref(), Some("pn-4"));
+    p1.assert_calls_async(1).await;
+    p2.assert_calls_async(1).await;
+    p3.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn an_error_on_a_later_page_is_yielded_and_ends_the_stream() {
+    let server = MockServer::start_async().await;
+    vpc_page(&server, 1, networks(0, 2), 5).await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/vpc/v2/regions/fr-par/private-networks")
+                .query_param("page", "2");
+            then.status(403)
+                .header("content-type", "application/json")
+                .json_body(json!({"type": "permissions_denied", "message": "insufficient permissions"}));
+        })
+        .await;
+    let client = client(&server);
+    let vpc = client.vpc();
+    let items: Vec<Result<_, Error>> = paginate(2, |request| {
+        let vpc = vpc.clone();
+        async move {
+            let answer = vpc
+                .list_private_networks()
+                .region("fr-par")
+                .page(request.page as i32)
+                .page_size(request.size)
+                .send()
+                .await?
+                .into_inner();
+            Ok(Page::new(
+                answer.private_networks,
+                answer.total_count.map(u64::from),
+            ))
+        }
+    })
+    .collect()
+    .await;
+    assert_eq!(items.len(), 3);
+    assert!(items[0].is_ok() && items[1].is_ok());
+    assert!(
+        matches!(items[2], Err(Error::PermissionDenied { .. })),
+        "{:?}",
+        items[2]
+    );
+    assert_eq!(client.request_count(), 2);
+}

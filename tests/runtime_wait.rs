@@ -1,0 +1,163 @@
+//! The waiting primitive, on tokio's paused clock: outcomes, poll spacing, limits, cancellation.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use scaleway_sdk::wait::{Outcome, Status, WaitOptions, wait_for};
+use scaleway_sdk::{Error, Result};
+use tokio::time::Instant;
+
+fn server_state(state: &&'static str) -> Status {
+    match *state {
+        "running" => Status::Reached,
+        "locked" => Status::Failed,
+        _ => Status::Pending,
+    }
+}
+
+/// A poll function that returns the given states in order and records when it was called.
+struct Script {
+    states: RefCell<Vec<&'static str>>,
+    calls: RefCell<Vec<Duration>>,
+    start: Instant,
+}
+
+impl Script {
+    fn new(states: &[&'static str]) -> Script {
+        Script {
+            states: RefCell::new(states.iter().rev().copied().collect()),
+            calls: RefCell::default(),
+            start: Instant::now(),
+        }
+    }
+
+    async fn poll(&self) -> Result<&'static str> {
+        self.calls.borrow_mut().push(self.start.elapsed());
+        let mut states = self.states.borrow_mut();
+        Ok(if states.len() > 1 {
+            states.pop().unwrap()
+        } else {
+            states[0]
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn reaches_the_state_polling_at_once_then_backing_off() {
+    let script = Script::new(&["starting", "starting", "starting", "running"]);
+    let options = WaitOptions::default()
+        .first_interval(Duration::from_millis(500))
+        .factor(2.0)
+        .max_interval(Duration::from_secs(5));
+    let outcome = wait_for(&options, || script.poll(), server_state).await.unwrap();
+    assert_eq!(outcome, Outcome::Reached("running"));
+    let calls = script.calls.borrow().clone();
+    assert_eq!(
+        calls,
+        [
+            Duration::ZERO,
+            Duration::from_millis(500),
+            Duration::from_millis(1500),
+            Duration::from_millis(3500)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn intervals_stop_growing_at_the_cap() {
+    let script = Script::new(&["a", "b", "c", "d", "e", "running"]);
+    let options = WaitOptions::default()
+        .first_interval(Duration::from_secs(1))
+        .factor(3.0)
+        .max_interval(Duration::from_secs(4));
+    wait_for(&options, || script.poll(), server_state).await.unwrap();
+    let calls = script.calls.borrow().clone();
+    let gaps: Vec<u64> = calls.windows(2).map(|w| (w[1] - w[0]).as_secs()).collect();
+    assert_eq!(gaps, [1, 3, 4, 4, 4]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_state_ends_the_wait() {
+    let script = Script::new(&["starting", "locked", "running"]);
+    let outcome = wait_for(&WaitOptions::default(), || script.poll(), server_state)
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Failed("locked"));
+    assert_eq!(script.calls.borrow().len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_reports_the_last_state_and_polls_at_the_deadline() {
+    let script = Script::new(&["starting"]);
+    let options = WaitOptions::default()
+        .timeout(Duration::from_secs(10))
+        .first_interval(Duration::from_secs(3))
+        .factor(1.0);
+    let outcome = wait_for(&options, || script.poll(), server_state).await.unwrap();
+    match outcome {
+        Outcome::TimedOut { last, waited, polls } => {
+            assert_eq!(last, "starting");
+            assert_eq!(waited, Duration::from_secs(10));
+            assert_eq!(polls, 5, "at 0, 3, 6, 9 and 10 s");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(*script.calls.borrow().last().unwrap(), Duration::from_secs(10));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_poll_limit_ends_the_wait() {
+    let script = Script::new(&["starting"]);
+    let options = WaitOptions::default().max_polls(3);
+    let outcome = wait_for(&options, || script.poll(), server_state).await.unwrap();
+    assert!(
+        matches!(outcome, Outcome::TimedOut { polls: 3, .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(script.calls.borrow().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_poll_error_ends_the_wait_with_that_error() {
+    let mut calls = 0;
+    let result = wait_for(
+        &WaitOptions::default(),
+        || {
+            calls += 1;
+            let n = calls;
+            async move {
+                if n < 2 {
+                    Ok("starting")
+                } else {
+                    Err(Error::invalid_input("server id", "gone"))
+                }
+            }
+        },
+        server_state,
+    )
+    .await;
+    assert!(matches!(result, Err(Error::InvalidInput { .. })), "{result:?}");
+    assert_eq!(calls, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_future_cancels_the_wait() {
+    let script = Script::new(&["starting"]);
+    let options = WaitOptions::default()
+        .first_interval(Duration::from_secs(1))
+        .factor(1.0);
+    let waited = tokio::time::timeout(
+        Duration::from_millis(2500),
+        wait_for(&options, || script.poll(), server_state),
+    )
+    .await;
+    assert!(waited.is_err(), "the wait was still pending");
+    let polls = script.calls.borrow().len();
+    assert_eq!(polls, 3, "polled at 0, 1 and 2 s");
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(
+        script.calls.borrow().len(),
+        polls,
+        "no poll after the future was dropped"
+    );
+}
