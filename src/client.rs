@@ -215,7 +215,7 @@ impl ClientContext {
             "scaleway_request",
             operation,
             method = %request.method(),
-            path = request.url().path(),
+            path = %request.url().path(),
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
             request_id = tracing::field::Empty,
@@ -243,7 +243,7 @@ impl ClientContext {
             .and_then(|h| h.get("x-request-id"))
             .and_then(|v| v.to_str().ok())
         {
-            span.record("request_id", id);
+            span.record("request_id", tracing::field::display(id));
         }
         span.in_scope(|| tracing::debug!("Scaleway request finished"));
         match outcome {

@@ -515,3 +515,179 @@ async fn marketplace_v2_list_get_and_error() {
 fn recording_body(api: &str, method: &str, template: &str) -> Value {
     recording(api, method, template, "").body
 }
+
+#[tokio::test]
+async fn instance_v1_list_create_user_data_action_delete_and_error() {
+    use api::instance_v1::types;
+    let server = MockServer::start_async().await;
+    let client = sdk(&server).instance();
+
+    // Instance filters take one comma-separated value: tags=a%2Cb.
+    let rec = recording("instance/v1", "GET", "/instance/v1/zones/{zone}/servers", "tags=");
+    assert!(
+        rec.raw_query.contains("%2C"),
+        "the recording joins tags with commas"
+    );
+    let list = mock_recorded_list(&server, "/instance/v1/zones/fr-par-1/servers", &rec).await;
+    let servers = client
+        .list_servers()
+        .zone("fr-par-1")
+        .order(types::ListServersOrder::CreationDateDesc)
+        .project(query_str(&rec, "project"))
+        .tags(query_str(&rec, "tags"))
+        .send()
+        .await
+        .unwrap();
+    list.assert_async().await;
+    assert_eq!(
+        servers.servers.len(),
+        rec.body["servers"].as_array().unwrap().len()
+    );
+
+    let created = recording_body("instance/v1", "POST", "/instance/v1/zones/{zone}/servers");
+    let server_id = created["server"]["id"].as_str().unwrap().to_string();
+    let location = format!("https://api.scaleway.com/instance/v1/zones/fr-par-1/servers/{server_id}");
+    let create = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/instance/v1/zones/fr-par-1/servers")
+                .header("x-auth-token", TOKEN)
+                .header("content-type", "application/json")
+                .json_body(json!({
+                    "name": "web-1", "commercial_type": "DEV1-S", "image": ID, "project": PROJECT,
+                    "dynamic_ip_required": true, "security_group": ID, "tags": ["app=web"]
+                }));
+            then.status(201)
+                .header("content-type", "application/json")
+                .header("location", location.as_str())
+                .json_body(created.clone());
+        })
+        .await;
+    let answer = client
+        .create_server()
+        .zone("fr-par-1")
+        .body_map(|b| {
+            b.name("web-1".to_string())
+                .commercial_type("DEV1-S")
+                .image(ID.to_string())
+                .project(PROJECT.to_string())
+                .dynamic_ip_required(true)
+                .security_group(ID.to_string())
+                .tags(vec!["app=web".to_string()])
+        })
+        .send()
+        .await
+        .unwrap();
+    create.assert_async().await;
+    assert_eq!(answer.status(), 201);
+    let new_server = answer.into_inner().server.unwrap();
+    assert_eq!(new_server.id.as_deref(), Some(server_id.as_str()));
+    assert_eq!(new_server.state, types::ServerState::Stopped);
+
+    // Cloud-init goes as the raw text, not JSON.
+    let cloud_init = "#cloud-config\npackages: [nginx]\n";
+    let path = format!("/instance/v1/zones/fr-par-1/servers/{server_id}/user_data/cloud-init");
+    let set = server
+        .mock_async(|when, then| {
+            when.method(PATCH)
+                .path(path.as_str())
+                .header("x-auth-token", TOKEN)
+                .header("content-type", "text/plain")
+                .body(cloud_init);
+            then.status(204).header("content-type", "text/plain");
+        })
+        .await;
+    client
+        .set_server_user_data()
+        .zone("fr-par-1")
+        .server_id(server_id.as_str())
+        .key("cloud-init")
+        .body(cloud_init)
+        .send()
+        .await
+        .unwrap();
+    set.assert_async().await;
+
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(path.as_str()).header("x-auth-token", TOKEN);
+            then.status(200)
+                .header("content-type", "text/plain")
+                .body(cloud_init);
+        })
+        .await;
+    let value = client
+        .get_server_user_data()
+        .zone("fr-par-1")
+        .server_id(server_id.as_str())
+        .key("cloud-init")
+        .send()
+        .await
+        .unwrap();
+    let bytes = value.into_inner().into_inner();
+    let mut text = Vec::new();
+    futures_util::pin_mut!(bytes);
+    while let Some(chunk) = futures_util::StreamExt::next(&mut bytes).await {
+        text.extend_from_slice(&chunk.unwrap());
+    }
+    get.assert_async().await;
+    assert_eq!(String::from_utf8(text).unwrap(), cloud_init);
+
+    let task = recording_body(
+        "instance/v1",
+        "POST",
+        "/instance/v1/zones/{zone}/servers/{id}/action",
+    );
+    let action_path = format!("/instance/v1/zones/fr-par-1/servers/{server_id}/action");
+    let poweron = mock_json(
+        &server,
+        POST,
+        &action_path,
+        json!({"action": "poweron"}),
+        202,
+        task.clone(),
+    )
+    .await;
+    let answer = client
+        .server_action()
+        .zone("fr-par-1")
+        .server_id(server_id.as_str())
+        .body_map(|b| b.action(types::ServerAction::Poweron))
+        .send()
+        .await
+        .unwrap();
+    poweron.assert_async().await;
+    assert_eq!(answer.status(), 202);
+    assert_eq!(
+        answer.into_inner().task.unwrap().id.as_deref(),
+        task["task"]["id"].as_str()
+    );
+
+    let delete = mock_delete(
+        &server,
+        &format!("/instance/v1/zones/fr-par-1/servers/{server_id}"),
+    )
+    .await;
+    client
+        .delete_server()
+        .zone("fr-par-1")
+        .server_id(server_id.as_str())
+        .send()
+        .await
+        .unwrap();
+    delete.assert_async().await;
+
+    let missing = mock_not_found(
+        &server,
+        &format!("/instance/v1/zones/fr-par-1/servers/{ID}"),
+        "instance_server",
+        ID,
+    )
+    .await;
+    let result = client.get_server().zone("fr-par-1").server_id(ID).send().await;
+    missing.assert_async().await;
+    assert_not_found(result, |e: &types::ScalewayError| {
+        assert_eq!(e.resource.as_deref(), Some("instance_server"));
+        assert_eq!(e.resource_id.as_deref(), Some(ID));
+    });
+}
