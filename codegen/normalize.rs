@@ -11,7 +11,7 @@
 //! | `quoted_scalar_defaults` | integer, number and boolean defaults written as strings (`default: "50"`) |
 //! | `wildcard_request_bodies` | request bodies declared as `*/*` (user_data), which progenitor rejects |
 //! | `pseudo_property_maps` | maps written as a `<somethingKey>` property plus `additionalProperties: true` |
-//! | `untyped_locality_parameters` | the `zone`/`region` path parameter as an inline enum in every operation |
+//! | `untyped_locality_parameters` | the `zone`/`region` parameter (path, or query filter) as an inline enum in every operation |
 //! | `short_schema_names` | component names like `scaleway.instance.v1.Server` (types become `Server`) |
 //! | `inline_name_collisions` | inline schemas whose generated type name is already taken |
 //! | `scaleway_error_responses` | no error responses declared anywhere |
@@ -100,7 +100,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "untyped_locality_parameters",
-        summary: "The `zone` / `region` path parameter becomes a plain string; the facade types it.",
+        summary: "The `zone` / `region` parameter (path or query) becomes a plain string; the facade types it.",
         apply: untyped_locality_parameters,
     },
     Rule {
@@ -430,7 +430,9 @@ fn untyped_locality_parameters(doc: &mut Value) -> Result<usize, RuleError> {
             return;
         };
         for param in params {
-            let is_locality = param.get("in").and_then(Value::as_str) == Some("path")
+            // Zones and regions also appear as query filters (marketplace `zone`); the same
+            // reasoning applies: one string, typed by the facade.
+            let is_locality = matches!(param.get("in").and_then(Value::as_str), Some("path" | "query"))
                 && matches!(param.get("name").and_then(Value::as_str), Some("zone" | "region"));
             if !is_locality {
                 continue;

@@ -7,7 +7,11 @@ pub mod config;
 pub mod error;
 pub mod locality;
 pub mod paginate;
+pub mod provider;
 pub mod retry;
+/// In-process simulator of the vendored Scaleway APIs (feature `simulator`).
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod units;
 pub mod wait;
 

@@ -264,6 +264,9 @@ paths:
       - in: query
         name: state
         schema: {type: string, enum: [running, stopped]}
+      - in: query
+        name: zone
+        schema: {type: string, enum: [fr-par-1, nl-ams-1]}
   /vpc/v2/regions/{region}/vpcs:
     parameters:
     - in: path
@@ -272,7 +275,7 @@ paths:
       schema: {type: string, enum: [fr-par], default: fr-par}
 "#,
     );
-    assert_eq!(apply("untyped_locality_parameters", &mut doc), 2);
+    assert_eq!(apply("untyped_locality_parameters", &mut doc), 3);
     let params = &doc["paths"]["/instance/v1/zones/{zone}/servers"]["get"]["parameters"];
     assert_eq!(
         params[0]["schema"],

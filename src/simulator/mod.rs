@@ -1,0 +1,218 @@
+//! A stateful, in-process simulator of the vendored Scaleway APIs (Instance v1, VPC v2, Block v1 and
+//! v1alpha1, Account v3, Marketplace v2), for tests and for running the quickstart anywhere.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
+//!
+//! let sim = Simulator::start(SimulatorOptions { time_scale: 0.0, ..Default::default() }).await?;
+//! let config = scaleway_sdk::Config::builder()
+//!     .secret_key(sim.secret_key())
+//!     .project_id(sim.project_id())
+//!     .api_url(sim.base_url())
+//!     .build()?;
+//! let client = scaleway_sdk::Client::new(config)?;
+//! let servers = client.instance().list_servers().zone("fr-par-1").send().await?;
+//! assert!(servers.servers.is_empty());
+//! assert!(sim.inventory().is_empty());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Routing goes through [`crate::api::MODULES`]: a request is matched to a spec operation, and
+//! only the spec's routes exist. Every JSON body the simulator answers with is checked against the
+//! generated response type of its operation (`check_response_body`) before it is sent, so the
+//! simulator cannot drift from the specs: a body that the generated type does not accept becomes a
+//! 500 `simulator_error`. Operations that are not simulated answer 501
+//! `{"type":"not_implemented",...}`.
+//!
+//! State transitions (a server starting, a volume being created, ...) are computed lazily from the
+//! time of each step, scaled by [`SimulatorOptions::time_scale`](crate::simulator::SimulatorOptions::time_scale); there is no background task.
+//! Reserved routes (no authentication): `GET /__simulator/inventory`, `GET|POST|DELETE
+//! /__simulator/faults`.
+
+mod catalog;
+mod faults;
+mod http;
+mod instance;
+mod others;
+mod server;
+mod store;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+pub use faults::{Fault, FaultPlan, FaultRule};
+pub use store::{Inventory, InventoryNic};
+
+/// How a simulator behaves.
+#[derive(Debug, Clone)]
+pub struct SimulatorOptions {
+    /// Multiplies every transition time: 1.0 = the real API's timings (about 5 s for a server
+    /// with a block root to start), 0.0 = every transition is done at the next read.
+    pub time_scale: f64,
+    /// The secret key to accept; a random UUID when `None`.
+    pub secret_key: Option<String>,
+    /// The default project id; a random UUID when `None`.
+    pub project_id: Option<String>,
+    /// The organization id; a random UUID when `None`.
+    pub organization_id: Option<String>,
+    /// Names of extra projects to create in the organization at start.
+    pub extra_projects: Vec<String>,
+    /// Faults to inject from the start.
+    pub faults: FaultPlan,
+}
+
+impl Default for SimulatorOptions {
+    fn default() -> Self {
+        SimulatorOptions {
+            time_scale: 1.0,
+            secret_key: None,
+            project_id: None,
+            organization_id: None,
+            extra_projects: Vec::new(),
+            faults: FaultPlan::default(),
+        }
+    }
+}
+
+/// A running simulator. It stops (and closes its connections) when dropped.
+pub struct Simulator {
+    address: SocketAddr,
+    base_url: String,
+    shared: Arc<server::Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+impl Simulator {
+    /// Starts a simulator on `127.0.0.1` with a free port.
+    pub async fn start(options: SimulatorOptions) -> std::io::Result<Simulator> {
+        Simulator::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), options).await
+    }
+
+    /// Starts a simulator listening on `address`.
+    pub async fn start_on(address: SocketAddr, options: SimulatorOptions) -> std::io::Result<Simulator> {
+        let random = || uuid::Uuid::new_v4().to_string();
+        let credentials = server::Credentials {
+            secret_key: options.secret_key.clone().unwrap_or_else(random),
+            project_id: options.project_id.clone().unwrap_or_else(random),
+            organization_id: options.organization_id.clone().unwrap_or_else(random),
+        };
+        let store = store::Store::new(&credentials, &options.extra_projects);
+        let shared = Arc::new(server::Shared {
+            credentials,
+            time_scale: options.time_scale.max(0.0),
+            store: Mutex::new(store),
+            faults: Mutex::new(options.faults.clone()),
+        });
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        let address = listener.local_addr()?;
+        let (shutdown, receiver) = tokio::sync::oneshot::channel();
+        tokio::spawn(server::serve(listener, shared.clone(), receiver));
+        Ok(Simulator {
+            address,
+            base_url: format!("http://{address}"),
+            shared,
+            shutdown: Some(shutdown),
+        })
+    }
+
+    /// The API URL to give clients, e.g. `http://127.0.0.1:41234` (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address the simulator listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The only secret key (`X-Auth-Token`) the simulator accepts.
+    pub fn secret_key(&self) -> &str {
+        &self.shared.credentials.secret_key
+    }
+
+    /// The default project id.
+    pub fn project_id(&self) -> &str {
+        &self.shared.credentials.project_id
+    }
+
+    /// The organization id.
+    pub fn organization_id(&self) -> &str {
+        &self.shared.credentials.organization_id
+    }
+
+    /// Ids of the extra projects created at start, in the order of
+    /// [`SimulatorOptions::extra_projects`].
+    pub fn extra_project_ids(&self) -> Vec<String> {
+        self.shared
+            .store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .initial_extra_projects()
+    }
+
+    /// What exists now: servers, volumes, IPs, user security groups, private NICs, private
+    /// networks, non-default VPCs, projects created through the API.
+    pub fn inventory(&self) -> Inventory {
+        self.shared.inventory()
+    }
+
+    /// The fault plan, to change it while the simulator runs.
+    pub fn faults(&self) -> FaultsHandle<'_> {
+        FaultsHandle { shared: &self.shared }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Changes the fault plan of a running simulator.
+#[derive(Debug)]
+pub struct FaultsHandle<'a> {
+    shared: &'a server::Shared,
+}
+
+impl FaultsHandle<'_> {
+    /// Replaces the plan.
+    pub fn set(&self, plan: FaultPlan) {
+        *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = plan;
+    }
+
+    /// Adds one rule at the end of the plan.
+    pub fn push(&self, rule: FaultRule) {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .rules
+            .push(rule);
+    }
+
+    /// Removes every rule.
+    pub fn clear(&self) {
+        self.set(FaultPlan::default());
+    }
+
+    /// The current plan (rules with `times` counted down).
+    pub fn get(&self) -> FaultPlan {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}

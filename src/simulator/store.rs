@@ -1,0 +1,643 @@
+//! The simulator's state: one map per resource type, transitions computed lazily from the time of
+//! each step.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::server::Credentials;
+
+/// What exists in the simulator, to check that a test left nothing behind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// Instance servers (all zones).
+    pub servers: Vec<String>,
+    /// Block volumes and Instance (local) volumes.
+    pub volumes: Vec<String>,
+    /// Instance IPs: flexible ones and the dynamic ones of running servers.
+    pub ips: Vec<String>,
+    /// Security groups created through the API (not the projects' default groups).
+    pub security_groups: Vec<String>,
+    /// Private NICs with the private IPv4 each was given.
+    pub private_nics: Vec<InventoryNic>,
+    /// VPC private networks.
+    pub private_networks: Vec<String>,
+    /// VPCs that are not a region's default VPC.
+    pub vpcs: Vec<String>,
+    /// Projects created through the Account API (not the ones the simulator started with).
+    pub projects: Vec<String>,
+}
+
+/// A private NIC in the [`Inventory`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryNic {
+    /// NIC id.
+    pub id: String,
+    /// Its server.
+    pub server_id: String,
+    /// Its private network.
+    pub private_network_id: String,
+    /// The IPv4 address given to it from the private network's subnet.
+    pub private_ipv4: String,
+}
+
+impl Inventory {
+    /// Whether nothing is left.
+    pub fn is_empty(&self) -> bool {
+        self.total() == 0
+    }
+
+    /// How many resources in all.
+    pub fn total(&self) -> usize {
+        self.servers.len()
+            + self.volumes.len()
+            + self.ips.len()
+            + self.security_groups.len()
+            + self.private_nics.len()
+            + self.private_networks.len()
+            + self.vpcs.len()
+            + self.projects.len()
+    }
+}
+
+/// One step of a transition: at `at`, the resource shows `state`/`detail`.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub at: Instant,
+    pub state: &'static str,
+    pub detail: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Completion {
+    None,
+    /// The server is gone at the end of the transition.
+    Terminate,
+    /// Poweroff finished: release the dynamic IP.
+    Stopped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VolKind {
+    Local,
+    Block,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct VolRef {
+    pub id: String,
+    pub kind: VolKind,
+    pub boot: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Server {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub zone: String,
+    pub project: String,
+    pub organization: String,
+    pub commercial_type: String,
+    pub arch: String,
+    pub boot_type: String,
+    pub image: Option<Value>,
+    pub tags: Vec<String>,
+    pub state: &'static str,
+    pub detail: &'static str,
+    pub steps: VecDeque<Step>,
+    pub completion: Completion,
+    pub volumes: BTreeMap<u32, VolRef>,
+    pub dynamic_ip_required: bool,
+    pub routed_ip_enabled: bool,
+    pub enable_ipv6: bool,
+    pub protected: bool,
+    pub public_ips: Vec<String>,
+    pub security_group: String,
+    pub user_data: BTreeMap<String, String>,
+    pub mac: String,
+    pub created: String,
+    pub modified: String,
+    pub location: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct InstanceVolume {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub zone: String,
+    pub project: String,
+    pub organization: String,
+    pub volume_type: String,
+    pub size: u64,
+    pub server: Option<String>,
+    pub deleting: bool,
+    pub tags: Vec<String>,
+    pub created: String,
+    pub modified: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Reference {
+    pub id: String,
+    pub server_id: String,
+    pub created: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct BlockVolume {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub zone: String,
+    pub project: String,
+    pub size: u64,
+    pub iops: u64,
+    pub tags: Vec<String>,
+    pub reference: Option<Reference>,
+    pub creating_until: Option<Instant>,
+    pub parent_snapshot_id: Option<String>,
+    pub last_detached_at: Option<String>,
+    pub created: String,
+    pub updated: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Ip {
+    pub id: String,
+    pub seq: u64,
+    pub address: String,
+    pub zone: String,
+    pub project: String,
+    pub organization: String,
+    pub ip_type: String,
+    pub server: Option<String>,
+    pub dynamic: bool,
+    pub reverse: Option<String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    pub id: String,
+    pub protocol: String,
+    pub direction: String,
+    pub action: String,
+    pub ip_range: String,
+    pub dest_ip_range: Option<String>,
+    pub dest_port_from: Option<u64>,
+    pub dest_port_to: Option<u64>,
+    pub position: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SecurityGroup {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub description: Option<String>,
+    pub zone: String,
+    pub project: String,
+    pub organization: String,
+    pub stateful: bool,
+    pub inbound_default_policy: String,
+    pub outbound_default_policy: String,
+    pub project_default: bool,
+    pub enable_default_security: bool,
+    pub tags: Vec<String>,
+    pub rules: Vec<Rule>,
+    pub created: String,
+    pub modified: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Nic {
+    pub id: String,
+    pub seq: u64,
+    pub server_id: String,
+    pub private_network_id: String,
+    pub zone: String,
+    pub mac: String,
+    pub tags: Vec<String>,
+    pub ipv4: u32,
+    pub ipam_ip_ids: Vec<String>,
+    pub syncing_until: Option<Instant>,
+    pub created: String,
+    pub modified: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Subnet {
+    pub id: String,
+    pub subnet: String,
+    pub created: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PrivateNetwork {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub region: String,
+    pub project: String,
+    pub organization: String,
+    pub vpc_id: String,
+    pub tags: Vec<String>,
+    pub subnets: Vec<Subnet>,
+    /// Network address of the IPv4 subnet and its prefix length.
+    pub v4_base: u32,
+    pub v4_prefix: u8,
+    pub allocated: BTreeSet<u32>,
+    pub default_route_propagation_enabled: bool,
+    pub created: String,
+    pub updated: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Vpc {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub region: String,
+    pub project: String,
+    pub organization: String,
+    pub is_default: bool,
+    pub tags: Vec<String>,
+    pub created: String,
+    pub updated: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Project {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub description: String,
+    pub organization: String,
+    pub initial: bool,
+    pub created: String,
+    pub updated: String,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    pub organization: String,
+    pub default_project: String,
+    pub extra_projects: Vec<String>,
+    pub seq: u64,
+    pub projects: HashMap<String, Project>,
+    pub servers: HashMap<String, Server>,
+    pub ivolumes: HashMap<String, InstanceVolume>,
+    pub bvolumes: HashMap<String, BlockVolume>,
+    pub ips: HashMap<String, Ip>,
+    pub sgs: HashMap<String, SecurityGroup>,
+    pub nics: HashMap<String, Nic>,
+    pub pns: HashMap<String, PrivateNetwork>,
+    pub vpcs: HashMap<String, Vpc>,
+    pub pending_servers: BTreeSet<String>,
+    pub pending_volumes: BTreeSet<String>,
+    pub pending_nics: BTreeSet<String>,
+    pub ip_counter: u32,
+    pub mac_counter: u32,
+    pub subnet_counter: u32,
+}
+
+/// Instance-style timestamp: `2026-07-30T12:53:14.841115+00:00`.
+pub(crate) fn instance_time() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+        .to_string()
+}
+
+/// Timestamp of the other APIs: `2026-07-30T12:53:14.344463Z`.
+pub(crate) fn api_time() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub(crate) fn ipv4(n: u32) -> String {
+    std::net::Ipv4Addr::from(n).to_string()
+}
+
+impl Store {
+    pub fn new(credentials: &Credentials, extra_projects: &[String]) -> Store {
+        let mut store = Store {
+            organization: credentials.organization_id.clone(),
+            default_project: credentials.project_id.clone(),
+            ..Store::default()
+        };
+        let id = credentials.project_id.clone();
+        store.add_project(id, "default".into(), String::new(), true);
+        for name in extra_projects {
+            let id = new_id();
+            store.extra_projects.push(id.clone());
+            store.add_project(id, name.clone(), String::new(), true);
+        }
+        store
+    }
+
+    pub fn add_project(&mut self, id: String, name: String, description: String, initial: bool) {
+        let seq = self.next_seq();
+        let now = api_time();
+        self.projects.insert(
+            id.clone(),
+            Project {
+                id,
+                seq,
+                name,
+                description,
+                organization: self.organization.clone(),
+                initial,
+                created: now.clone(),
+                updated: now,
+            },
+        );
+    }
+
+    pub fn initial_extra_projects(&self) -> Vec<String> {
+        self.extra_projects.clone()
+    }
+
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    pub fn next_public_address(&mut self) -> String {
+        self.ip_counter += 1;
+        // 51.158.0.0/16, skipping .0 and .255 host bytes.
+        let n = self.ip_counter;
+        let host = n % 254 + 1;
+        let third = (n / 254) % 256;
+        let second = 158 + n / (254 * 256);
+        format!("51.{second}.{third}.{host}")
+    }
+
+    pub fn next_mac(&mut self, prefix: &str) -> String {
+        self.mac_counter += 1;
+        let n = self.mac_counter;
+        format!(
+            "{prefix}:{:02x}:{:02x}:{:02x}",
+            (n >> 16) & 0xff,
+            (n >> 8) & 0xff,
+            n & 0xff
+        )
+    }
+
+    /// Whether `project` exists (a known project of the organization).
+    pub fn project_known(&self, project: &str) -> bool {
+        self.projects.contains_key(project)
+    }
+
+    /// Applies every step that is due at `now`.
+    pub fn tick(&mut self, now: Instant) {
+        if !self.pending_servers.is_empty() {
+            let ids: Vec<String> = self.pending_servers.iter().cloned().collect();
+            for id in ids {
+                let Some(server) = self.servers.get_mut(&id) else {
+                    self.pending_servers.remove(&id);
+                    continue;
+                };
+                while server.steps.front().is_some_and(|s| s.at <= now) {
+                    let step = server.steps.pop_front().unwrap_or_else(|| unreachable!());
+                    server.state = step.state;
+                    server.detail = step.detail;
+                    server.modified = instance_time();
+                    server.location = match step.state {
+                        "running" | "stopped in place" => Some(location(&server.zone)),
+                        "starting" if step.detail != "allocating node" => Some(location(&server.zone)),
+                        "stopped" => None,
+                        _ => server.location.take(),
+                    };
+                }
+                if server.steps.is_empty() {
+                    let completion = std::mem::replace(&mut server.completion, Completion::None);
+                    self.pending_servers.remove(&id);
+                    match completion {
+                        Completion::Terminate => self.finish_terminate(&id),
+                        Completion::Stopped => self.release_dynamic_ips(&id),
+                        Completion::None => {}
+                    }
+                }
+            }
+        }
+        if !self.pending_volumes.is_empty() {
+            let ids: Vec<String> = self.pending_volumes.iter().cloned().collect();
+            for id in ids {
+                match self.bvolumes.get_mut(&id) {
+                    Some(v) if v.creating_until.is_some_and(|t| t > now) => {}
+                    Some(v) => {
+                        v.creating_until = None;
+                        v.updated = api_time();
+                        self.pending_volumes.remove(&id);
+                    }
+                    None => {
+                        self.pending_volumes.remove(&id);
+                    }
+                }
+            }
+        }
+        if !self.pending_nics.is_empty() {
+            let ids: Vec<String> = self.pending_nics.iter().cloned().collect();
+            for id in ids {
+                match self.nics.get_mut(&id) {
+                    Some(n) if n.syncing_until.is_some_and(|t| t > now) => {}
+                    Some(n) => {
+                        n.syncing_until = None;
+                        n.modified = instance_time();
+                        self.pending_nics.remove(&id);
+                    }
+                    None => {
+                        self.pending_nics.remove(&id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Schedules a transition: the first step now, the others after the given delays.
+    pub fn transition(
+        &mut self,
+        id: &str,
+        now: Instant,
+        scale: f64,
+        steps: &[(f64, &'static str, &'static str)],
+        completion: Completion,
+    ) {
+        let Some(server) = self.servers.get_mut(id) else {
+            return;
+        };
+        server.steps = steps
+            .iter()
+            .map(|(secs, state, detail)| Step {
+                at: now + scaled(*secs, scale),
+                state,
+                detail,
+            })
+            .collect();
+        // The first step is visible at once.
+        if let Some(first) = server.steps.pop_front() {
+            server.state = first.state;
+            server.detail = first.detail;
+        }
+        server.completion = completion;
+        server.modified = instance_time();
+        self.pending_servers.insert(id.to_string());
+        self.tick(now);
+    }
+
+    /// Detaches and forgets what a terminated server held.
+    fn finish_terminate(&mut self, id: &str) {
+        let Some(server) = self.servers.remove(id) else {
+            return;
+        };
+        for vol in server.volumes.values() {
+            match vol.kind {
+                VolKind::Local => {
+                    self.ivolumes.remove(&vol.id);
+                }
+                VolKind::Block => self.detach_block(&vol.id),
+            }
+        }
+        self.release_server_resources(&server);
+    }
+
+    /// After a DELETE or a terminate: IPs detached (dynamic ones released), NICs removed.
+    pub fn release_server_resources(&mut self, server: &Server) {
+        self.release_dynamic_ips(&server.id);
+        for ip in self.ips.values_mut() {
+            if ip.server.as_deref() == Some(server.id.as_str()) {
+                ip.server = None;
+            }
+        }
+        let nics: Vec<String> = self
+            .nics
+            .values()
+            .filter(|n| n.server_id == server.id)
+            .map(|n| n.id.clone())
+            .collect();
+        for nic in nics {
+            self.remove_nic(&nic);
+        }
+    }
+
+    pub fn release_dynamic_ips(&mut self, server_id: &str) {
+        let dynamic: Vec<String> = self
+            .ips
+            .values()
+            .filter(|ip| ip.dynamic && ip.server.as_deref() == Some(server_id))
+            .map(|ip| ip.id.clone())
+            .collect();
+        for id in &dynamic {
+            self.ips.remove(id);
+        }
+        if let Some(server) = self.servers.get_mut(server_id) {
+            server.public_ips.retain(|ip| !dynamic.contains(ip));
+        }
+    }
+
+    pub fn remove_nic(&mut self, nic_id: &str) {
+        if let Some(nic) = self.nics.remove(nic_id)
+            && let Some(pn) = self.pns.get_mut(&nic.private_network_id)
+        {
+            pn.allocated.remove(&nic.ipv4);
+        }
+    }
+
+    pub fn detach_block(&mut self, volume_id: &str) {
+        if let Some(v) = self.bvolumes.get_mut(volume_id)
+            && v.reference.take().is_some()
+        {
+            let now = api_time();
+            v.last_detached_at = Some(now.clone());
+            v.updated = now;
+        }
+    }
+
+    pub fn attach_block(&mut self, volume_id: &str, server_id: &str) {
+        if let Some(v) = self.bvolumes.get_mut(volume_id) {
+            let now = api_time();
+            v.reference = Some(Reference {
+                id: new_id(),
+                server_id: server_id.to_string(),
+                created: now.clone(),
+            });
+            v.updated = now;
+        }
+    }
+
+    /// The server a volume (Block or Instance) is attached to.
+    pub fn volume_server(&self, volume_id: &str) -> Option<String> {
+        if let Some(v) = self.bvolumes.get(volume_id) {
+            return v.reference.as_ref().map(|r| r.server_id.clone());
+        }
+        self.ivolumes.get(volume_id).and_then(|v| v.server.clone())
+    }
+
+    pub fn inventory(&self) -> Inventory {
+        fn sorted(mut v: Vec<String>) -> Vec<String> {
+            v.sort();
+            v
+        }
+        let mut nics: Vec<InventoryNic> = self
+            .nics
+            .values()
+            .map(|n| InventoryNic {
+                id: n.id.clone(),
+                server_id: n.server_id.clone(),
+                private_network_id: n.private_network_id.clone(),
+                private_ipv4: ipv4(n.ipv4),
+            })
+            .collect();
+        nics.sort_by(|a, b| a.id.cmp(&b.id));
+        Inventory {
+            servers: sorted(self.servers.keys().cloned().collect()),
+            volumes: sorted(
+                self.bvolumes
+                    .keys()
+                    .chain(self.ivolumes.keys())
+                    .cloned()
+                    .collect(),
+            ),
+            ips: sorted(self.ips.keys().cloned().collect()),
+            security_groups: sorted(
+                self.sgs
+                    .values()
+                    .filter(|g| !g.project_default)
+                    .map(|g| g.id.clone())
+                    .collect(),
+            ),
+            private_nics: nics,
+            private_networks: sorted(self.pns.keys().cloned().collect()),
+            vpcs: sorted(
+                self.vpcs
+                    .values()
+                    .filter(|v| !v.is_default)
+                    .map(|v| v.id.clone())
+                    .collect(),
+            ),
+            projects: sorted(
+                self.projects
+                    .values()
+                    .filter(|p| !p.initial)
+                    .map(|p| p.id.clone())
+                    .collect(),
+            ),
+        }
+    }
+}
+
+pub(crate) fn scaled(secs: f64, scale: f64) -> Duration {
+    Duration::from_secs_f64((secs * scale).max(0.0))
+}
+
+fn location(zone: &str) -> Value {
+    serde_json::json!({"zone_id": zone, "platform_id": "14", "cluster_id": "16", "hypervisor_id": "101", "node_id": "34"})
+}

@@ -1,0 +1,243 @@
+//! The Scaleway provider against the simulator: the reusable contract suite, and the multi-step
+//! properties (rollback, nothing leaked, concurrency) that only a stateful API can show.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use scaleway_sdk::provider::contract::{ContractFixture, run};
+use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_sdk::provider::{Provider, ProviderError, ServerOptions, VolumeOptions};
+use scaleway_sdk::simulator::{Fault, FaultRule, Simulator, SimulatorOptions};
+use scaleway_sdk::wait::WaitOptions;
+use scaleway_sdk::{Client, Config, RetryPolicy};
+
+async fn simulator() -> Simulator {
+    Simulator::start(SimulatorOptions {
+        time_scale: 0.0,
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn provider(sim: &Simulator) -> ScalewayProvider {
+    let config = Config::builder()
+        .secret_key(sim.secret_key())
+        .project_id(sim.project_id())
+        .api_url(sim.base_url())
+        .build()
+        .unwrap();
+    let retry = RetryPolicy::default()
+        .min_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(20));
+    let client = Client::builder(config).retry_policy(retry).build().unwrap();
+    let options = ScalewayOptions {
+        wait: WaitOptions::default()
+            .first_interval(Duration::from_millis(1))
+            .max_interval(Duration::from_millis(20))
+            .timeout(Duration::from_secs(30)),
+        server_poll_interval: Duration::from_millis(5),
+        ..ScalewayOptions::default()
+    };
+    ScalewayProvider::with_options(client, options).unwrap()
+}
+
+fn web(name: &str) -> ServerOptions {
+    ServerOptions {
+        name: name.into(),
+        instance_type: "DEV1-S".into(),
+        image: "ubuntu-24.04".into(),
+        user_data: Some("#cloud-config\npackages: [nginx]\n".into()),
+        ..ServerOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn the_scaleway_provider_passes_the_contract_and_leaves_nothing_behind() {
+    let sim = simulator().await;
+    let provider = provider(&sim);
+    let report = run(
+        &provider,
+        &ContractFixture::new("contract", "DEV1-S", "ubuntu-24.04"),
+    )
+    .await;
+    println!("{report}");
+    report.assert_passed();
+    let left = sim.inventory();
+    assert!(left.is_empty(), "the contract run leaked: {left:?}");
+}
+
+#[tokio::test]
+async fn a_create_that_fails_at_poweron_removes_the_server_its_root_volume_and_its_nic() {
+    let sim = simulator().await;
+    let provider = provider(&sim);
+    let network = provider.find_or_create_network("net").await.unwrap();
+    sim.faults()
+        .push(FaultRule::new(Some("ServerAction"), Fault::Status(400), Some(1)));
+    let err = provider
+        .create_server(&ServerOptions {
+            network_id: Some(network.id.clone()),
+            ..web("doomed")
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Api(_)),
+        "the original error is returned: {err:?}"
+    );
+    let left = sim.inventory();
+    assert!(left.servers.is_empty(), "{left:?}");
+    assert!(
+        left.volumes.is_empty(),
+        "the root volume is billed and must go: {left:?}"
+    );
+    assert!(left.private_nics.is_empty(), "{left:?}");
+    assert_eq!(
+        left.private_networks,
+        vec![network.id.clone()],
+        "the network was the caller's and stays"
+    );
+    provider.delete_network(&network.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn deleting_a_running_server_keeps_the_users_volume_and_removes_the_rest() {
+    let sim = simulator().await;
+    let provider = provider(&sim);
+    let server = provider.create_server(&web("db-1")).await.unwrap();
+    provider.wait_for_server(&server.id, 50).await.unwrap();
+    let data = provider
+        .create_volume(&VolumeOptions {
+            name: "data".into(),
+            size_gb: 20,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    provider.attach_volume(&data.id, &server.id).await.unwrap();
+    assert_eq!(sim.inventory().volumes.len(), 2, "the root volume and the user's");
+
+    provider.delete_server(&server.id).await.unwrap();
+    let left = sim.inventory();
+    assert!(left.servers.is_empty(), "{left:?}");
+    assert_eq!(
+        left.volumes,
+        vec![data.id.clone()],
+        "only the user's volume is left: {left:?}"
+    );
+    let data = provider.get_volume(&data.id).await.unwrap().unwrap();
+    assert_eq!(data.server_id, None);
+    provider.delete_volume(&data.id).await.unwrap();
+    assert!(sim.inventory().is_empty());
+}
+
+#[tokio::test]
+async fn twenty_concurrent_attaches_on_one_server_all_end_attached() {
+    let sim = simulator().await;
+    let provider = Arc::new(provider(&sim));
+    let server = provider.create_server(&web("many-disks")).await.unwrap();
+    let mut volumes = Vec::new();
+    for i in 0..20 {
+        let options = VolumeOptions {
+            name: format!("disk-{i}"),
+            size_gb: 1,
+            ..Default::default()
+        };
+        volumes.push(provider.create_volume(&options).await.unwrap());
+    }
+    let tasks: Vec<_> = volumes
+        .iter()
+        .map(|v| {
+            let (provider, volume_id, server_id) = (provider.clone(), v.id.clone(), server.id.clone());
+            tokio::spawn(async move { provider.attach_volume(&volume_id, &server_id).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    for v in &volumes {
+        let v = provider.get_volume(&v.id).await.unwrap().unwrap();
+        assert_eq!(v.server_id.as_deref(), Some(server.id.as_str()), "{v:?}");
+    }
+    provider.delete_server(&server.id).await.unwrap();
+    for v in &volumes {
+        provider.delete_volume(&v.id).await.unwrap();
+    }
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+}
+
+#[tokio::test]
+async fn concurrent_find_or_create_of_one_network_creates_exactly_one() {
+    let sim = simulator().await;
+    let provider = Arc::new(provider(&sim));
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let provider = provider.clone();
+            tokio::spawn(async move { provider.find_or_create_network("shared").await })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap().unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(sim.inventory().private_networks.len(), 1);
+}
+
+#[tokio::test]
+async fn a_network_still_used_by_a_server_is_detached_then_deleted() {
+    let sim = simulator().await;
+    let provider = provider(&sim);
+    let network = provider.find_or_create_network("backend").await.unwrap();
+    let server = provider
+        .create_server(&ServerOptions {
+            network_id: Some(network.id.clone()),
+            ..web("api-1")
+        })
+        .await
+        .unwrap();
+    assert_eq!(sim.inventory().private_nics.len(), 1);
+    provider.delete_network(&network.id).await.unwrap();
+    let left = sim.inventory();
+    assert!(
+        left.private_networks.is_empty() && left.private_nics.is_empty(),
+        "{left:?}"
+    );
+    provider.delete_server(&server.id).await.unwrap();
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_finds_its_server_instead_of_making_a_second_one() {
+    let sim = simulator().await;
+    let provider = provider(&sim);
+    // The API creates the server, then the connection drops before the answer arrives.
+    sim.faults().push(FaultRule::new(
+        Some("CreateServer"),
+        Fault::ResetAfterApply,
+        Some(1),
+    ));
+    let server = provider.create_server(&web("lost-answer")).await.unwrap();
+    let left = sim.inventory();
+    assert_eq!(
+        left.servers,
+        vec![server.id.clone()],
+        "exactly one server: {left:?}"
+    );
+    provider.delete_server(&server.id).await.unwrap();
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+}
+
+#[tokio::test]
+async fn a_create_refused_before_it_was_applied_is_tried_once_more() {
+    let sim = simulator().await;
+    let provider = provider(&sim);
+    // The connection drops before the API saw the request: nothing exists, so one more try.
+    sim.faults()
+        .push(FaultRule::new(Some("CreateServer"), Fault::Reset, Some(1)));
+    let server = provider.create_server(&web("second-try")).await.unwrap();
+    assert_eq!(sim.inventory().servers, vec![server.id.clone()]);
+    provider.delete_server(&server.id).await.unwrap();
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+}

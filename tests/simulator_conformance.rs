@@ -1,0 +1,655 @@
+//! Shape conformance of the simulator against real recorded traffic
+//! (`../shared/reference/real-traffic/`).
+//!
+//! A scripted run exercises as many operations as the simulator serves. For each operation, the
+//! set of JSON key paths of the simulator's 2xx bodies is compared with the set of key paths of
+//! the recorded 2xx bodies of the same operation (HEAD recordings `dev.jsonl`; the older
+//! `dev-supplement.jsonl` only for operations HEAD lacks). Paths: `server.volumes{}.id` — maps
+//! keyed by data (volume indexes, commercial types) collapse to `{}`, arrays to `[]`.
+//! Fidelity per operation = |sim ∩ real| / |sim ∪ real| (Jaccard) over the *comparable* paths:
+//! top-level keys, and keys inside a container (object, map or array) that is non-empty on both
+//! sides in at least one response. So an array that the recordings only ever show empty
+//! (`private_nics: []` in every recorded list) or an object they only show as `null`
+//! (`placement_group`) does not count its inner keys for or against the simulator, while a key
+//! that is missing or extra next to keys both sides have does. The raw Jaccard over all paths is
+//! printed too. The overall score is the mean over operations and must be at least 95%. The
+//! success status of each operation must also be a recorded one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use scaleway_sdk::api::MODULES;
+use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
+use serde_json::{Value, json};
+
+type Key = (String, String); // (module, operation id)
+
+fn api_to_module(api: &str) -> Option<&'static str> {
+    Some(match api {
+        "instance/v1" => "instance_v1",
+        "vpc/v2" => "vpc_v2",
+        "block/v1" => "block_v1",
+        "block/v1alpha1" => "block_v1alpha1",
+        "account/v3" => "account_v3",
+        "marketplace/v2" => "marketplace_v2",
+        _ => return None,
+    })
+}
+
+fn operation_of(module: &str, method: &str, path: &str) -> Option<String> {
+    MODULES
+        .iter()
+        .find(|m| m.name == module)
+        .and_then(|m| m.find_operation(method, path))
+        .map(|op| op.id.to_string())
+}
+
+/// An object whose keys are data (indexes, commercial types) rather than field names.
+fn is_map(object: &serde_json::Map<String, Value>) -> bool {
+    !object.is_empty()
+        && object.keys().all(|k| {
+            k.chars().all(|c| c.is_ascii_digit())
+                || (k
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+                    && k.chars().any(|c| c.is_ascii_digit() || c == '-'))
+        })
+}
+
+/// Adds the key paths of `value` to `seen.paths`, and to `seen.filled` the paths of the containers
+/// (objects, maps, arrays) that are non-empty here.
+fn key_paths(value: &Value, prefix: &str, seen: &mut Seen) {
+    match value {
+        Value::Object(object) if is_map(object) => {
+            seen.filled.insert(prefix.to_string());
+            for v in object.values() {
+                let p = format!("{prefix}{{}}");
+                seen.paths.insert(p.clone());
+                key_paths(v, &p, seen);
+            }
+        }
+        Value::Object(object) => {
+            if !object.is_empty() {
+                seen.filled.insert(prefix.to_string());
+            }
+            for (k, v) in object {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                seen.paths.insert(p.clone());
+                key_paths(v, &p, seen);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                if v.is_object() {
+                    seen.filled.insert(prefix.to_string());
+                    key_paths(v, &format!("{prefix}[]"), seen);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The container a path is directly inside: `server.volumes{}.id` → `server.volumes{}`,
+/// `server.volumes{}` → `server.volumes`, `rules[].id` → `rules`.
+fn container(path: &str) -> &str {
+    let parent = if let Some(p) = path.strip_suffix("{}") {
+        return p;
+    } else {
+        path.rsplit_once('.').map(|(p, _)| p).unwrap_or("")
+    };
+    parent.strip_suffix("[]").unwrap_or(parent)
+}
+
+/// Paths whose container is filled on both sides (or is the top level): the ones whose
+/// presence says something about the shape rather than about the state the resource was in.
+fn comparable<'a>(paths: &'a BTreeSet<String>, a: &Seen, b: &Seen) -> BTreeSet<&'a String> {
+    paths
+        .iter()
+        .filter(|p| {
+            let c = container(p);
+            c.is_empty() || (a.filled.contains(c) && b.filled.contains(c))
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Seen {
+    paths: BTreeSet<String>,
+    filled: BTreeSet<String>,
+    statuses: BTreeSet<u16>,
+}
+
+fn recordings() -> BTreeMap<Key, Seen> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-traffic");
+    let mut head: BTreeMap<Key, Seen> = BTreeMap::new();
+    let mut older: BTreeMap<Key, Seen> = BTreeMap::new();
+    for (file, target) in [("dev.jsonl", &mut head), ("dev-supplement.jsonl", &mut older)] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let r: Value = serde_json::from_str(line).unwrap();
+            let status = r["status"].as_u64().unwrap_or(0) as u16;
+            if !(200..300).contains(&status) {
+                continue;
+            }
+            let Some(module) = r["api"].as_str().and_then(api_to_module) else {
+                continue;
+            };
+            let (Some(method), Some(path)) = (r["method"].as_str(), r["path"].as_str()) else {
+                continue;
+            };
+            let Some(op) = operation_of(module, method, path) else {
+                continue;
+            };
+            let seen = target.entry((module.to_string(), op)).or_default();
+            seen.statuses.insert(status);
+            if r["resp_body"].is_object() {
+                key_paths(&r["resp_body"], "", seen);
+            }
+        }
+    }
+    for (key, seen) in older {
+        head.entry(key).or_insert(seen);
+    }
+    head
+}
+
+struct Runner<'a> {
+    sim: &'a Simulator,
+    http: reqwest::Client,
+    seen: BTreeMap<Key, Seen>,
+}
+
+impl Runner<'_> {
+    async fn call(&mut self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.sim.base_url()))
+            .header("X-Auth-Token", self.sim.secret_key());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        assert!((200..300).contains(&status), "{method} {path}: {status} {text}");
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let path = path.split('?').next().unwrap_or_default();
+        let module = MODULES
+            .iter()
+            .find(|m| m.find_operation(method, path).is_some())
+            .unwrap_or_else(|| panic!("no operation for {method} {path}"));
+        let op = module.find_operation(method, path).unwrap().id.to_string();
+        let seen = self.seen.entry((module.name.to_string(), op)).or_default();
+        seen.statuses.insert(status);
+        if value.is_object() {
+            key_paths(&value, "", seen);
+        }
+        value
+    }
+}
+
+/// Exercises the simulated operations, with non-empty lists and both states of optional fields.
+async fn scripted_run(sim: &Simulator) -> BTreeMap<Key, Seen> {
+    let mut r = Runner {
+        sim,
+        http: reqwest::Client::new(),
+        seen: BTreeMap::new(),
+    };
+    let z = "/instance/v1/zones/fr-par-1";
+    let project = sim.project_id().to_string();
+
+    // Marketplace and products.
+    let images = r
+        .call("GET", "/marketplace/v2/local-images?image_label=ubuntu_jammy&zone=fr-par-1&order_by=type_asc&type=unknown_type", None)
+        .await;
+    let local_id = images["local_images"][0]["id"].as_str().unwrap().to_string();
+    let sbs_id = images["local_images"][2]["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("/marketplace/v2/local-images/{local_id}"), None)
+        .await;
+    r.call("GET", &format!("{z}/products/servers?page=1"), None).await;
+    r.call("GET", &format!("{z}/products/servers/availability?page=1"), None)
+        .await;
+    r.call("GET", &format!("{z}/images?page=1"), None).await;
+    r.call("GET", &format!("{z}/images/{local_id}"), None).await;
+
+    // Servers: one l_ssd, one sbs.
+    let local = r
+        .call("POST", &format!("{z}/servers"), Some(json!({"name": "conf-local", "commercial_type": "DEV1-S", "image": local_id, "project": project})))
+        .await;
+    let local_srv = local["server"]["id"].as_str().unwrap().to_string();
+    let sbs = r
+        .call("POST", &format!("{z}/servers"), Some(json!({"name": "conf-sbs", "dynamic_ip_required": false, "commercial_type": "PRO2-XXS", "image": sbs_id, "volumes": {"0": {"boot": false}}, "boot_type": "local", "project": project, "tags": ["a"]})))
+        .await;
+    let sbs_srv = sbs["server"]["id"].as_str().unwrap().to_string();
+    let root = sbs["server"]["volumes"]["0"]["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{z}/servers/{sbs_srv}"), None).await;
+    r.call(
+        "PATCH",
+        &format!("{z}/servers/{sbs_srv}"),
+        Some(json!({"name": "conf-sbs-2"})),
+    )
+    .await;
+    r.call("GET", &format!("{z}/servers/{sbs_srv}/user_data"), None)
+        .await;
+
+    // IPs.
+    let ip = r
+        .call("POST", &format!("{z}/ips"), Some(json!({"project": project})))
+        .await;
+    let ip_id = ip["ip"]["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{z}/ips/{ip_id}"), None).await;
+    r.call(
+        "PATCH",
+        &format!("{z}/ips/{ip_id}"),
+        Some(json!({"server": sbs_srv})),
+    )
+    .await;
+    r.call("GET", &format!("{z}/ips/{ip_id}"), None).await;
+    let ip2 = r
+        .call(
+            "POST",
+            &format!("{z}/ips"),
+            Some(json!({"project": project, "type": "routed_ipv4"})),
+        )
+        .await;
+    let ip2_id = ip2["ip"]["id"].as_str().unwrap().to_string();
+    let with_ip = r
+        .call("POST", &format!("{z}/servers"), Some(json!({"name": "conf-ip", "commercial_type": "DEV1-S", "image": sbs_id, "public_ips": [ip2_id], "project": project})))
+        .await;
+    let with_ip_id = with_ip["server"]["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{z}/ips?page=1"), None).await;
+
+    // Private network and NICs.
+    let pn = r
+        .call("POST", "/vpc/v2/regions/fr-par/private-networks", Some(json!({"name": "conf-pn", "project_id": project, "tags": [], "subnets": null, "default_route_propagation_enabled": false})))
+        .await;
+    let pn_id = pn["id"].as_str().unwrap().to_string();
+    r.call(
+        "GET",
+        &format!("/vpc/v2/regions/fr-par/private-networks/{pn_id}"),
+        None,
+    )
+    .await;
+    r.call(
+        "PATCH",
+        &format!("/vpc/v2/regions/fr-par/private-networks/{pn_id}"),
+        Some(json!({"name": "conf-pn-2", "tags": ["x"]})),
+    )
+    .await;
+    r.call(
+        "GET",
+        &format!(
+            "/vpc/v2/regions/fr-par/private-networks?order_by=created_at_asc&project_id={project}&page=1"
+        ),
+        None,
+    )
+    .await;
+    let nic = r
+        .call(
+            "POST",
+            &format!("{z}/servers/{sbs_srv}/private_nics"),
+            Some(json!({"private_network_id": pn_id, "tags": ["t"]})),
+        )
+        .await;
+    let nic_id = nic["private_nic"]["id"].as_str().unwrap().to_string();
+    r.call(
+        "GET",
+        &format!("{z}/servers/{sbs_srv}/private_nics/{nic_id}"),
+        None,
+    )
+    .await;
+    r.call("GET", &format!("{z}/servers/{sbs_srv}/private_nics?page=1"), None)
+        .await;
+
+    // Lifecycle of both servers (running bodies have a location and a public IP).
+    for id in [&local_srv, &sbs_srv] {
+        r.call(
+            "POST",
+            &format!("{z}/servers/{id}/action"),
+            Some(json!({"action": "poweron"})),
+        )
+        .await;
+        r.call("GET", &format!("{z}/servers/{id}"), None).await;
+    }
+    r.call("GET", &format!("{z}/servers?page=1"), None).await;
+    r.call("GET", &format!("{z}/servers?page=1&per_page=50&tags=a"), None)
+        .await;
+    r.call(
+        "PATCH",
+        &format!("{z}/servers/{local_srv}"),
+        Some(json!({"tags": ["b"]})),
+    )
+    .await;
+
+    // Block volumes, v1 and v1alpha1; attach and detach.
+    for api in ["v1alpha1", "v1"] {
+        let b = format!("/block/{api}/zones/fr-par-1/volumes");
+        let v = r
+            .call("POST", &b, Some(json!({"name": format!("conf-{api}"), "perf_iops": 5000, "project_id": project, "from_empty": {"size": 20000000000u64}, "tags": []})))
+            .await;
+        let vid = v["id"].as_str().unwrap().to_string();
+        r.call("GET", &format!("{b}/{vid}"), None).await;
+        r.call("PATCH", &format!("{b}/{vid}"), Some(json!({"perf_iops": 15000})))
+            .await;
+        let holder = if api == "v1" { &local_srv } else { &sbs_srv };
+        r.call(
+            "POST",
+            &format!("{z}/servers/{holder}/attach-volume"),
+            Some(json!({"volume_id": vid, "volume_type": "sbs_volume"})),
+        )
+        .await;
+        r.call("GET", &format!("{b}/{vid}"), None).await;
+        r.call(
+            "PATCH",
+            &format!("{b}/{vid}"),
+            Some(json!({"name": format!("conf-{api}-attached")})),
+        )
+        .await;
+        r.call("GET", &format!("{b}/{root}"), None).await;
+        r.call(
+            "GET",
+            &format!("{b}?order_by=created_at_asc&project_id={project}&page=1"),
+            None,
+        )
+        .await;
+        r.call(
+            "POST",
+            &format!("{z}/servers/{holder}/detach-volume"),
+            Some(json!({"volume_id": vid})),
+        )
+        .await;
+        r.call("GET", &format!("{b}/{vid}"), None).await;
+        r.call("DELETE", &format!("{b}/{vid}"), None).await;
+    }
+
+    // Instance volumes.
+    let iv = r.call("POST", &format!("{z}/volumes"), Some(json!({"name": "conf-iv", "volume_type": "l_ssd", "size": 10000000000u64, "project": project}))).await;
+    let iv_id = iv["volume"]["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{z}/volumes/{iv_id}"), None).await;
+    r.call(
+        "PATCH",
+        &format!("{z}/volumes/{iv_id}"),
+        Some(json!({"name": "conf-iv-2"})),
+    )
+    .await;
+    let local_root = local["server"]["volumes"]["0"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    r.call("GET", &format!("{z}/volumes/{local_root}"), None).await;
+    r.call(
+        "PATCH",
+        &format!("{z}/volumes/{local_root}"),
+        Some(json!({"tags": ["root"]})),
+    )
+    .await;
+    r.call("GET", &format!("{z}/volumes?page=1"), None).await;
+    r.call("DELETE", &format!("{z}/volumes/{iv_id}"), None).await;
+
+    // Security groups and rules.
+    let sg = r
+        .call("POST", &format!("{z}/security_groups"), Some(json!({"name": "conf-sg", "description": "d", "project": project, "stateful": true, "inbound_default_policy": "accept", "outbound_default_policy": "drop"})))
+        .await;
+    let sg_id = sg["security_group"]["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{z}/security_groups/{sg_id}"), None).await;
+    r.call(
+        "PATCH",
+        &format!("{z}/security_groups/{sg_id}"),
+        Some(json!({"name": "conf-sg-2"})),
+    )
+    .await;
+    r.call("GET", &format!("{z}/security_groups?page=1"), None).await;
+    let rule = r
+        .call("POST", &format!("{z}/security_groups/{sg_id}/rules"), Some(json!({"protocol": "TCP", "direction": "inbound", "action": "accept", "ip_range": "8.8.8.8/32", "dest_port_from": 1, "dest_port_to": 1024, "position": 1})))
+        .await;
+    let rule_id = rule["rule"]["id"].as_str().unwrap().to_string();
+    r.call(
+        "GET",
+        &format!("{z}/security_groups/{sg_id}/rules/{rule_id}"),
+        None,
+    )
+    .await;
+    r.call(
+        "PATCH",
+        &format!("{z}/security_groups/{sg_id}/rules/{rule_id}"),
+        Some(json!({"dest_port_to": 2048})),
+    )
+    .await;
+    r.call("PUT", &format!("{z}/security_groups/{sg_id}/rules/{rule_id}"), Some(json!({"protocol": "UDP", "direction": "inbound", "action": "drop", "ip_range": "1.1.1.1", "dest_port_from": 53, "position": 1, "editable": true})))
+        .await;
+    r.call("GET", &format!("{z}/security_groups/{sg_id}/rules?page=1"), None)
+        .await;
+    r.call(
+        "DELETE",
+        &format!("{z}/security_groups/{sg_id}/rules/{rule_id}"),
+        None,
+    )
+    .await;
+    r.call("PUT", &format!("{z}/security_groups/{sg_id}/rules"), Some(json!({"rules": [{"id": null, "action": "accept", "protocol": "TCP", "direction": "inbound", "ip_range": "0.0.0.0/0", "dest_port_from": 22, "dest_port_to": null, "position": 0, "editable": null, "zone": "fr-par-1"}]})))
+        .await;
+    r.call("DELETE", &format!("{z}/security_groups/{sg_id}"), None)
+        .await;
+
+    // VPCs.
+    let vpc = r
+        .call(
+            "POST",
+            "/vpc/v2/regions/fr-par/vpcs",
+            Some(json!({"name": "conf-vpc", "project_id": project, "tags": [], "enable_routing": false})),
+        )
+        .await;
+    let vpc_id = vpc["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("/vpc/v2/regions/fr-par/vpcs/{vpc_id}"), None)
+        .await;
+    r.call(
+        "GET",
+        "/vpc/v2/regions/fr-par/vpcs?order_by=created_at_asc&page=1",
+        None,
+    )
+    .await;
+    r.call("DELETE", &format!("/vpc/v2/regions/fr-par/vpcs/{vpc_id}"), None)
+        .await;
+
+    // Account.
+    let p = r
+        .call(
+            "POST",
+            "/account/v3/projects",
+            Some(
+                json!({"name": "conf-project", "organization_id": sim.organization_id(), "description": "d"}),
+            ),
+        )
+        .await;
+    let p_id = p["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("/account/v3/projects/{p_id}"), None).await;
+    r.call(
+        "GET",
+        &format!(
+            "/account/v3/projects?order_by=created_at_asc&organization_id={}&page=1",
+            sim.organization_id()
+        ),
+        None,
+    )
+    .await;
+    r.call("DELETE", &format!("/account/v3/projects/{p_id}"), None)
+        .await;
+
+    // Served operations the recordings lack: they must still answer 2xx bodies that the
+    // generated types accept (the simulator checks that before answering).
+    r.call("GET", "/block/v1/zones/fr-par-1/volume-types", None).await;
+    r.call("GET", "/block/v1alpha1/zones/fr-par-1/volume-types", None)
+        .await;
+    r.call(
+        "GET",
+        &format!("/vpc/v2/regions/fr-par/subnets?private_network_id={pn_id}"),
+        None,
+    )
+    .await;
+    r.call("GET", &format!("{z}/servers/{sbs_srv}/action"), None)
+        .await;
+    r.call("GET", &format!("{z}/security_groups/default/rules"), None)
+        .await;
+    r.call(
+        "PATCH",
+        &format!("{z}/servers/{sbs_srv}/private_nics/{nic_id}"),
+        Some(json!({"tags": ["u"]})),
+    )
+    .await;
+    let vpc2 = r
+        .call(
+            "POST",
+            "/vpc/v2/regions/fr-par/vpcs",
+            Some(json!({"name": "conf-vpc-2"})),
+        )
+        .await;
+    let vpc2_id = vpc2["id"].as_str().unwrap().to_string();
+    r.call(
+        "PATCH",
+        &format!("/vpc/v2/regions/fr-par/vpcs/{vpc2_id}"),
+        Some(json!({"name": "conf-vpc-3"})),
+    )
+    .await;
+    r.call("DELETE", &format!("/vpc/v2/regions/fr-par/vpcs/{vpc2_id}"), None)
+        .await;
+    r.call(
+        "PATCH",
+        &format!("/account/v3/projects/{project}"),
+        Some(json!({"description": "sim"})),
+    )
+    .await;
+
+    // Teardown: NIC, terminate, delete.
+    r.call(
+        "DELETE",
+        &format!("{z}/servers/{sbs_srv}/private_nics/{nic_id}"),
+        None,
+    )
+    .await;
+    r.call(
+        "DELETE",
+        &format!("/vpc/v2/regions/fr-par/private-networks/{pn_id}"),
+        None,
+    )
+    .await;
+    r.call(
+        "POST",
+        &format!("{z}/servers/{local_srv}/action"),
+        Some(json!({"action": "terminate"})),
+    )
+    .await;
+    r.call(
+        "POST",
+        &format!("{z}/servers/{sbs_srv}/action"),
+        Some(json!({"action": "poweroff"})),
+    )
+    .await;
+    r.call("GET", &format!("{z}/servers/{sbs_srv}"), None).await;
+    r.call("DELETE", &format!("{z}/servers/{sbs_srv}"), None).await;
+    r.call("DELETE", &format!("{z}/ips/{ip_id}"), None).await;
+    r.call("DELETE", &format!("{z}/servers/{with_ip_id}"), None).await;
+    let with_ip_root = with_ip["server"]["volumes"]["0"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    r.call(
+        "DELETE",
+        &format!("/block/v1/zones/fr-par-1/volumes/{with_ip_root}"),
+        None,
+    )
+    .await;
+    r.call("DELETE", &format!("{z}/ips/{ip2_id}"), None).await;
+    r.call(
+        "DELETE",
+        &format!("/block/v1/zones/fr-par-1/volumes/{root}"),
+        None,
+    )
+    .await;
+    r.seen
+}
+
+#[tokio::test]
+async fn responses_have_the_shapes_of_real_responses() {
+    let sim = Simulator::start(SimulatorOptions {
+        time_scale: 0.0,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let simulated = scripted_run(&sim).await;
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+    let real = recordings();
+
+    let mut scores = Vec::new();
+    let mut raw_scores = Vec::new();
+    let mut status_mismatches = Vec::new();
+    let mut unrecorded = Vec::new();
+    println!(
+        "{:<16} {:<30} {:>7} {:>5} {:>5} {:>5} {:>7}",
+        "module", "operation", "score", "both", "sim", "real", "raw"
+    );
+    for (key, sim_seen) in &simulated {
+        let Some(real_seen) = real.get(key) else {
+            unrecorded.push(format!("{}.{}", key.0, key.1));
+            continue;
+        };
+        if !real_seen.statuses.is_superset(&sim_seen.statuses) {
+            status_mismatches.push(format!(
+                "{}.{}: simulator {:?}, recorded {:?}",
+                key.0, key.1, sim_seen.statuses, real_seen.statuses
+            ));
+        }
+        if sim_seen.paths.is_empty() && real_seen.paths.is_empty() {
+            continue; // 204s
+        }
+        let raw_both = sim_seen.paths.intersection(&real_seen.paths).count();
+        let raw_union = sim_seen.paths.union(&real_seen.paths).count();
+        let raw = raw_both as f64 / raw_union as f64;
+        let sim_paths = comparable(&sim_seen.paths, sim_seen, real_seen);
+        let real_paths = comparable(&real_seen.paths, sim_seen, real_seen);
+        let both = sim_paths.intersection(&real_paths).count();
+        let union = sim_paths.union(&real_paths).count();
+        let score = both as f64 / union.max(1) as f64;
+        println!(
+            "{:<16} {:<30} {:>6.1}% {:>5} {:>5} {:>5} {:>6.1}%",
+            key.0,
+            key.1,
+            score * 100.0,
+            both,
+            sim_paths.len(),
+            real_paths.len(),
+            raw * 100.0
+        );
+        if score < 1.0 {
+            let only_sim: Vec<&&String> = sim_paths.difference(&real_paths).collect();
+            let only_real: Vec<&&String> = real_paths.difference(&sim_paths).collect();
+            println!("    only in simulator: {only_sim:?}");
+            println!("    only in recordings: {only_real:?}");
+        }
+        scores.push(score);
+        raw_scores.push(raw);
+    }
+    let overall = scores.iter().sum::<f64>() / scores.len() as f64;
+    let raw_overall = raw_scores.iter().sum::<f64>() / raw_scores.len() as f64;
+    println!(
+        "operations compared: {}; overall fidelity: {:.1}% (raw Jaccard without the filled-container rule: {:.1}%)",
+        scores.len(),
+        overall * 100.0,
+        raw_overall * 100.0
+    );
+    println!("served but never recorded (not scored): {unrecorded:?}");
+    assert!(scores.len() >= 40, "only {} operations compared", scores.len());
+    assert!(
+        status_mismatches.is_empty(),
+        "success statuses differ: {status_mismatches:#?}"
+    );
+    assert!(
+        overall >= 0.95,
+        "overall fidelity {:.1}% is below 95%",
+        overall * 100.0
+    );
+}

@@ -1,0 +1,1068 @@
+//! Multi-step behaviours of the simulator, through the crate's own client.
+
+use std::time::Duration;
+
+use scaleway_sdk::api::{block_v1, instance_v1, vpc_v2};
+use scaleway_sdk::simulator::{Fault, FaultPlan, FaultRule, Simulator, SimulatorOptions};
+use scaleway_sdk::{Client, Config, Error, RetryPolicy};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+const ZONE: &str = "fr-par-1";
+/// ubuntu_noble in fr-par-1: instance_local and instance_sbs x86_64.
+const LOCAL_IMAGE: &str = "98cf81a9-f0bd-4deb-8893-33f362f7421e";
+const SBS_IMAGE: &str = "da954c89-6891-4c70-8fdc-63e094449a63";
+
+async fn sim(time_scale: f64) -> Simulator {
+    Simulator::start(SimulatorOptions {
+        time_scale,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn client_with(sim: &Simulator, key: &str) -> Client {
+    let config = Config::builder()
+        .secret_key(key)
+        .project_id(sim.project_id())
+        .organization_id(sim.organization_id())
+        .api_url(sim.base_url())
+        .build()
+        .unwrap();
+    Client::builder(config)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+fn client(sim: &Simulator) -> Client {
+    client_with(sim, sim.secret_key())
+}
+
+fn body<T: DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).unwrap()
+}
+
+fn js<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap()
+}
+
+/// A raw request with the simulator's token, for headers and bodies the typed client hides.
+async fn raw(sim: &Simulator, method: &str, path: &str, body: Option<Value>) -> reqwest::Response {
+    let http = reqwest::Client::new();
+    let mut req = http
+        .request(method.parse().unwrap(), format!("{}{path}", sim.base_url()))
+        .header("X-Auth-Token", sim.secret_key());
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+/// The server as the simulator sends it (the generated types drop empty arrays when serialized).
+async fn get_server(c: &Client, id: &str) -> Value {
+    let url = format!("{}/instance/v1/zones/{ZONE}/servers/{id}", c.base_url());
+    let r = c
+        .http()
+        .get(url)
+        .header("X-Auth-Token", c.config().secret_key().expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["server"].clone()
+}
+
+async fn create_server(c: &Client, name: &str, image: &str, tags: &[&str]) -> Value {
+    let r = c
+        .instance()
+        .create_server()
+        .zone(ZONE)
+        .body(body::<instance_v1::types::CreateServerBody>(
+            json!({"name": name, "commercial_type": "DEV1-S", "image": image, "tags": tags}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    js(&r.into_inner().server)
+}
+
+async fn action(c: &Client, id: &str, action: &str) -> Result<Value, Error> {
+    c.instance()
+        .server_action()
+        .zone(ZONE)
+        .server_id(id)
+        .body(body::<instance_v1::types::ServerActionBody>(
+            json!({"action": action}),
+        ))
+        .send()
+        .await
+        .map(|r| js(&r.into_inner()))
+        .map_err(Error::from)
+}
+
+async fn wait_state(c: &Client, id: &str, state: &str) -> Value {
+    for _ in 0..400 {
+        let s = get_server(c, id).await;
+        if s["state"] == state {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("server {id} never reached {state}");
+}
+
+async fn create_pn(c: &Client, name: &str) -> Value {
+    let pn = c
+        .vpc()
+        .create_private_network()
+        .region("fr-par")
+        .body(body::<vpc_v2::types::CreatePrivateNetworkBody>(
+            json!({"name": name}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    js(&pn.into_inner())
+}
+
+async fn create_nic(c: &Client, server: &str, pn: &str) -> Value {
+    let r = c
+        .instance()
+        .create_private_nic()
+        .zone(ZONE)
+        .server_id(server)
+        .body(body::<instance_v1::types::CreatePrivateNicBody>(
+            json!({"private_network_id": pn}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    js(&r.into_inner().private_nic)
+}
+
+async fn create_block(c: &Client, name: &str, iops: u64) -> Value {
+    let v = c
+        .block()
+        .create_volume()
+        .zone(ZONE)
+        .body(body::<block_v1::types::CreateVolumeBody>(
+            json!({"name": name, "perf_iops": iops, "from_empty": {"size": 20_000_000_000u64}}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    js(&v.into_inner())
+}
+
+async fn get_block(c: &Client, id: &str) -> Value {
+    // Through the typed client first (it must parse), then the wire JSON.
+    c.block()
+        .get_volume()
+        .zone(ZONE)
+        .volume_id(id)
+        .send()
+        .await
+        .unwrap();
+    let url = format!("{}/block/v1/zones/{ZONE}/volumes/{id}", c.base_url());
+    let r = c
+        .http()
+        .get(url)
+        .header("X-Auth-Token", c.config().secret_key().expose())
+        .send()
+        .await
+        .unwrap();
+    r.json::<Value>().await.unwrap()
+}
+
+#[tokio::test]
+async fn server_lifecycle_local_root_with_realistic_steps() {
+    // 0.1: poweron of an l_ssd server takes 1.6 s (0.6 s in `allocating node`), poweroff 2.5 s,
+    // terminate 1 s: long enough to see every intermediate state, short enough for a test.
+    let sim = sim(0.1).await;
+    let c = client(&sim);
+
+    let created = c
+        .instance()
+        .create_server()
+        .zone(ZONE)
+        .body(body::<instance_v1::types::CreateServerBody>(
+            json!({"name": "web-1", "commercial_type": "DEV1-S", "image": LOCAL_IMAGE}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.server.as_ref().and_then(|s| s.id.clone()).unwrap();
+    assert_eq!(
+        created.headers()["location"],
+        format!("https://api.scaleway.com/instance/v1/zones/{ZONE}/servers/{id}").as_str()
+    );
+    let s = get_server(&c, &id).await;
+    assert_eq!(s["state"], "stopped");
+    assert_eq!(s["allowed_actions"], json!(["poweron", "backup"]));
+    assert_eq!(s["volumes"]["0"]["volume_type"], "l_ssd");
+    assert_eq!(s["volumes"]["0"]["name"], "Ubuntu 24.04 Noble Numbat");
+    assert_eq!(s["dynamic_ip_required"], true);
+    assert!(s.get("public_ip").is_none_or(Value::is_null));
+    let root = s["volumes"]["0"]["id"].as_str().unwrap().to_string();
+
+    // user_data: raw text/plain values.
+    let cloud_init = "#cloud-config\napt-update: true\n";
+    let r = c
+        .instance()
+        .set_server_user_data()
+        .zone(ZONE)
+        .server_id(&id)
+        .key("cloud-init")
+        .body(cloud_init)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let keys = c
+        .instance()
+        .list_server_user_data()
+        .zone(ZONE)
+        .server_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keys.user_data, vec!["cloud-init".to_string()]);
+    let got = raw(
+        &sim,
+        "GET",
+        &format!("/instance/v1/zones/{ZONE}/servers/{id}/user_data/cloud-init"),
+        None,
+    )
+    .await;
+    assert_eq!(got.headers()["content-type"], "text/plain");
+    assert_eq!(got.text().await.unwrap(), cloud_init);
+
+    // A NIC on a stopped server is available at once, with an address from the subnet.
+    let pn = create_pn(&c, "pn-lifecycle").await;
+    let pn_id = pn["id"].as_str().unwrap();
+    assert_eq!(pn["subnets"].as_array().unwrap().len(), 2);
+    let nic = create_nic(&c, &id, pn_id).await;
+    assert_eq!(nic["state"], "available");
+    let inv = sim.inventory();
+    assert_eq!(inv.private_nics.len(), 1);
+    let subnet = pn["subnets"][0]["subnet"].as_str().unwrap();
+    let prefix = subnet.rsplit_once('.').unwrap().0;
+    assert!(
+        inv.private_nics[0].private_ipv4.starts_with(prefix),
+        "{subnet} {:?}",
+        inv.private_nics
+    );
+
+    // poweron: starting/allocating node, then provisioning node, then running/booting kernel.
+    let task = action(&c, &id, "poweron").await.unwrap();
+    assert_eq!(task["task"]["status"], "pending");
+    let s = get_server(&c, &id).await;
+    assert_eq!(
+        (s["state"].as_str(), s["state_detail"].as_str()),
+        (Some("starting"), Some("allocating node"))
+    );
+    assert_eq!(s["allowed_actions"], json!(["stop_in_place", "backup"]));
+    let refused = action(&c, &id, "poweron").await.unwrap_err();
+    assert_eq!(refused.status(), Some(400));
+    let s = wait_state(&c, &id, "running").await;
+    assert_eq!(s["state_detail"], "booting kernel");
+    assert_eq!(
+        s["allowed_actions"],
+        json!(["poweroff", "terminate", "reboot", "stop_in_place", "backup"])
+    );
+    assert_eq!(s["public_ip"]["dynamic"], true);
+    assert_eq!(s["public_ips"].as_array().unwrap().len(), 1);
+    assert!(s["location"].is_object());
+
+    // A NIC on a running server is syncing first.
+    let pn2 = create_pn(&c, "pn-lifecycle-2").await;
+    let nic2 = create_nic(&c, &id, pn2["id"].as_str().unwrap()).await;
+    assert_eq!(nic2["state"], "syncing");
+
+    // poweroff: stopping, then stopped; the dynamic IP goes away.
+    action(&c, &id, "poweroff").await.unwrap();
+    let s = get_server(&c, &id).await;
+    assert_eq!(
+        (s["state"].as_str(), s["state_detail"].as_str()),
+        (Some("stopping"), Some("stopping"))
+    );
+    let s = wait_state(&c, &id, "stopped").await;
+    assert!(s["public_ips"].as_array().is_none_or(Vec::is_empty));
+    assert!(sim.inventory().ips.is_empty());
+    assert_eq!(
+        action(&c, &id, "terminate").await.unwrap_err().status(),
+        Some(400)
+    );
+
+    // terminate from running: stopping/terminating, local volumes deleting, then 404 everywhere.
+    action(&c, &id, "poweron").await.unwrap();
+    wait_state(&c, &id, "running").await;
+    action(&c, &id, "terminate").await.unwrap();
+    let s = get_server(&c, &id).await;
+    assert_eq!(s["state_detail"], "terminating");
+    assert_eq!(s["volumes"]["0"]["state"], "deleting");
+    assert_eq!(s["allowed_actions"], json!([]));
+    let mut gone = None;
+    for _ in 0..100 {
+        match c.instance().get_server().zone(ZONE).server_id(&id).send().await {
+            Ok(_) => tokio::time::sleep(Duration::from_millis(25)).await,
+            Err(e) => {
+                gone = Some(Error::from(e));
+                break;
+            }
+        }
+    }
+    match gone.expect("server never disappeared") {
+        Error::NotFound {
+            resource,
+            resource_id,
+            ..
+        } => {
+            assert_eq!(resource, "instance_server");
+            assert_eq!(resource_id, id);
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = Error::from(
+        c.instance()
+            .get_volume()
+            .zone(ZONE)
+            .volume_id(&root)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(err, Error::NotFound { ref resource, .. } if resource == "instance_volume"),
+        "{err:?}"
+    );
+    // The NICs went with the server; the private networks remain.
+    let inv = sim.inventory();
+    assert!(inv.servers.is_empty() && inv.volumes.is_empty() && inv.private_nics.is_empty());
+    assert_eq!(inv.private_networks.len(), 2);
+}
+
+#[tokio::test]
+async fn sbs_root_survives_delete_of_a_stopped_server() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let s = create_server(&c, "sbs-1", SBS_IMAGE, &[]).await;
+    let id = s["id"].as_str().unwrap();
+    assert_eq!(s["volumes"]["0"]["volume_type"], "sbs_volume");
+    let vid = s["volumes"]["0"]["id"].as_str().unwrap().to_string();
+    let v = get_block(&c, &vid).await;
+    assert_eq!(v["name"], "Ubuntu 24.04 Noble Numbat_sbs_volume_0");
+    assert_eq!(v["status"], "in_use");
+    assert_eq!(v["type"], "sbs_5k");
+    assert_eq!(v["references"][0]["product_resource_id"], id);
+    assert_eq!(v["references"][0]["product_resource_type"], "instance_server");
+    assert_eq!(v["references"][0]["status"], "attached");
+    // An sbs id is not an Instance volume.
+    let err = Error::from(
+        c.instance()
+            .get_volume()
+            .zone(ZONE)
+            .volume_id(&vid)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert!(err.is_not_found());
+
+    let r = c
+        .instance()
+        .delete_server()
+        .zone(ZONE)
+        .server_id(id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let v = get_block(&c, &vid).await;
+    assert_eq!(v["status"], "available");
+    assert_eq!(v["references"], json!([]));
+    assert!(v["last_detached_at"].is_string());
+    assert_eq!(sim.inventory().volumes, vec![vid.clone()]);
+    c.block()
+        .delete_volume()
+        .zone(ZONE)
+        .volume_id(&vid)
+        .send()
+        .await
+        .unwrap();
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+}
+
+#[tokio::test]
+async fn delete_of_a_running_server_is_refused() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let s = create_server(&c, "run", SBS_IMAGE, &[]).await;
+    let id = s["id"].as_str().unwrap();
+    action(&c, id, "poweron").await.unwrap();
+    wait_state(&c, id, "running").await;
+    let err = Error::from(
+        c.instance()
+            .delete_server()
+            .zone(ZONE)
+            .server_id(id)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(get_server(&c, id).await["state"], "running");
+}
+
+async fn patch_volumes(
+    c: &Client,
+    id: &str,
+    volumes: Value,
+) -> Result<scaleway_sdk::api::ResponseValue<instance_v1::types::UpdateServerResponse>, Error> {
+    c.instance()
+        .update_server()
+        .zone(ZONE)
+        .server_id(id)
+        .body(body::<instance_v1::types::UpdateServerBody>(
+            json!({"volumes": volumes}),
+        ))
+        .send()
+        .await
+        .map_err(Error::from)
+}
+
+#[tokio::test]
+async fn attach_detach_and_volumes_map() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let s = create_server(&c, "vol", SBS_IMAGE, &[]).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let root = s["volumes"]["0"]["id"].as_str().unwrap().to_string();
+
+    let v = create_block(&c, "data", 15000).await;
+    assert_eq!(v["type"], "sbs_15k");
+    assert_eq!(v["status"], "creating");
+    let vid = v["id"].as_str().unwrap().to_string();
+    assert_eq!(get_block(&c, &vid).await["status"], "available");
+
+    let r = c
+        .instance()
+        .attach_server_volume()
+        .zone(ZONE)
+        .server_id(&id)
+        .body(body::<instance_v1::types::AttachServerVolumeBody>(
+            json!({"volume_id": vid, "volume_type": "sbs_volume"}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let server = js(&r.into_inner().server);
+    assert_eq!(server["volumes"]["1"]["id"], vid.as_str());
+    let v = get_block(&c, &vid).await;
+    assert_eq!(v["status"], "in_use");
+    assert_eq!(v["references"][0]["type"], "exclusive");
+
+    // Deleting an attached volume is refused.
+    let err = Error::from(
+        c.block()
+            .delete_volume()
+            .zone(ZONE)
+            .volume_id(&vid)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    match err {
+        Error::Precondition { precondition, .. } => assert_eq!(precondition, "resource_still_in_use"),
+        other => panic!("{other:?}"),
+    }
+
+    let r = c
+        .instance()
+        .detach_server_volume()
+        .zone(ZONE)
+        .server_id(&id)
+        .body(body::<instance_v1::types::DetachServerVolumeBody>(
+            json!({"volume_id": vid}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let server = js(&r.into_inner().server);
+    assert!(server["volumes"].get("1").is_none());
+    let v = get_block(&c, &vid).await;
+    assert_eq!(
+        (v["status"].as_str(), v["references"].clone()),
+        (Some("available"), json!([]))
+    );
+    assert!(v["last_detached_at"].is_string());
+
+    // PATCH with the whole map: adding attaches, leaving out detaches.
+    let r = patch_volumes(
+        &c,
+        &id,
+        json!({"0": {"id": root, "boot": false}, "1": {"id": vid, "volume_type": "sbs_volume"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(js(&r.into_inner().server)["volumes"]["1"]["id"], vid.as_str());
+    assert_eq!(get_block(&c, &vid).await["status"], "in_use");
+    patch_volumes(&c, &id, json!({"1": {"id": vid}})).await.unwrap();
+    assert_eq!(get_block(&c, &root).await["status"], "available");
+    assert_eq!(get_block(&c, &vid).await["status"], "in_use");
+    let s = get_server(&c, &id).await;
+    assert_eq!(s["volumes"].as_object().map(|m| m.len()), Some(1));
+
+    // Attaching a volume that another server holds is refused.
+    let other = create_server(&c, "other", SBS_IMAGE, &[]).await;
+    let err = c
+        .instance()
+        .attach_server_volume()
+        .zone(ZONE)
+        .server_id(other["id"].as_str().unwrap())
+        .body(body::<instance_v1::types::AttachServerVolumeBody>(
+            json!({"volume_id": vid, "volume_type": "sbs_volume"}),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(Error::from(err).status(), Some(412));
+}
+
+#[tokio::test]
+async fn private_network_in_use_and_security_group_in_use() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let s = create_server(&c, "pn", SBS_IMAGE, &[]).await;
+    let id = s["id"].as_str().unwrap();
+    let pn = create_pn(&c, "busy").await;
+    let pn_id = pn["id"].as_str().unwrap();
+    let nic = create_nic(&c, id, pn_id).await;
+    let err = Error::from(
+        c.vpc()
+            .delete_private_network()
+            .region("fr-par")
+            .private_network_id(pn_id)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    match err {
+        Error::Precondition {
+            precondition, help, ..
+        } => {
+            assert_eq!(precondition, "resource_still_in_use");
+            assert_eq!(help, "Private Network must be empty to be deleted");
+        }
+        other => panic!("{other:?}"),
+    }
+    c.instance()
+        .delete_private_nic()
+        .zone(ZONE)
+        .server_id(id)
+        .private_nic_id(nic["id"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    c.vpc()
+        .delete_private_network()
+        .region("fr-par")
+        .private_network_id(pn_id)
+        .send()
+        .await
+        .unwrap();
+
+    // Security group used by a server.
+    let sg = raw(
+        &sim,
+        "POST",
+        &format!("/instance/v1/zones/{ZONE}/security_groups"),
+        Some(json!({"name": "web", "inbound_default_policy": "drop", "outbound_default_policy": "accept", "stateful": true})),
+    )
+    .await;
+    assert_eq!(sg.status(), 201);
+    let sg: Value = sg.json().await.unwrap();
+    let sg_id = sg["security_group"]["id"].as_str().unwrap();
+    assert_eq!(sim.inventory().security_groups, vec![sg_id.to_string()]);
+    c.instance()
+        .update_server()
+        .zone(ZONE)
+        .server_id(id)
+        .body(body::<instance_v1::types::UpdateServerBody>(
+            json!({"security_group": {"id": sg_id}}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let r = raw(
+        &sim,
+        "DELETE",
+        &format!("/instance/v1/zones/{ZONE}/security_groups/{sg_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["type"], "invalid_request_error");
+}
+
+#[tokio::test]
+async fn security_group_rules_are_normalised_and_replaced_as_a_set() {
+    let sim = sim(0.0).await;
+    let base = format!("/instance/v1/zones/{ZONE}/security_groups");
+    let sg: Value = raw(&sim, "POST", &base, Some(json!({"name": "rules"})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sg_id = sg["security_group"]["id"].as_str().unwrap();
+    let rules = format!("{base}/{sg_id}/rules");
+    let r = raw(
+        &sim,
+        "POST",
+        &rules,
+        Some(
+            json!({"protocol": "TCP", "direction": "inbound", "action": "accept", "ip_range": "8.8.8.8/32",
+                    "dest_port_from": 22, "dest_port_to": 22, "position": 1}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let rule: Value = r.json().await.unwrap();
+    assert_eq!(rule["rule"]["ip_range"], "8.8.8.8");
+    assert_eq!(rule["rule"]["dest_port_to"], Value::Null);
+    assert_eq!(rule["rule"]["editable"], true);
+    let list: Value = raw(&sim, "GET", &rules, None).await.json().await.unwrap();
+    let list = list["rules"].as_array().unwrap();
+    assert_eq!(list.len(), 7);
+    assert_eq!(list[0]["id"], "11111111-2222-4333-8444-000000000001");
+    assert_eq!(list[0]["editable"], false);
+
+    let put = raw(
+        &sim,
+        "PUT",
+        &rules,
+        Some(json!({"rules": [
+            {"id": null, "action": "accept", "protocol": "ICMP", "direction": "inbound", "ip_range": "0.0.0.0/0",
+             "dest_port_from": 1, "dest_port_to": 2, "position": 0, "editable": null, "zone": ZONE},
+            {"id": null, "action": "drop", "protocol": "UDP", "direction": "outbound", "ip_range": "10.0.0.0/8",
+             "dest_port_from": 53, "dest_port_to": 54, "position": 0, "editable": null, "zone": ZONE}
+        ]})),
+    )
+    .await;
+    assert_eq!(put.status(), 200);
+    let put: Value = put.json().await.unwrap();
+    let user: Vec<&Value> = put["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["editable"] == true)
+        .collect();
+    assert_eq!(user.len(), 2);
+    assert_eq!(user[0]["dest_port_from"], Value::Null);
+    assert_eq!(user[1]["dest_port_to"], 54);
+    assert_ne!(user[0]["id"], rule["rule"]["id"]);
+    assert_eq!(put["rules"].as_array().unwrap().len(), 8);
+}
+
+#[tokio::test]
+async fn authentication_is_required() {
+    let sim = sim(0.0).await;
+    let wrong = client_with(&sim, "00000000-0000-4000-8000-000000000000");
+    let err = Error::from(
+        wrong
+            .instance()
+            .list_servers()
+            .zone(ZONE)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+    let none = reqwest::get(format!("{}/instance/v1/zones/{ZONE}/servers", sim.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(none.status(), 401);
+    let b: Value = none.json().await.unwrap();
+    assert_eq!(b["type"], "denied_authentication");
+    // Unknown route: 404.
+    assert_eq!(
+        raw(&sim, "GET", "/instance/v1/zones/fr-par-1/nothing", None)
+            .await
+            .status(),
+        404
+    );
+    // A spec route that is not simulated: 501 not_implemented.
+    let r = raw(&sim, "GET", "/instance/v1/zones/fr-par-1/placement_groups", None).await;
+    assert_eq!(r.status(), 501);
+    assert_eq!(r.json::<Value>().await.unwrap()["type"], "not_implemented");
+}
+
+#[tokio::test]
+async fn pagination_headers_and_filters() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    // Products: a map, 50 per page in alphabetical order.
+    let p1 = c
+        .instance()
+        .list_servers_types()
+        .zone(ZONE)
+        .page(1)
+        .send()
+        .await
+        .unwrap();
+    let total: usize = p1.headers()["x-total-count"].to_str().unwrap().parse().unwrap();
+    assert!(total > 50);
+    assert_eq!(p1.servers.len(), 50);
+    let link = p1.headers()["link"].to_str().unwrap().to_string();
+    assert!(
+        link.contains("</products/servers?page=2&per_page=50&>; rel=\"next\""),
+        "{link}"
+    );
+    let p2 = c
+        .instance()
+        .list_servers_types()
+        .zone(ZONE)
+        .page(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(p2.servers.len(), total - 50);
+    let names: Vec<&String> = p1.servers.keys().chain(p2.servers.keys()).collect();
+    assert!(
+        names.windows(2).all(|w| w[0] < w[1]),
+        "not alphabetical across pages"
+    );
+    for t in [
+        "COPARM1-2C-8G",
+        "DEV1-S",
+        "DEV1-M",
+        "DEV1-L",
+        "DEV1-XL",
+        "GP1-XS",
+        "GP1-S",
+        "GP1-M",
+        "PLAY2-NANO",
+        "PRO2-XXS",
+        "PRO2-XS",
+    ] {
+        assert!(names.iter().any(|n| *n == t), "{t} missing");
+    }
+    assert!(
+        p2.headers()["link"]
+            .to_str()
+            .unwrap()
+            .contains("rel=\"previous\"")
+    );
+    let avail = c
+        .instance()
+        .get_server_types_availability()
+        .zone(ZONE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(avail.servers.len(), 50);
+
+    for (name, tags) in [
+        ("web-a", vec!["web", "prod"]),
+        ("web-b", vec!["web"]),
+        ("db-a", vec!["prod"]),
+    ] {
+        create_server(&c, name, SBS_IMAGE, &tags).await;
+    }
+    let page = c
+        .instance()
+        .list_servers()
+        .zone(ZONE)
+        .per_page(2u32)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["x-total-count"], "3");
+    assert_eq!(page.servers.len(), 2);
+    let link = page.headers()["link"].to_str().unwrap();
+    assert!(
+        link.contains("</servers?page=2&per_page=2&>; rel=\"next\""),
+        "{link}"
+    );
+    let err = c
+        .instance()
+        .list_servers()
+        .zone(ZONE)
+        .per_page(101u32)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(Error::from(err).status(), Some(400));
+
+    let by_name = c
+        .instance()
+        .list_servers()
+        .zone(ZONE)
+        .name("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_name.servers.len(), 2);
+    let by_tags = c
+        .instance()
+        .list_servers()
+        .zone(ZONE)
+        .tags("web,prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_tags.servers.len(), 1);
+    assert_eq!(by_tags.servers[0].name.as_deref(), Some("web-a"));
+    let empty = c
+        .instance()
+        .list_servers()
+        .zone(ZONE)
+        .name("nothing")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.headers()["x-total-count"], "0");
+    assert!(empty.headers()["link"].to_str().unwrap().contains("page=0"));
+
+    // Block: total_count in the body, page_size.
+    for i in 0..3 {
+        create_block(&c, &format!("blk-{i}"), 5000).await;
+    }
+    let blocks = c
+        .block()
+        .list_volumes()
+        .zone(ZONE)
+        .page_size(2u32)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocks.volumes.len(), 2);
+    assert!(blocks.headers().get("x-total-count").is_none());
+    let blocks = js(&blocks.into_inner());
+    assert_eq!(blocks["total_count"], 6); // three roots and three data volumes
+}
+
+#[tokio::test]
+async fn marketplace_account_and_images() {
+    let sim = Simulator::start(SimulatorOptions {
+        time_scale: 0.0,
+        extra_projects: vec!["second".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let c = client(&sim);
+    for zone in ["fr-par-1", "fr-par-2", "nl-ams-1", "pl-waw-3"] {
+        for label in ["ubuntu_noble", "ubuntu_jammy", "ubuntu_focal", "debian_bookworm"] {
+            let imgs = c
+                .marketplace()
+                .list_local_images()
+                .image_label(label)
+                .zone(zone)
+                .order_by("type_asc")
+                .send()
+                .await
+                .unwrap();
+            let imgs = js(&imgs.into_inner());
+            let types: Vec<&str> = imgs["local_images"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["type"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                types,
+                ["instance_local", "instance_sbs", "instance_sbs"],
+                "{zone} {label}"
+            );
+            assert!(
+                imgs["local_images"][0]["compatible_commercial_types"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("DEV1-S"))
+            );
+        }
+    }
+    let err = Error::from(
+        c.marketplace()
+            .list_local_images()
+            .image_label("foo-bar-image")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    match err {
+        Error::NotFound {
+            resource,
+            resource_id,
+            ..
+        } => {
+            assert_eq!(
+                (resource.as_str(), resource_id.as_str()),
+                ("MarketplaceImage", "foo-bar-image")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let projects = c.account().list_projects().send().await.unwrap();
+    assert_eq!(projects.total_count, Some(2));
+    let ids: Vec<String> = projects.projects.iter().filter_map(|p| p.id.clone()).collect();
+    assert!(ids.contains(&sim.project_id().to_string()));
+    assert!(ids.contains(&sim.extra_project_ids()[0]));
+    // Project scoping: a server in an unknown project is refused, the list filter scopes.
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("/instance/v1/zones/{ZONE}/servers"),
+        Some(
+            json!({"name": "x", "commercial_type": "DEV1-S", "image": LOCAL_IMAGE,
+                    "project": "00000000-0000-4000-8000-000000000001"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let second = sim.extra_project_ids()[0].clone();
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("/instance/v1/zones/{ZONE}/servers"),
+        Some(json!({"name": "x", "commercial_type": "DEV1-S", "image": LOCAL_IMAGE, "project": second})),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let mine = c
+        .instance()
+        .list_servers()
+        .zone(ZONE)
+        .project(sim.project_id())
+        .send()
+        .await
+        .unwrap();
+    assert!(mine.servers.is_empty());
+    let theirs = c
+        .instance()
+        .list_servers()
+        .zone(ZONE)
+        .project(second.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.servers.len(), 1);
+    // Missing keys: invalid_arguments with one detail per key.
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("/instance/v1/zones/{ZONE}/servers"),
+        Some(json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["type"], "invalid_arguments");
+    assert_eq!(b["details"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn faults_rate_limit_status_reset_transient_and_latency() {
+    let sim = Simulator::start(SimulatorOptions {
+        time_scale: 0.0,
+        faults: FaultPlan::new(vec![FaultRule::new(
+            Some("ListServers"),
+            Fault::RateLimit,
+            Some(1),
+        )]),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let c = client(&sim);
+    let path = format!("/instance/v1/zones/{ZONE}/servers");
+    // 429 in the real shape, once.
+    let r = raw(&sim, "GET", &path, None).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["x-envoy-ratelimited"], "true");
+    assert!(r.headers().get("content-type").is_none());
+    assert!(r.bytes().await.unwrap().is_empty());
+    assert_eq!(raw(&sim, "GET", &path, None).await.status(), 200);
+
+    sim.faults()
+        .push(FaultRule::new(Some("ListServers"), Fault::Status(503), Some(1)));
+    let err = Error::from(c.instance().list_servers().zone(ZONE).send().await.unwrap_err());
+    assert_eq!(err.status(), Some(503));
+    assert!(err.is_retryable());
+
+    sim.faults()
+        .push(FaultRule::new(Some("ListServers"), Fault::Reset, Some(1)));
+    let err = Error::from(c.instance().list_servers().zone(ZONE).send().await.unwrap_err());
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(err.status(), None);
+
+    let s = create_server(&c, "busy", SBS_IMAGE, &[]).await;
+    sim.faults().push(FaultRule::new(
+        Some("instance_v1.ServerAction"),
+        Fault::TransientState,
+        None,
+    ));
+    let err = action(&c, s["id"].as_str().unwrap(), "poweron")
+        .await
+        .unwrap_err();
+    match err {
+        Error::Conflict {
+            resource,
+            resource_id,
+            ..
+        } => {
+            assert_eq!(resource, "instance_server");
+            assert_eq!(resource_id, s["id"].as_str().unwrap());
+        }
+        other => panic!("{other:?}"),
+    }
+    sim.faults().clear();
+    action(&c, s["id"].as_str().unwrap(), "poweron").await.unwrap();
+
+    // Over HTTP, without authentication: latency on GetServer.
+    let http = reqwest::Client::new();
+    let plan = json!({"rules": [{"operation": "GetServer", "fault": {"latency": 300}, "times": 1}]});
+    let r = http
+        .post(format!("{}/__simulator/faults", sim.base_url()))
+        .json(&plan)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let started = std::time::Instant::now();
+    get_server(&c, s["id"].as_str().unwrap()).await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(sim.faults().get().rules.is_empty());
+
+    // Inventory over HTTP.
+    let inv: Value = reqwest::get(format!("{}/__simulator/inventory", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inv["servers"], json!([s["id"]]));
+    assert_eq!(inv["ips"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn simulator_stops_on_drop() {
+    let sim = sim(0.0).await;
+    let url = format!("{}/__simulator/inventory", sim.base_url());
+    assert!(reqwest::get(&url).await.unwrap().status().is_success());
+    drop(sim);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    assert!(fresh.get(&url).send().await.is_err());
+}
