@@ -5,10 +5,11 @@
 //! the body. Both become a [`Page`] and [`paginate`] turns a page fetcher into a stream of items
 //! that asks for the next page only when the consumer gets there.
 //!
-//! The stream stops at the first page shorter than the page size, at an empty page, or once it
-//! has yielded as many items as the latest total says, whichever comes first. It uses the total
-//! of the latest page, so a listing whose total changes while it is read (resources created or
-//! deleted meanwhile) still ends, without an extra call in the common case.
+//! The stream stops at an empty page, or once it has yielded as many items as the latest page's
+//! total says; when the API gives no total, at the first page shorter than the page size. Using
+//! the latest total means a listing whose total changes while it is read (resources created or
+//! deleted meanwhile) still ends, without an extra call in the common case, and an API that
+//! answers fewer items per page than asked is still read to the end.
 //!
 //! ```no_run
 //! # async fn example(client: scaleway_sdk::Client) -> Result<(), scaleway_sdk::Error> {
@@ -124,9 +125,14 @@ where
         let count = page.items.len() as u64;
         state.yielded += count;
         state.page += 1;
-        let short = count < u64::from(state.size);
-        let reached_total = page.total.is_some_and(|total| state.yielded >= total);
-        state.done = count == 0 || short || reached_total;
+        // With a total, it decides: a page shorter than asked may only mean the API caps the
+        // page size (products/servers answers 50 whatever `per_page` says). Without one, a
+        // short page is the last.
+        state.done = count == 0
+            || match page.total {
+                Some(total) => state.yielded >= total,
+                None => count < u64::from(state.size),
+            };
         Ok(Some((
             stream::iter(page.items.into_iter().map(Ok::<T, Error>)),
             state,

@@ -2189,8 +2189,8 @@ async fn test_sizes_map_to_offered_types() {
     let products = mock_products(&api, "fr-par-1").await;
     let availability = api
         .on(GET, inst("/products/servers/availability"))
-        .query(&[("per_page", "100")])
-        .total(135)
+        .query(&[("page", "1"), ("per_page", "100")])
+        .total(3)
         .reply(
             200,
             json!({"servers": {

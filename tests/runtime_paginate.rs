@@ -138,6 +138,36 @@ async fn a_total_that_shrinks_during_the_listing_ends_at_the_short_page() {
     assert_eq!(client.request_count(), 2);
 }
 
+#[tokio::test]
+async fn pages_shorter_than_asked_are_followed_while_the_total_says_more_remain() {
+    // products/servers answers 50 per page whatever per_page says.
+    let server = MockServer::start_async().await;
+    let p1 = instance_page(&server, 1, servers(0, 50), 120).await;
+    let p2 = instance_page(&server, 2, servers(50, 50), 120).await;
+    let p3 = instance_page(&server, 3, servers(100, 20), 120).await;
+    assert_eq!(list_servers(&client(&server)).await.unwrap().len(), 120);
+    p1.assert_calls_async(1).await;
+    p2.assert_calls_async(1).await;
+    p3.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn without_a_total_a_short_page_is_the_last() {
+    let server = MockServer::start_async().await;
+    let p1 = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/instance/v1/zones/fr-par-1/servers")
+                .query_param("page", "1");
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({ "servers": servers(0, 7) }));
+        })
+        .await;
+    assert_eq!(list_servers(&client(&server)).await.unwrap().len(), 7);
+    p1.assert_calls_async(1).await;
+}
+
 /// Mocks one VPC page: `page` and `page_size` in the query, `total_count` in the body.
 async fn vpc_page<'a>(server: &'a MockServer, page: u32, items: Value, total: usize) -> httpmock::Mock<'a> {
     server

@@ -203,17 +203,30 @@ pub(super) async fn resolve_image(
 
 pub(super) async fn sizes(p: &ScalewayProvider) -> ProviderResult<Vec<Size>> {
     let types = commercial_types(p).await?;
-    let availability = p
-        .client
-        .instance()
-        .get_server_types_availability()
-        .zone(&p.zone)
-        .per_page(100)
-        .send()
-        .await
-        .map_err(crate::Error::from)?
-        .into_inner()
-        .servers;
+    // Every page: a zone offers more types than one page holds.
+    let instance = p.client.instance();
+    let availability: BTreeMap<String, String> = collect_all(100, |request| {
+        let instance = instance.clone();
+        let zone = p.zone.clone();
+        async move {
+            let answer = instance
+                .get_server_types_availability()
+                .zone(&zone)
+                .page(request.page as i32)
+                .per_page(request.size)
+                .send()
+                .await?;
+            Ok(Page::from_instance(answer, |body| {
+                body.servers
+                    .into_iter()
+                    .map(|(name, a)| (name, a.availability.to_string()))
+                    .collect::<Vec<_>>()
+            }))
+        }
+    })
+    .await?
+    .into_iter()
+    .collect();
     let mut sizes = Vec::new();
     for (name, candidates) in SIZE_CHOICES {
         let offered = candidates
@@ -222,10 +235,7 @@ pub(super) async fn sizes(p: &ScalewayProvider) -> ProviderResult<Vec<Size>> {
             .or(candidates.first());
         let Some(instance_type) = offered else { continue };
         let details = types.get(*instance_type);
-        let available = details.is_some()
-            && availability
-                .get(*instance_type)
-                .is_none_or(|a| a.availability.to_string() != "shortage");
+        let available = details.is_some() && availability.get(*instance_type).is_none_or(|a| a != "shortage");
         sizes.push(Size {
             name: name.to_string(),
             instance_type: instance_type.to_string(),

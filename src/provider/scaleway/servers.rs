@@ -390,6 +390,11 @@ async fn wait_state(
     };
     match outcome {
         Outcome::Reached(server) => Ok(server),
+        // Waiting for a state of a server that disappeared: it does not exist.
+        Outcome::Failed(None) => Err(ProviderError::NotFound {
+            kind: "server",
+            name: id.to_string(),
+        }),
         Outcome::Failed(s) => Err(ProviderError::FailedState {
             what,
             state: state(&s),

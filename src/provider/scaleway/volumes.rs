@@ -257,11 +257,17 @@ pub(super) async fn delete_when_detached(p: &ScalewayProvider, id: &str) -> Prov
     if get(p, id).await?.is_none() {
         return Ok(());
     }
-    wait_volume(p, id, "to be detached", |v| match attached_server(v) {
+    match wait_volume(p, id, "to be detached", |v| match attached_server(v) {
         None => Status::Reached,
         Some(_) => Status::Pending,
     })
-    .await?;
+    .await
+    {
+        // Deleted by someone else meanwhile: what this was for is done.
+        Err(ProviderError::NotFound { .. }) => return Ok(()),
+        Err(ProviderError::FailedState { state, .. }) if state == "deleted" => return Ok(()),
+        other => other?,
+    };
     gone(
         p.client
             .block()
