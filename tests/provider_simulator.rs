@@ -246,6 +246,9 @@ async fn a_create_refused_before_it_was_applied_is_tried_once_more() {
 async fn waiting_for_a_server_that_does_not_exist_is_not_found() {
     let sim = simulator().await;
     let provider = provider(&sim);
-    let err = provider.wait_for_server("00000000-0000-4000-8000-000000000000", 3).await.unwrap_err();
+    let err = provider
+        .wait_for_server("00000000-0000-4000-8000-000000000000", 3)
+        .await
+        .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
 }

@@ -15,7 +15,7 @@ use super::{
     Firewall, Location, Network, Provider, ProviderError, ProviderResult, Server, ServerOptions, Size,
     Volume, VolumeOptions,
 };
-use crate::wait::WaitOptions;
+use crate::wait::{Outcome, WaitOptions};
 use crate::{Client, Region, Zone};
 
 mod catalog;
@@ -168,6 +168,38 @@ pub(crate) fn found<T>(result: Result<T, crate::Error>) -> ProviderResult<Option
         Ok(value) => Ok(Some(value)),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A generated call's answer, `None` for a 404: for polls that must see a resource disappear.
+pub(crate) fn absent_as_none<T, E: serde::Serialize>(
+    result: Result<T, progenitor_client::Error<E>>,
+) -> crate::Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) => match crate::Error::from(e) {
+            e if e.is_not_found() => Ok(None),
+            e => Err(e),
+        },
+    }
+}
+
+/// The state a wait reached, or the error saying where it stopped instead.
+pub(crate) fn reached<S>(
+    outcome: Outcome<S>,
+    what: String,
+    describe: impl Fn(&S) -> String,
+) -> ProviderResult<S> {
+    match outcome {
+        Outcome::Reached(state) => Ok(state),
+        Outcome::Failed(state) => Err(ProviderError::FailedState {
+            what,
+            state: describe(&state),
+        }),
+        Outcome::TimedOut { last, .. } => Err(ProviderError::Timeout {
+            what,
+            last_state: describe(&last),
+        }),
     }
 }
 

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::{ScalewayProvider, catalog, check_id, check_name, found, gone, volumes};
+use super::{ScalewayProvider, absent_as_none, catalog, check_id, check_name, found, gone, reached, volumes};
 use crate::api::instance_v1::types::{
     PrivateNicState, Server as ApiServer, ServerAction, ServerState, VolumeServerVolumeType,
 };
@@ -318,17 +318,7 @@ async fn wait_nic(p: &ScalewayProvider, server_id: &str, nic_id: &str) -> Provid
     )
     .await?;
     let state = |s: &Option<PrivateNicState>| s.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into());
-    match outcome {
-        Outcome::Reached(_) => Ok(()),
-        Outcome::Failed(s) => Err(ProviderError::FailedState {
-            what: format!("private NIC {nic_id}"),
-            state: state(&s),
-        }),
-        Outcome::TimedOut { last, .. } => Err(ProviderError::Timeout {
-            what: format!("private NIC {nic_id} to be available"),
-            last_state: state(&last),
-        }),
-    }
+    reached(outcome, format!("private NIC {nic_id} to be available"), state).map(|_| ())
 }
 
 async fn action(p: &ScalewayProvider, id: &str, action: ServerAction) -> ProviderResult<()> {
@@ -358,21 +348,16 @@ async fn wait_state(
     let outcome = wait_for(
         options,
         || async {
-            match p
-                .client
-                .instance()
-                .get_server()
-                .zone(&p.zone)
-                .server_id(id)
-                .send()
-                .await
-            {
-                Ok(answer) => Ok(answer.into_inner().server),
-                Err(e) => match crate::Error::from(e) {
-                    e if e.is_not_found() => Ok(None),
-                    e => Err(e),
-                },
-            }
+            absent_as_none(
+                p.client
+                    .instance()
+                    .get_server()
+                    .zone(&p.zone)
+                    .server_id(id)
+                    .send()
+                    .await,
+            )
+            .map(|answer| answer.and_then(|a| a.into_inner().server))
         },
         |server: &Option<ApiServer>| match (server, target) {
             (None, None) => Status::Reached,
@@ -389,20 +374,12 @@ async fn wait_state(
             .unwrap_or_else(|| "deleted".into())
     };
     match outcome {
-        Outcome::Reached(server) => Ok(server),
         // Waiting for a state of a server that disappeared: it does not exist.
         Outcome::Failed(None) => Err(ProviderError::NotFound {
             kind: "server",
             name: id.to_string(),
         }),
-        Outcome::Failed(s) => Err(ProviderError::FailedState {
-            what,
-            state: state(&s),
-        }),
-        Outcome::TimedOut { last, .. } => Err(ProviderError::Timeout {
-            what,
-            last_state: state(&last),
-        }),
+        outcome => reached(outcome, what, state),
     }
 }
 
@@ -587,21 +564,16 @@ async fn wait_state_settled(p: &ScalewayProvider, id: &str) -> ProviderResult<Op
     let outcome = wait_for(
         &p.options.wait,
         || async {
-            match p
-                .client
-                .instance()
-                .get_server()
-                .zone(&p.zone)
-                .server_id(id)
-                .send()
-                .await
-            {
-                Ok(answer) => Ok(answer.into_inner().server),
-                Err(e) => match crate::Error::from(e) {
-                    e if e.is_not_found() => Ok(None),
-                    e => Err(e),
-                },
-            }
+            absent_as_none(
+                p.client
+                    .instance()
+                    .get_server()
+                    .zone(&p.zone)
+                    .server_id(id)
+                    .send()
+                    .await,
+            )
+            .map(|answer| answer.and_then(|a| a.into_inner().server))
         },
         |server: &Option<ApiServer>| match server {
             None => Status::Reached,

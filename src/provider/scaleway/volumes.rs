@@ -1,7 +1,7 @@
 //! Block Storage volumes (Block v1), attached with the atomic attach-volume / detach-volume
 //! server actions.
 
-use super::{ScalewayProvider, check_id, check_name, found, gone};
+use super::{ScalewayProvider, absent_as_none, check_id, check_name, found, gone, reached};
 use crate::ByteSize;
 use crate::api::block_v1::types::{
     CreateVolumeRequestFromEmpty, ReferenceStatus, Volume as BlockVolume, VolumeStatus as BlockStatus,
@@ -9,7 +9,7 @@ use crate::api::block_v1::types::{
 use crate::api::instance_v1::types::AttachServerVolumeBodyVolumeType;
 use crate::paginate::{Page, collect_all};
 use crate::provider::{ProviderError, ProviderResult, Volume, VolumeOptions, VolumeStatus};
-use crate::wait::{Outcome, Status, wait_for};
+use crate::wait::{Status, wait_for};
 
 /// The largest Block Storage volume: 10 TB.
 pub const MAX_VOLUME_GB: u64 = 10_000;
@@ -122,32 +122,19 @@ async fn wait_volume(
     let outcome = wait_for(
         &p.options.wait,
         || async {
-            match block.get_volume().zone(&p.zone).volume_id(id).send().await {
-                Ok(answer) => Ok(Some(answer.into_inner())),
-                Err(e) => match crate::Error::from(e) {
-                    e if e.is_not_found() => Ok(None),
-                    e => Err(e),
-                },
-            }
+            absent_as_none(block.get_volume().zone(&p.zone).volume_id(id).send().await)
+                .map(|answer| answer.map(|a| a.into_inner()))
         },
         |volume: &Option<BlockVolume>| volume.as_ref().map_or(Status::Failed, &done),
     )
     .await?;
     let what = format!("volume {id} {what}");
     let state = |v: &Option<BlockVolume>| v.as_ref().map(status_name).unwrap_or_else(|| "deleted".into());
-    match outcome {
-        Outcome::Reached(Some(volume)) => Ok(volume),
-        Outcome::Reached(None) => Err(ProviderError::NotFound {
+    match reached(outcome, what, state)? {
+        Some(volume) => Ok(volume),
+        None => Err(ProviderError::NotFound {
             kind: "volume",
             name: id.to_string(),
-        }),
-        Outcome::Failed(volume) => Err(ProviderError::FailedState {
-            what,
-            state: state(&volume),
-        }),
-        Outcome::TimedOut { last, .. } => Err(ProviderError::Timeout {
-            what,
-            last_state: state(&last),
         }),
     }
 }
