@@ -302,3 +302,12 @@ pub(crate) fn strings(v: &Value, key: &str) -> Vec<String> {
 pub(crate) fn is_uuid(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok()
 }
+
+/// A list answer of the non-Instance APIs: `{"<key>": [...], "total_count": N}`.
+pub(crate) fn paged(req: &Req, key: &str, items: Vec<Value>) -> Res {
+    let (page, size) = standard_page(req)?;
+    let total = items.len();
+    Ok(Reply::ok(
+        json!({key: slice_page(&items, page, size), "total_count": total}),
+    ))
+}

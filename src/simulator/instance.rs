@@ -700,7 +700,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 .get("size")
                 .and_then(Value::as_u64)
                 .unwrap_or(10_000_000_000);
-            let vid = super::others::new_block_volume(
+            let vid = super::block::new_block_volume(
                 st,
                 &format!("{}_sbs_volume_0", i.name),
                 &zone,
@@ -792,7 +792,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                     }
                 }
                 _ => {
-                    let vid = super::others::new_block_volume(
+                    let vid = super::block::new_block_volume(
                         st,
                         &format!("{name}_sbs_volume_{key}"),
                         &zone,

@@ -31,13 +31,16 @@
 //! Reserved routes (no authentication): `GET /__simulator/inventory`, `GET|POST|DELETE
 //! /__simulator/faults`.
 
+mod account;
+mod block;
 mod catalog;
 mod faults;
 mod http;
 mod instance;
-mod others;
+mod marketplace;
 mod server;
 mod store;
+mod vpc;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

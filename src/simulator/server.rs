@@ -16,7 +16,7 @@ use tower::ServiceExt;
 use super::faults::{Fault, FaultPlan};
 use super::http::{Body, Reply, Req};
 use super::store::{Inventory, Store};
-use super::{http as h, instance, others};
+use super::{account, block, http as h, instance, marketplace, vpc};
 use crate::api::{ApiModule, MODULES, Operation};
 
 #[derive(Debug, Clone)]
@@ -224,7 +224,11 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request<AxumBody>) -> R
         store.tick(ctx.now);
         let result = match req.module {
             "instance_v1" => instance::handle(&mut store, &ctx, &req),
-            _ => others::handle(&mut store, &ctx, &req),
+            "block_v1" | "block_v1alpha1" => block::handle(&mut store, &ctx, &req),
+            "vpc_v2" => vpc::handle(&mut store, &req),
+            "account_v3" => account::handle(&mut store, &req),
+            "marketplace_v2" => marketplace::handle(&req),
+            _ => Err(h::not_implemented(req.module, req.op.id)),
         };
         match result {
             Ok(r) | Err(r) => r,

@@ -1,0 +1,218 @@
+//! Block Storage v1 and v1alpha1 volumes.
+
+use serde_json::{Value, json};
+
+use super::catalog::ZONES;
+use super::http::{self as h, Reply, Req, Res, paged, s, strings};
+use super::instance::project_of;
+use super::server::Ctx;
+use super::store::{BlockVolume, Store, api_time, new_id, scaled};
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_block_volume(
+    st: &mut Store,
+    name: &str,
+    zone: &str,
+    project: &str,
+    size: u64,
+    iops: u64,
+    tags: Vec<String>,
+    parent_snapshot_id: Option<String>,
+    ctx: &Ctx,
+) -> String {
+    let seq = st.next_seq();
+    let now = api_time();
+    let id = new_id();
+    st.bvolumes.insert(
+        id.clone(),
+        BlockVolume {
+            id: id.clone(),
+            seq,
+            name: name.to_string(),
+            zone: zone.to_string(),
+            project: project.to_string(),
+            size,
+            iops,
+            tags,
+            reference: None,
+            creating_until: Some(ctx.now + scaled(2.0, ctx.scale)),
+            parent_snapshot_id,
+            last_detached_at: None,
+            created: now.clone(),
+            updated: now,
+        },
+    );
+    // Shown as `creating` in the create answer; the next read applies the transition.
+    st.pending_volumes.insert(id.clone());
+    id
+}
+
+fn block_volume_json(v: &BlockVolume, v1: bool) -> Value {
+    let status = if v.creating_until.is_some() {
+        "creating"
+    } else if v.reference.is_some() {
+        "in_use"
+    } else {
+        "available"
+    };
+    let references: Vec<Value> = v
+        .reference
+        .iter()
+        .map(|r| {
+            json!({"id": r.id, "product_resource_type": "instance_server", "product_resource_id": r.server_id,
+                   "created_at": r.created, "type": "exclusive", "status": "attached"})
+        })
+        .collect();
+    let mut j = json!({
+        "id": v.id,
+        "name": v.name,
+        "type": if v.iops >= 15000 { "sbs_15k" } else { "sbs_5k" },
+        "size": v.size,
+        "project_id": v.project,
+        "created_at": v.created,
+        "updated_at": v.updated,
+        "references": references,
+        "parent_snapshot_id": v.parent_snapshot_id,
+        "status": status,
+        "tags": v.tags,
+        "specs": {"perf_iops": v.iops, "class": "sbs"},
+        "last_detached_at": v.last_detached_at,
+        "zone": v.zone,
+    });
+    if v1 && let Some(o) = j.as_object_mut() {
+        o.insert("kms_key_id".into(), Value::Null);
+    }
+    j
+}
+
+pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
+    let zone = req.param("zone").to_string();
+    if !ZONES.contains(&zone.as_str()) {
+        return Err(h::constraint("zone", format!("unknown zone {zone}")));
+    }
+    let v1 = req.module == "block_v1";
+    let volume = |st: &Store| -> Result<BlockVolume, Reply> {
+        let id = req.param("volume_id");
+        st.bvolumes
+            .get(id)
+            .filter(|v| v.zone == zone)
+            .cloned()
+            .ok_or_else(|| h::not_found("volume", id))
+    };
+    match req.op.id {
+        "ListVolumes" => {
+            let project = req.q("project_id");
+            let name = req.q("name");
+            let tags = req.q_all("tags");
+            let product = req.q("product_resource_id");
+            let mut vols: Vec<&BlockVolume> = st
+                .bvolumes
+                .values()
+                .filter(|v| {
+                    v.zone == zone
+                        && project.is_none_or(|p| p == v.project)
+                        && h::name_matches(name, &v.name)
+                        && h::tags_match(&tags, &v.tags)
+                        && product.is_none_or(|p| v.reference.as_ref().is_some_and(|r| r.server_id == p))
+                })
+                .collect();
+            match req.q("order_by") {
+                Some("created_at_desc") => vols.sort_by_key(|v| std::cmp::Reverse(v.seq)),
+                Some("name_asc") => vols.sort_by(|a, b| a.name.cmp(&b.name)),
+                Some("name_desc") => vols.sort_by(|a, b| b.name.cmp(&a.name)),
+                _ => vols.sort_by_key(|v| v.seq),
+            }
+            let items = vols.into_iter().map(|v| block_volume_json(v, v1)).collect();
+            paged(req, "volumes", items)
+        }
+        "CreateVolume" => {
+            let body = req.json()?;
+            let project = project_of(st, &body, "project_id", "volume")?;
+            let Some(name) = s(&body, "name") else {
+                return Err(h::required(&["name"]));
+            };
+            if body.get("from_snapshot").is_some_and(|v| !v.is_null()) {
+                return Err(h::not_implemented(req.module, "CreateVolume from_snapshot"));
+            }
+            let Some(size) = body
+                .get("from_empty")
+                .and_then(|f| f.get("size"))
+                .and_then(Value::as_u64)
+            else {
+                return Err(h::required(&["from_empty.size"]));
+            };
+            let iops = match body.get("perf_iops") {
+                None | Some(Value::Null) => 5000,
+                Some(v) => match v.as_u64() {
+                    Some(5000) => 5000,
+                    Some(15000) => 15000,
+                    _ => return Err(h::constraint("perf_iops", "perf_iops must be 5000 or 15000")),
+                },
+            };
+            let id = new_block_volume(
+                st,
+                name,
+                &zone,
+                &project,
+                size,
+                iops,
+                strings(&body, "tags"),
+                None,
+                ctx,
+            );
+            Ok(Reply::ok(block_volume_json(&st.bvolumes[&id], v1)))
+        }
+        "GetVolume" => Ok(Reply::ok(block_volume_json(&volume(st)?, v1))),
+        "UpdateVolume" => {
+            let body = req.json()?;
+            let id = volume(st)?.id;
+            let v = st
+                .bvolumes
+                .get_mut(&id)
+                .ok_or_else(|| h::not_found("volume", &id))?;
+            if let Some(name) = s(&body, "name") {
+                v.name = name.to_string();
+            }
+            if body.get("tags").is_some_and(Value::is_array) {
+                v.tags = strings(&body, "tags");
+            }
+            if let Some(size) = body.get("size").and_then(Value::as_u64) {
+                if size < v.size {
+                    return Err(h::constraint("size", "a volume cannot be shrunk"));
+                }
+                v.size = size;
+            }
+            match body.get("perf_iops").and_then(Value::as_u64) {
+                None => {}
+                Some(iops @ (5000 | 15000)) => v.iops = iops,
+                Some(_) => return Err(h::constraint("perf_iops", "perf_iops must be 5000 or 15000")),
+            }
+            v.updated = api_time();
+            Ok(Reply::ok(block_volume_json(&st.bvolumes[&id], v1)))
+        }
+        "DeleteVolume" => {
+            let v = volume(st)?;
+            if v.reference.is_some() {
+                return Err(h::precondition(
+                    "resource_still_in_use",
+                    "volume is attached to an instance, detach it before deleting it",
+                ));
+            }
+            st.bvolumes.remove(&v.id);
+            Ok(Reply::no_content())
+        }
+        "ListVolumeTypes" => {
+            let types: Vec<Value> = [5000u64, 15000]
+                .iter()
+                .map(|iops| {
+                    json!({"type": if *iops == 5000 { "sbs_5k" } else { "sbs_15k" },
+                           "pricing": {"currency_code": "EUR", "units": 0, "nanos": 0},
+                           "snapshot_pricing": {"currency_code": "EUR", "units": 0, "nanos": 0},
+                           "specs": {"perf_iops": iops, "class": "sbs"}})
+                })
+                .collect();
+            paged(req, "volume_types", types)
+        }
+        other => Err(h::not_implemented(req.module, other)),
+    }
+}
