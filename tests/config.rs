@@ -1229,3 +1229,66 @@ fn secret_key_is_redacted_everywhere() {
     assert_eq!(config.secret_key().expose(), SECRET_BUILDER);
     assert_no_secret(&config.secret_key().to_string());
 }
+
+#[test]
+fn malformed_profile_files_are_refused_with_the_file_named() {
+    let dir = temp_dir("malformed_shapes");
+    let cases: &[(&str, &str, Option<usize>)] = &[
+        ("list.yaml", "- secret_key\n- default_zone\n", None),
+        (
+            "profiles.yaml",
+            "default_zone: fr-par-1\nprofiles: [a, b]\n",
+            Some(2),
+        ),
+        ("profile.yaml", "profiles:\n  work: just-a-string\n", Some(2)),
+        ("active.yaml", "active_profile: [a, b]\n", Some(1)),
+    ];
+    for (name, content, line) in cases {
+        let file = write(&dir, name, content);
+        let error = err(Config::builder().infer_with(env(&[
+            ("SCW_CONFIG_PATH", file.to_str().unwrap()),
+            ("SCW_SECRET_KEY", SECRET_ENV),
+        ])));
+        match &error {
+            ConfigError::File {
+                path, line: found, ..
+            } => {
+                assert_eq!(path, &file, "{name}");
+                assert_eq!(found, line, "{name}: {error}");
+            }
+            other => panic!("{name}: expected a file error, got {other:?}"),
+        }
+        assert_no_secret(&error.to_string());
+    }
+}
+
+#[test]
+fn a_profile_file_that_cannot_be_read_is_an_error() {
+    let dir = temp_dir("unreadable");
+    // A directory where the file should be.
+    let error = err(Config::builder().infer_with(env(&[
+        ("SCW_CONFIG_PATH", dir.to_str().unwrap()),
+        ("SCW_SECRET_KEY", SECRET_ENV),
+    ])));
+    assert!(
+        matches!(&error, ConfigError::File { reason, .. } if reason.contains("cannot read")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_profile_asked_for_with_no_known_location_is_missing() {
+    let error = err(Config::builder()
+        .profile("work")
+        .infer_with(env(&[("SCW_SECRET_KEY", SECRET_ENV)])));
+    assert!(
+        matches!(
+            &error,
+            ConfigError::Missing {
+                what: "profile file",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}

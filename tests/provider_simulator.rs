@@ -252,3 +252,107 @@ async fn waiting_for_a_server_that_does_not_exist_is_not_found() {
         .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
 }
+
+#[tokio::test]
+async fn provider_for_builds_the_scaleway_provider_from_its_config() {
+    use scaleway_sdk::provider::{ProviderConfig, provider_for};
+    let sim = simulator().await;
+    let config = ProviderConfig {
+        provider: "scaleway".into(),
+        scaleway_secret_key: Some(sim.secret_key().into()),
+        scaleway_project_id: Some(sim.project_id().into()),
+        scaleway_zone: Some("nl-ams-1".into()),
+        scaleway_api_url: Some(sim.base_url().into()),
+    };
+    let provider = provider_for(&config).unwrap();
+    assert_eq!(provider.name(), "scaleway");
+    provider.validate_credentials().await.unwrap();
+    let network = provider.find_or_create_network("in-amsterdam").await.unwrap();
+    provider.delete_network(&network.id).await.unwrap();
+
+    let bad_zone = ProviderConfig {
+        scaleway_zone: Some("nowhere-1".into()),
+        ..config.clone()
+    };
+    assert!(matches!(
+        provider_for(&bad_zone).err(),
+        Some(ProviderError::InvalidInput {
+            field: "scaleway_zone",
+            ..
+        })
+    ));
+
+    let wrong_key = ProviderConfig {
+        scaleway_secret_key: Some("00000000-0000-4000-8000-000000000001".into()),
+        ..config
+    };
+    let err = provider_for(&wrong_key)
+        .unwrap()
+        .validate_credentials()
+        .await
+        .unwrap_err();
+    assert!(err.is_authentication(), "{err:?}");
+    assert!(
+        !err.to_string().contains("00000000-0000-4000-8000-000000000001"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_with_a_local_root_volume_is_deleted_with_it() {
+    let sim = simulator().await;
+    let config = Config::builder()
+        .secret_key(sim.secret_key())
+        .project_id(sim.project_id())
+        .api_url(sim.base_url())
+        .build()
+        .unwrap();
+    let options = ScalewayOptions {
+        block_root_volume: false,
+        wait: WaitOptions::default()
+            .first_interval(Duration::from_millis(1))
+            .max_interval(Duration::from_millis(20)),
+        ..ScalewayOptions::default()
+    };
+    let provider = ScalewayProvider::with_options(Client::new(config).unwrap(), options).unwrap();
+    let server = provider.create_server(&web("local-root")).await.unwrap();
+    assert_eq!(sim.inventory().volumes.len(), 1, "its l_ssd root");
+    provider.power_off(&server.id).await.unwrap();
+    provider.delete_server(&server.id).await.unwrap();
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+}
+
+#[tokio::test]
+async fn power_changes_wait_for_a_server_in_transition() {
+    // Slow enough that the server is still starting or stopping when the next call comes.
+    let sim = Simulator::start(SimulatorOptions {
+        time_scale: 0.02,
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    let provider = provider(&sim);
+    let server = provider.create_server(&web("busy")).await.unwrap();
+    // Still starting: power_off waits for it to run, then stops it.
+    provider.power_off(&server.id).await.unwrap();
+    let stopped = provider.get_server(&server.id).await.unwrap().unwrap();
+    assert_eq!(stopped.status, scaleway_sdk::provider::ServerStatus::Stopped);
+
+    provider.power_on(&server.id).await.unwrap();
+    provider
+        .client()
+        .instance()
+        .server_action()
+        .zone("fr-par-1")
+        .server_id(server.id.as_str())
+        .body_map(|b| b.action(scaleway_sdk::api::instance_v1::types::ServerAction::Poweroff))
+        .send()
+        .await
+        .unwrap();
+    // Stopping: power_on waits for it to stop, then starts it.
+    provider.power_on(&server.id).await.unwrap();
+    let running = provider.get_server(&server.id).await.unwrap().unwrap();
+    assert_eq!(running.status, scaleway_sdk::provider::ServerStatus::Running);
+    provider.delete_server(&server.id).await.unwrap();
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+}
