@@ -356,3 +356,28 @@ async fn power_changes_wait_for_a_server_in_transition() {
     provider.delete_server(&server.id).await.unwrap();
     assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
 }
+
+#[tokio::test]
+async fn a_volume_that_never_becomes_available_is_removed() {
+    let sim = simulator().await;
+    let provider = provider(&sim);
+    // The poll of the new volume fails, so the wait ends in an error.
+    sim.faults().push(FaultRule::new(
+        Some("block_v1.GetVolume"),
+        Fault::Status(400),
+        Some(1),
+    ));
+    let err = provider
+        .create_volume(&VolumeOptions {
+            name: "never-ready".into(),
+            size_gb: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Api(_)),
+        "the original error, the cleanup having worked: {err:?}"
+    );
+    assert!(sim.inventory().volumes.is_empty(), "{:?}", sim.inventory());
+}

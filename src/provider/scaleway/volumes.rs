@@ -210,8 +210,18 @@ pub(super) async fn create(p: &ScalewayProvider, options: &VolumeOptions) -> Pro
         Some(BlockStatus::Error | BlockStatus::Locked | BlockStatus::Deleted) => Status::Failed,
         _ => Status::Pending,
     })
-    .await?;
-    Ok(to_volume(p, &ready))
+    .await;
+    match ready {
+        Ok(volume) => Ok(to_volume(p, &volume)),
+        // A volume that never became usable is billed all the same: remove it.
+        Err(original) => match delete(p, &id).await {
+            Ok(()) => Err(original),
+            Err(cleanup) => Err(ProviderError::CleanupFailed {
+                original: Box::new(original),
+                cleanup: Box::new(cleanup),
+            }),
+        },
+    }
 }
 
 pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()> {
