@@ -102,9 +102,7 @@ pub(super) async fn find_or_create(p: &ScalewayProvider, name: &str) -> Provider
                 .zone(&p.zone)
                 .security_group_id(firewall.id.as_str())
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(Into::into),
+                .await,
         ) {
             Ok(()) => Err(original),
             Err(cleanup) => Err(ProviderError::CleanupFailed {
@@ -125,8 +123,7 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
             .zone(&p.zone)
             .security_group_id(id)
             .send()
-            .await
-            .map_err(crate::Error::from),
+            .await,
     )?
     .and_then(|answer| answer.into_inner().security_group) else {
         return Ok(());
@@ -154,8 +151,6 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
             .zone(&p.zone)
             .security_group_id(id)
             .send()
-            .await
-            .map(|_| ())
-            .map_err(Into::into),
+            .await,
     )
 }

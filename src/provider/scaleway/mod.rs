@@ -162,13 +162,11 @@ pub(crate) fn check_id(field: &'static str, id: &str) -> ProviderResult<()> {
     }
 }
 
-/// `Ok(None)` for a 404, the value otherwise.
-pub(crate) fn found<T>(result: Result<T, crate::Error>) -> ProviderResult<Option<T>> {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+/// A generated call's answer, `None` for a 404 (looking something up that may not exist).
+pub(crate) fn found<T, E: serde::Serialize>(
+    result: Result<T, progenitor_client::Error<E>>,
+) -> ProviderResult<Option<T>> {
+    Ok(absent_as_none(result)?)
 }
 
 /// A generated call's answer, `None` for a 404: for polls that must see a resource disappear.
@@ -204,7 +202,9 @@ pub(crate) fn reached<S>(
 }
 
 /// `Ok(())` for a 404: deleting what is already gone succeeds.
-pub(crate) fn gone(result: Result<(), crate::Error>) -> ProviderResult<()> {
+pub(crate) fn gone<T, E: serde::Serialize>(
+    result: Result<T, progenitor_client::Error<E>>,
+) -> ProviderResult<()> {
     found(result).map(|_| ())
 }
 

@@ -1,6 +1,6 @@
 //! Private networks (VPC v2, regional) and the private NICs that attach servers to them.
 
-use super::{ScalewayProvider, check_id, check_name, found, gone};
+use super::{ScalewayProvider, check_id, check_name, found};
 use crate::api::vpc_v2::types::PrivateNetwork;
 use crate::paginate::{Page, collect_all};
 use crate::provider::{Network, ProviderError, ProviderResult};
@@ -98,8 +98,7 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
             .region(&p.region)
             .private_network_id(id)
             .send()
-            .await
-            .map_err(Into::into),
+            .await,
     )?
     .is_none()
     {
@@ -120,7 +119,8 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
                 id: id.to_string(),
                 users: vec![if help.is_empty() { message } else { help }],
             }),
-            other => gone(Err(other)),
+            other if other.is_not_found() => Ok(()),
+            other => Err(other.into()),
         },
     }
 }
@@ -161,17 +161,7 @@ async fn detach_servers(p: &ScalewayProvider, network_id: &str) -> ProviderResul
                 network_id,
                 "removing private NIC before deleting its network"
             );
-            gone(
-                instance
-                    .delete_private_nic()
-                    .zone(&p.zone)
-                    .server_id(server_id)
-                    .private_nic_id(nic_id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(Into::into),
-            )?;
+            super::servers::remove_nic(p, server_id, nic_id).await?;
         }
     }
     Ok(())

@@ -72,10 +72,17 @@ pub(super) async fn get(p: &ScalewayProvider, id: &str) -> ProviderResult<Option
             .zone(&p.zone)
             .server_id(id)
             .send()
-            .await
-            .map_err(crate::Error::from),
+            .await,
     )?
     .and_then(|answer| answer.into_inner().server))
+}
+
+/// The server, or [`ProviderError::NotFound`] when there is none.
+async fn get_existing(p: &ScalewayProvider, id: &str) -> ProviderResult<ApiServer> {
+    get(p, id).await?.ok_or_else(|| ProviderError::NotFound {
+        kind: "server",
+        name: id.into(),
+    })
 }
 
 async fn list_raw(
@@ -287,10 +294,7 @@ async fn finish_create(p: &ScalewayProvider, id: &str, options: &ServerOptions) 
         }
     }
     action(p, id, ServerAction::Poweron).await?;
-    let server = get(p, id).await?.ok_or_else(|| ProviderError::NotFound {
-        kind: "server",
-        name: id.into(),
-    })?;
+    let server = get_existing(p, id).await?;
     Ok(to_server(p, &server))
 }
 
@@ -319,6 +323,20 @@ async fn wait_nic(p: &ScalewayProvider, server_id: &str, nic_id: &str) -> Provid
     .await?;
     let state = |s: &Option<PrivateNicState>| s.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into());
     reached(outcome, format!("private NIC {nic_id} to be available"), state).map(|_| ())
+}
+
+/// Removes a private NIC; Ok if it is already gone.
+pub(super) async fn remove_nic(p: &ScalewayProvider, server_id: &str, nic_id: &str) -> ProviderResult<()> {
+    gone(
+        p.client
+            .instance()
+            .delete_private_nic()
+            .zone(&p.zone)
+            .server_id(server_id)
+            .private_nic_id(nic_id)
+            .send()
+            .await,
+    )
 }
 
 async fn action(p: &ScalewayProvider, id: &str, action: ServerAction) -> ProviderResult<()> {
@@ -407,10 +425,7 @@ pub(super) async fn wait_running(
 
 pub(super) async fn power_on(p: &ScalewayProvider, id: &str) -> ProviderResult<()> {
     check_id("server id", id)?;
-    let server = get(p, id).await?.ok_or_else(|| ProviderError::NotFound {
-        kind: "server",
-        name: id.into(),
-    })?;
+    let server = get_existing(p, id).await?;
     match server.state {
         ServerState::Running => return Ok(()),
         ServerState::Stopped | ServerState::StoppedInPlace => action(p, id, ServerAction::Poweron).await?,
@@ -426,10 +441,7 @@ pub(super) async fn power_on(p: &ScalewayProvider, id: &str) -> ProviderResult<(
 
 pub(super) async fn power_off(p: &ScalewayProvider, id: &str) -> ProviderResult<()> {
     check_id("server id", id)?;
-    let server = get(p, id).await?.ok_or_else(|| ProviderError::NotFound {
-        kind: "server",
-        name: id.into(),
-    })?;
+    let server = get_existing(p, id).await?;
     match server.state {
         ServerState::Stopped => return Ok(()),
         ServerState::Running | ServerState::StoppedInPlace => action(p, id, ServerAction::Poweroff).await?,
@@ -481,26 +493,14 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
                         .server_id(id)
                         .body_map(|b| b.volume_id(volume_id))
                         .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(Into::into),
+                        .await,
                 )?;
             }
         }
     }
     for nic in &server.private_nics {
         let Some(nic_id) = nic.id.as_deref() else { continue };
-        gone(
-            instance
-                .delete_private_nic()
-                .zone(&p.zone)
-                .server_id(id)
-                .private_nic_id(nic_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Into::into),
-        )?;
+        remove_nic(p, id, nic_id).await?;
     }
     match server.state {
         // terminate deletes local volumes and detaches Block ones.
@@ -511,16 +511,7 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
             }
         }
         // DELETE of a stopped server deletes no volume at all.
-        _ => gone(
-            instance
-                .delete_server()
-                .zone(&p.zone)
-                .server_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(Into::into),
-        )?,
+        _ => gone(instance.delete_server().zone(&p.zone).server_id(id).send().await)?,
     }
     wait_state(p, id, &p.options.wait, None).await?;
     delete_root(p, root).await
@@ -552,9 +543,7 @@ async fn delete_root(
                 .zone(&p.zone)
                 .volume_id(root_id.as_str())
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(Into::into),
+                .await,
         ),
     }
 }

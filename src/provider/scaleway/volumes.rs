@@ -60,8 +60,7 @@ pub(super) async fn get(p: &ScalewayProvider, id: &str) -> ProviderResult<Option
             .zone(&p.zone)
             .volume_id(id)
             .send()
-            .await
-            .map_err(crate::Error::from),
+            .await,
     )?
     .map(|answer| answer.into_inner()))
 }
@@ -243,9 +242,7 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
             .zone(&p.zone)
             .volume_id(id)
             .send()
-            .await
-            .map(|_| ())
-            .map_err(Into::into),
+            .await,
     )
 }
 
@@ -272,9 +269,7 @@ pub(super) async fn delete_when_detached(p: &ScalewayProvider, id: &str) -> Prov
             .zone(&p.zone)
             .volume_id(id)
             .send()
-            .await
-            .map(|_| ())
-            .map_err(Into::into),
+            .await,
     )
 }
 
@@ -354,9 +349,7 @@ pub(super) async fn detach_from(
             .server_id(server_id)
             .body_map(|b| b.volume_id(volume_id))
             .send()
-            .await
-            .map(|_| ())
-            .map_err(Into::into),
+            .await,
     )?;
     wait_volume(p, volume_id, "to be detached", |v| match attached_server(v) {
         None => Status::Reached,
