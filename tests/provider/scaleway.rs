@@ -5,7 +5,6 @@
 //! ends with `api.finish()`: a catch-all answers 418 to any request no mock describes, and must
 //! not have been called.
 
-#[path = "provider_scaleway/support.rs"]
 mod support;
 
 use httpmock::prelude::*;

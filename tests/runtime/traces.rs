@@ -1,7 +1,7 @@
 //! Tracing of requests, and the secret key absent from everything traced at TRACE level.
 //!
-//! Alone in its test binary: a tracing subscriber installed for one test must not compete with
-//! other tests running in the same process.
+//! The subscriber is installed for the test's thread only (`set_default` on a current-thread
+//! runtime), so the other tests of this binary, running on their own threads, never write to it.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

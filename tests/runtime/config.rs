@@ -364,7 +364,7 @@ fn empty_environment_values_count_as_unset() {
     assert_eq!(config.zone(), &Zone::NL_AMS_2);
     assert_eq!(config.api_url(), "https://file.example.com");
 
-    let error = err(Config::builder().infer_with(crate::env(&[("SCW_SECRET_KEY", "")])));
+    let error = err(Config::builder().infer_with(self::env(&[("SCW_SECRET_KEY", "")])));
     assert!(
         matches!(
             error,
@@ -476,7 +476,7 @@ fn unknown_profile_lists_available_profiles() {
     // The builder's profile is checked the same way.
     let error = err(Config::builder()
         .profile("qa")
-        .infer_with(crate::env(&[("SCW_CONFIG_PATH", file.to_str().unwrap())])));
+        .infer_with(self::env(&[("SCW_CONFIG_PATH", file.to_str().unwrap())])));
     assert!(
         matches!(&error, ConfigError::UnknownProfile { name, .. } if name == "qa"),
         "{error:?}"
@@ -758,7 +758,7 @@ fn bad_zone_in_profile_names_file_and_line() {
     // The same key of the top level, when no profile is selected.
     let text = format!("# comment\n\nsecret_key: {SECRET_FILE}\ndefault_region: mars\n");
     let file = write(&dir, "root.yaml", &text);
-    let error = err(Config::builder().profile_file(&file).infer_with(crate::env(&[])));
+    let error = err(Config::builder().profile_file(&file).infer_with(self::env(&[])));
     assert!(
         matches!(&error, ConfigError::Invalid { what: "default region", origin, reason }
             if *origin == format!("{} line 4", file.display()) && reason.contains("valid regions")),

@@ -6,8 +6,7 @@
 //! test reads `dev.jsonl` and `dev-supplement.jsonl` from there; `SCW_SDK_TRAFFIC_FILES`, a
 //! colon-separated list of files in the same format, replaces that list.
 
-#[path = "../codegen/mod.rs"]
-mod codegen;
+use crate::codegen;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -1,14 +1,11 @@
 //! Unit tests of spec discovery, each normalization rule and generation errors, on tiny YAML
 //! documents written in the official Scaleway style.
 
-#[path = "../codegen/mod.rs"]
-mod codegen;
-
 use std::path::{Path, PathBuf};
 
-use codegen::generate::{generate, load};
-use codegen::normalize::{self, RULES};
-use codegen::specs::{DiscoveryError, discover, from_paths, module_name};
+use crate::codegen::generate::{generate, load};
+use crate::codegen::normalize::{self, RULES};
+use crate::codegen::specs::{DiscoveryError, discover, from_paths, module_name};
 use serde_json::{Value, json};
 
 fn yaml(text: &str) -> Value {
@@ -384,7 +381,7 @@ fn different_inline_schema_with_a_taken_name_is_renamed() {
 fn generate_raw(doc: &Value) -> Result<String, String> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
     std::panic::catch_unwind(|| {
-        let mut generator = progenitor::Generator::new(&codegen::generate::settings());
+        let mut generator = progenitor::Generator::new(&crate::codegen::generate::settings());
         generator
             .generate_tokens(&spec)
             .map(|t| t.to_string())
@@ -499,7 +496,7 @@ fn normalizing_an_official_file_twice_changes_nothing_the_second_time() {
 
 #[test]
 fn plural_acronyms_in_operation_ids_read_as_words() {
-    use codegen::normalize::readable_operation_id as r;
+    use crate::codegen::normalize::readable_operation_id as r;
     assert_eq!(r("ListVPCs"), "ListVpcs");
     assert_eq!(r("ListPrivateNICs"), "ListPrivateNics");
     assert_eq!(r("ListIPs"), "ListIps");

@@ -1,0 +1,11 @@
+//! Build-time code generation: spec discovery and normalization rules, official spec files
+//! dropped in unchanged, and the generated types against real recorded traffic.
+//!
+//! The tests include `codegen/` itself, so what they check is exactly what `build.rs` runs.
+
+#[path = "../../codegen/mod.rs"]
+mod codegen;
+
+mod official_specs;
+mod real_traffic;
+mod rules;
