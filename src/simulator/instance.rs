@@ -14,6 +14,8 @@ use super::store::{
 };
 
 const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
+/// Seconds from poweron (or reboot) to `running/booted`.
+const BOOTED_AFTER: f64 = 120.0;
 
 pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     let zone = req.param("zone");
@@ -1141,21 +1143,26 @@ fn server_action(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                     s.public_ips.push(ip_id);
                 }
             }
+            // `booted` comes late: recorded servers still said `booting kernel` a minute after
+            // poweron, and `booted` three minutes after.
             let steps: &[(f64, &str, &str)] = if srv.state == "stopped in place" {
                 &[
                     (0.0, "starting", "stopped in place"),
                     (5.0, "running", "booting kernel"),
+                    (BOOTED_AFTER, "running", "booted"),
                 ]
             } else if local_root {
                 &[
                     (0.0, "starting", "allocating node"),
                     (6.0, "starting", "provisioning node"),
                     (16.0, "running", "booting kernel"),
+                    (BOOTED_AFTER, "running", "booted"),
                 ]
             } else {
                 &[
                     (0.0, "starting", "allocating node"),
                     (5.0, "running", "booting kernel"),
+                    (BOOTED_AFTER, "running", "booted"),
                 ]
             };
             st.transition(&id, ctx.now, ctx.scale, steps, Completion::None);
@@ -1184,6 +1191,7 @@ fn server_action(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
             &[
                 (0.0, "starting", "rebooting"),
                 (10.0, "running", "booting kernel"),
+                (BOOTED_AFTER, "running", "booted"),
             ],
             Completion::None,
         ),

@@ -249,22 +249,51 @@ async fn test_delete_network() {
         ]),
     );
     member["tags"] = json!([]);
-    let members = api
-        .on(GET, inst("/servers"))
-        .query(&[
-            ("project", PROJECT),
-            ("private_network", NETWORK_ID),
-            ("page", "1"),
-            ("per_page", "100"),
-        ])
-        .total(1)
-        .reply(200, json!({"servers": [member]}))
-        .mount()
-        .await;
+    // The network is regional: a server of fr-par-2 is attached too, fr-par-3 has none.
+    let mut neighbour = web_server(
+        "stopped",
+        json!([private_nic(
+            OTHER_NIC_ID,
+            OTHER_SERVER_ID,
+            NETWORK_ID,
+            "available"
+        )]),
+    );
+    neighbour["id"] = json!(OTHER_SERVER_ID);
+    neighbour["zone"] = json!("fr-par-2");
+    let mut members = Vec::new();
+    for (zone, servers) in [
+        ("fr-par-1", json!([member])),
+        ("fr-par-2", json!([neighbour])),
+        ("fr-par-3", json!([])),
+    ] {
+        let total = servers.as_array().unwrap().len();
+        members.push(
+            api.on(GET, format!("/instance/v1/zones/{zone}/servers"))
+                .query(&[
+                    ("project", PROJECT),
+                    ("private_network", NETWORK_ID),
+                    ("page", "1"),
+                    ("per_page", "100"),
+                ])
+                .total(total as u64)
+                .reply(200, json!({ "servers": servers }))
+                .mount()
+                .await,
+        );
+    }
     let delete_nic = api
         .on(
             DELETE,
             inst(&format!("/servers/{SERVER_ID}/private_nics/{NIC_ID}")),
+        )
+        .status(204)
+        .mount()
+        .await;
+    let delete_neighbour_nic = api
+        .on(
+            DELETE,
+            format!("/instance/v1/zones/fr-par-2/servers/{OTHER_SERVER_ID}/private_nics/{OTHER_NIC_ID}"),
         )
         .status(204)
         .mount()
@@ -279,8 +308,11 @@ async fn test_delete_network() {
     api.provider().delete_network(NETWORK_ID).await.unwrap();
 
     get.assert_calls_async(1).await;
-    members.assert_calls_async(1).await;
+    for list in &members {
+        list.assert_calls_async(1).await;
+    }
     delete_nic.assert_calls_async(1).await;
+    delete_neighbour_nic.assert_calls_async(1).await;
     delete.assert_calls_async(1).await;
     assert_eq!(
         api.lines(),
@@ -288,6 +320,11 @@ async fn test_delete_network() {
             format!("GET /vpc/v2/regions/fr-par/private-networks/{NETWORK_ID}"),
             "GET /instance/v1/zones/fr-par-1/servers".to_string(),
             format!("DELETE /instance/v1/zones/fr-par-1/servers/{SERVER_ID}/private_nics/{NIC_ID}"),
+            "GET /instance/v1/zones/fr-par-2/servers".to_string(),
+            format!(
+                "DELETE /instance/v1/zones/fr-par-2/servers/{OTHER_SERVER_ID}/private_nics/{OTHER_NIC_ID}"
+            ),
+            "GET /instance/v1/zones/fr-par-3/servers".to_string(),
             format!("DELETE /vpc/v2/regions/fr-par/private-networks/{NETWORK_ID}"),
         ]
     );
@@ -301,18 +338,20 @@ async fn test_delete_network_still_in_use_is_reported() {
         .reply(200, private_network(NETWORK_ID, "app", "fr-par"))
         .mount()
         .await;
-    api.on(GET, inst("/servers"))
-        .query(&[
-            ("project", PROJECT),
-            ("private_network", NETWORK_ID),
-            ("page", "1"),
-            ("per_page", "100"),
-        ])
-        .total(0)
-        .reply(200, json!({"servers": []}))
-        .mount()
-        .await;
-    // A member in another zone of the region, which this provider does not see.
+    for zone in ["fr-par-1", "fr-par-2", "fr-par-3"] {
+        api.on(GET, format!("/instance/v1/zones/{zone}/servers"))
+            .query(&[
+                ("project", PROJECT),
+                ("private_network", NETWORK_ID),
+                ("page", "1"),
+                ("per_page", "100"),
+            ])
+            .total(0)
+            .reply(200, json!({"servers": []}))
+            .mount()
+            .await;
+    }
+    // No server is attached, but another product (a database, a load balancer) still is.
     let delete = api
         .on(DELETE, vpc(&format!("/private-networks/{NETWORK_ID}")))
         .reply(

@@ -405,7 +405,8 @@ async fn delete_of_a_running_server_is_refused() {
     let s = create_server(&c, "run", SBS_IMAGE, &[]).await;
     let id = s["id"].as_str().unwrap();
     action(&c, id, "poweron").await.unwrap();
-    wait_state(&c, id, "running").await;
+    // With no delay, the server goes through `booting kernel` to its last state at once.
+    assert_eq!(wait_state(&c, id, "running").await["state_detail"], "booted");
     let err = Error::from(
         c.instance()
             .delete_server()

@@ -1,6 +1,7 @@
 //! Private networks (VPC v2, regional) and the private NICs that attach servers to them.
 
 use super::{ScalewayProvider, check_id, check_name, found};
+use crate::Zone;
 use crate::api::vpc_v2::types::PrivateNetwork;
 use crate::paginate::{Page, collect_all};
 use crate::provider::{Network, ProviderError, ProviderResult};
@@ -125,16 +126,26 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
     }
 }
 
-/// Removes every private NIC of the project's servers in the provider's zone that connects to
-/// the network.
+/// Removes every private NIC of the project's servers that connects to the network. A private
+/// network is regional: servers of every zone of the region may be attached to it, so each zone
+/// is looked at, the provider's own first.
 async fn detach_servers(p: &ScalewayProvider, network_id: &str) -> ProviderResult<()> {
+    let mut zones = vec![p.zone.clone()];
+    zones.extend(p.region.zones().into_iter().filter(|z| *z != p.zone));
+    for zone in &zones {
+        detach_servers_in(p, zone, network_id).await?;
+    }
+    Ok(())
+}
+
+async fn detach_servers_in(p: &ScalewayProvider, zone: &Zone, network_id: &str) -> ProviderResult<()> {
     let instance = p.client.instance();
     let servers = collect_all(100, |request| {
         let instance = instance.clone();
         async move {
             let answer = instance
                 .list_servers()
-                .zone(&p.zone)
+                .zone(zone)
                 .project(p.project_id.as_str())
                 .private_network(network_id)
                 .page(request.page as i32)
@@ -161,7 +172,7 @@ async fn detach_servers(p: &ScalewayProvider, network_id: &str) -> ProviderResul
                 network_id,
                 "removing private NIC before deleting its network"
             );
-            super::servers::remove_nic(p, server_id, nic_id).await?;
+            super::servers::remove_nic(p, zone, server_id, nic_id).await?;
         }
     }
     Ok(())

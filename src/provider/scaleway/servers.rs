@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use super::{ScalewayProvider, absent_as_none, catalog, check_id, check_name, found, gone, reached, volumes};
+use crate::Zone;
 use crate::api::instance_v1::types::{
     PrivateNicState, Server as ApiServer, ServerAction, ServerState, VolumeServerVolumeType,
 };
@@ -325,13 +326,18 @@ async fn wait_nic(p: &ScalewayProvider, server_id: &str, nic_id: &str) -> Provid
     reached(outcome, format!("private NIC {nic_id} to be available"), state).map(|_| ())
 }
 
-/// Removes a private NIC; Ok if it is already gone.
-pub(super) async fn remove_nic(p: &ScalewayProvider, server_id: &str, nic_id: &str) -> ProviderResult<()> {
+/// Removes a private NIC of a server in `zone`; Ok if it is already gone.
+pub(super) async fn remove_nic(
+    p: &ScalewayProvider,
+    zone: &Zone,
+    server_id: &str,
+    nic_id: &str,
+) -> ProviderResult<()> {
     gone(
         p.client
             .instance()
             .delete_private_nic()
-            .zone(&p.zone)
+            .zone(zone)
             .server_id(server_id)
             .private_nic_id(nic_id)
             .send()
@@ -500,7 +506,7 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
     }
     for nic in &server.private_nics {
         let Some(nic_id) = nic.id.as_deref() else { continue };
-        remove_nic(p, id, nic_id).await?;
+        remove_nic(p, &p.zone, id, nic_id).await?;
     }
     match server.state {
         // terminate deletes local volumes and detaches Block ones.
