@@ -145,6 +145,7 @@ pub(crate) fn server_type_json(t: &ServerType) -> Value {
         "volumes_constraint": {"min_size": if t.local { 20_000_000_000u64 } else { 0 }, "max_size": max_local},
         "per_volume_constraint": {"l_ssd": {"min_size": if t.local { 1_000_000_000u64 } else { 0 }, "max_size": max_local}},
         "scratch_storage_max_size": null,
+        "scratch_storage_max_volumes_count": 0,
         "monthly_price": (t.hourly * 730.0 * 100.0).round() / 100.0,
         "hourly_price": (t.hourly * 10000.0).round() / 10000.0,
         "capabilities": {

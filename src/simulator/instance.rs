@@ -505,6 +505,8 @@ pub(crate) fn server_json(st: &Store, srv: &Server) -> Value {
         "filesystems": [],
         "end_of_service": false,
         "dns": format!("{}.pub.instances.scw.cloud", srv.id),
+        "admin_password_encryption_ssh_key_id": null,
+        "admin_password_encrypted_value": null,
     })
 }
 
