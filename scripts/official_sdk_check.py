@@ -74,6 +74,20 @@ def wait_volume(block, volume_id, status):
     raise CheckFailed(f"volume {volume_id} did not become {status}")
 
 
+def wait_reference(block, volume_id, status):
+    deadline = time.monotonic() + TIMEOUT
+    seen = []
+    while time.monotonic() < deadline:
+        volume = block.get_volume(zone=ZONE, volume_id=volume_id)
+        current = [str(r.status) for r in volume.references]
+        if not seen or seen[-1] != current:
+            seen.append(current)
+        if current == ([status] if status else []):
+            return volume, seen
+        time.sleep(0.05)
+    raise CheckFailed(f"volume {volume_id} reference never became {status} (seen {seen})")
+
+
 def main():
     for key in ("SCW_API_URL", "SCW_SECRET_KEY", "SCW_DEFAULT_PROJECT_ID", "SCW_DEFAULT_ORGANIZATION_ID"):
         if not os.environ.get(key):
@@ -211,10 +225,11 @@ def main():
         volume_type=AttachServerVolumeRequestVolumeType.SBS_VOLUME,
     ).server
     expect(any(v.id == volume.id for v in attached.volumes.values()), "volume not in the server's volumes")
-    volume = block.get_volume(zone=ZONE, volume_id=volume.id)
+    # The server accepts no action until the attachment settles.
+    volume, seen = wait_reference(block, volume.id, "attached")
     expect(volume.status == "in_use", f"status {volume.status}")
     expect(volume.references[0].product_resource_id == server.id, "reference")
-    ok()
+    ok(f"references {seen}")
 
     step("power on, wait running")
     task = instance.server_action(zone=ZONE, server_id=server.id, action=ServerAction.POWERON).task
@@ -243,11 +258,12 @@ def main():
     instance.delete_private_nic(zone=ZONE, server_id=server.id, private_nic_id=nic.id)
     vpc.delete_private_network(region=REGION, private_network_id=pn.id)
     instance.delete_server(zone=ZONE, server_id=server.id)
-    root = block.get_volume(zone=ZONE, volume_id=root_id)
+    # The root volume outlives the server: detaching for a few seconds, then available.
+    root, seen = wait_reference(block, root_id, None)
     expect(root.status == "available", f"root volume after server delete: {root.status}")
     block.delete_volume(zone=ZONE, volume_id=root_id)
     instance.delete_security_group(zone=ZONE, security_group_id=sg.id)
-    ok()
+    ok(f"root volume references {seen}")
 
     print("official SDK check: all steps passed", flush=True)
     return 0

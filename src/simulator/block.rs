@@ -60,7 +60,7 @@ fn block_volume_json(v: &BlockVolume, v1: bool) -> Value {
         .iter()
         .map(|r| {
             json!({"id": r.id, "product_resource_type": "instance_server", "product_resource_id": r.server_id,
-                   "created_at": r.created, "type": "exclusive", "status": "attached"})
+                   "created_at": r.created, "type": "exclusive", "status": r.status})
         })
         .collect();
     let mut j = json!({

@@ -9,11 +9,16 @@ use super::catalog::{self, ZONES};
 use super::http::{self as h, Body, Reply, Req, Res, s, strings};
 use super::server::Ctx;
 use super::store::{
-    Completion, InstanceVolume, Ip, Nic, Rule, SecurityGroup, Server, Store, VolKind, VolRef, instance_time,
-    new_id, scaled,
+    ATTACH_SECONDS, Completion, DETACH_SECONDS, InstanceVolume, Ip, Nic, Rule, SecurityGroup, Server, Store,
+    VolKind, VolRef, instance_time, new_id, scaled,
 };
 
 const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
+/// When a volume attached or detached now settles.
+fn settle(ctx: &Ctx, seconds: f64) -> tokio::time::Instant {
+    ctx.now + scaled(seconds, ctx.scale)
+}
+
 /// Seconds from poweron (or reboot) to `running/booted`.
 const BOOTED_AFTER: f64 = 120.0;
 
@@ -29,8 +34,8 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
             let s = server(st, req)?;
             Ok(Reply::ok(json!({"server": server_json(st, s)})))
         }
-        "UpdateServer" => update_server(st, req),
-        "DeleteServer" => delete_server(st, req),
+        "UpdateServer" => update_server(st, ctx, req),
+        "DeleteServer" => delete_server(st, ctx, req),
         "ServerAction" => server_action(st, ctx, req),
         "ListServerActions" => {
             server(st, req)?;
@@ -38,8 +43,8 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 json!({"actions": ["poweron", "poweroff", "stop_in_place", "reboot", "terminate", "backup"]}),
             ))
         }
-        "AttachServerVolume" => attach_volume(st, req),
-        "DetachServerVolume" => detach_volume(st, req),
+        "AttachServerVolume" => attach_volume(st, ctx, req),
+        "DetachServerVolume" => detach_volume(st, ctx, req),
         "ListServerUserData" => {
             let s = server(st, req)?;
             Ok(Reply::ok(
@@ -420,7 +425,10 @@ pub(crate) fn project_of(st: &Store, body: &Value, key: &str, resource: &str) ->
 
 fn allowed_actions(st: &Store, srv: &Server) -> Vec<&'static str> {
     let has_local = srv.volumes.values().any(|v| v.kind == VolKind::Local);
-    let _ = st;
+    // No action while a Block volume is being attached (recorded).
+    if srv.volumes.values().any(|v| st.block_attaching(&v.id)) {
+        return Vec::new();
+    }
     match (srv.state, srv.detail) {
         ("stopped", _) => vec!["poweron", "backup"],
         ("running", _) => vec!["poweroff", "terminate", "reboot", "stop_in_place", "backup"],
@@ -446,7 +454,12 @@ pub(crate) fn server_json(st: &Store, srv: &Server) -> Value {
                 None => continue,
             },
             VolKind::Block => {
-                json!({"boot": vol.boot, "volume_type": "sbs_volume", "id": vol.id, "state": "available", "zone": srv.zone})
+                let state = if st.block_attaching(&vol.id) {
+                    "attaching"
+                } else {
+                    "available"
+                };
+                json!({"boot": vol.boot, "volume_type": "sbs_volume", "id": vol.id, "state": state, "zone": srv.zone})
             }
         };
         volumes.insert(index.to_string(), entry);
@@ -720,7 +733,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 v.creating_until = None;
                 v.parent_snapshot_id = Some(new_id());
             }
-            st.attach_block(&vid, &id);
+            st.attach_block(&vid, &id, None);
             volumes.insert(
                 0,
                 VolRef {
@@ -761,7 +774,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         let boot = v.get("boot").and_then(Value::as_bool).unwrap_or(false);
         let vref = if let Some(vid) = s(v, "id") {
             if st.bvolumes.contains_key(vid) {
-                st.attach_block(vid, &id);
+                st.attach_block(vid, &id, None);
                 VolRef {
                     id: vid.to_string(),
                     kind: VolKind::Block,
@@ -811,7 +824,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                     if let Some(b) = st.bvolumes.get_mut(&vid) {
                         b.creating_until = None;
                     }
-                    st.attach_block(&vid, &id);
+                    st.attach_block(&vid, &id, None);
                     VolRef {
                         id: vid,
                         kind: VolKind::Block,
@@ -901,7 +914,7 @@ fn new_local_volume(
     id
 }
 
-fn update_server(st: &mut Store, req: &Req) -> Res {
+fn update_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     let body = req.json()?;
     let srv = server(st, req)?.clone();
     let zone = srv.zone.clone();
@@ -995,14 +1008,14 @@ fn update_server(st: &mut Store, req: &Req) -> Res {
     if let Some(volumes) = new_volumes {
         for old in srv.volumes.values() {
             if !volumes.values().any(|v| v.id == old.id) {
-                detach_any(st, old);
+                detach_any(st, old, ctx);
             }
         }
         for v in volumes.values() {
             match v.kind {
                 VolKind::Block => {
                     if st.volume_server(&v.id).is_none() {
-                        st.attach_block(&v.id, &srv.id);
+                        st.attach_block(&v.id, &srv.id, Some(settle(ctx, ATTACH_SECONDS)));
                     }
                 }
                 VolKind::Local => {
@@ -1070,9 +1083,9 @@ fn update_server(st: &mut Store, req: &Req) -> Res {
     Ok(Reply::ok(json!({"server": server_json(st, s)})))
 }
 
-fn detach_any(st: &mut Store, v: &VolRef) {
+fn detach_any(st: &mut Store, v: &VolRef, ctx: &Ctx) {
     match v.kind {
-        VolKind::Block => st.detach_block(&v.id),
+        VolKind::Block => st.detach_block(&v.id, Some(settle(ctx, DETACH_SECONDS))),
         VolKind::Local => {
             if let Some(iv) = st.ivolumes.get_mut(&v.id) {
                 iv.server = None;
@@ -1082,14 +1095,14 @@ fn detach_any(st: &mut Store, v: &VolRef) {
     }
 }
 
-fn delete_server(st: &mut Store, req: &Req) -> Res {
+fn delete_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     let srv = server(st, req)?;
     if srv.state != "stopped" && srv.state != "stopped in place" {
         return Err(h::invalid_request("instance must be powered off to be deleted"));
     }
     let srv = srv.clone();
     for v in srv.volumes.values() {
-        detach_any(st, v);
+        detach_any(st, v, ctx);
     }
     st.release_server_resources(&srv);
     st.servers.remove(&srv.id);
@@ -1238,7 +1251,7 @@ fn server_action(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     Ok(Reply::json(202, task))
 }
 
-fn attach_volume(st: &mut Store, req: &Req) -> Res {
+fn attach_volume(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     let body = req.json()?;
     let Some(vid) = s(&body, "volume_id").map(str::to_string) else {
         return Err(h::required(&["volume_id"]));
@@ -1261,7 +1274,7 @@ fn attach_volume(st: &mut Store, req: &Req) -> Res {
         return Err(h::transient_state("volume", &vid, "creating"));
     }
     match kind {
-        VolKind::Block => st.attach_block(&vid, &srv.id),
+        VolKind::Block => st.attach_block(&vid, &srv.id, Some(settle(ctx, ATTACH_SECONDS))),
         VolKind::Local => {
             if let Some(iv) = st.ivolumes.get_mut(&vid) {
                 iv.server = Some(srv.id.clone());
@@ -1286,7 +1299,7 @@ fn attach_volume(st: &mut Store, req: &Req) -> Res {
     Ok(Reply::ok(json!({"server": server_json(st, s)})))
 }
 
-fn detach_volume(st: &mut Store, req: &Req) -> Res {
+fn detach_volume(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     let body = req.json()?;
     let Some(vid) = s(&body, "volume_id").map(str::to_string) else {
         return Err(h::required(&["volume_id"]));
@@ -1301,7 +1314,7 @@ fn detach_volume(st: &mut Store, req: &Req) -> Res {
         }
         return Err(h::not_found("instance_volume", &vid));
     };
-    detach_any(st, vref);
+    detach_any(st, vref, ctx);
     if let Some(s) = st.servers.get_mut(&srv.id) {
         s.volumes.remove(index);
         s.modified = instance_time();

@@ -26,7 +26,8 @@
 //! 500 `simulator_error`. Operations that are not simulated answer 501
 //! `{"type":"not_implemented",...}`.
 //!
-//! State transitions (a server starting, a volume being created, ...) are computed lazily from the
+//! State transitions (a server starting then booted, a volume being created, a Block volume
+//! `attaching` for about a second and `detaching` for a few, ...) are computed lazily from the
 //! time of each step, scaled by [`SimulatorOptions::time_scale`](crate::simulator::SimulatorOptions::time_scale); there is no background task.
 //! Reserved routes (no authentication): `GET /__simulator/inventory`, `GET|POST|DELETE
 //! /__simulator/faults`.

@@ -146,7 +146,16 @@ pub(crate) struct Reference {
     pub id: String,
     pub server_id: String,
     pub created: String,
+    /// `attaching`, `attached` or `detaching`.
+    pub status: &'static str,
+    /// When an `attaching` reference becomes `attached`, or a `detaching` one goes away.
+    pub settles_at: Option<Instant>,
 }
+
+/// Seconds an attach-volume takes to settle (about 1 s, recorded).
+pub(crate) const ATTACH_SECONDS: f64 = 1.0;
+/// Seconds a detach takes to settle (up to 5 s, recorded).
+pub(crate) const DETACH_SECONDS: f64 = 3.0;
 
 #[derive(Debug, Clone)]
 pub(crate) struct BlockVolume {
@@ -431,16 +440,36 @@ impl Store {
         if !self.pending_volumes.is_empty() {
             let ids: Vec<String> = self.pending_volumes.iter().cloned().collect();
             for id in ids {
-                match self.bvolumes.get_mut(&id) {
-                    Some(v) if v.creating_until.is_some_and(|t| t > now) => {}
-                    Some(v) => {
+                let Some(v) = self.bvolumes.get_mut(&id) else {
+                    self.pending_volumes.remove(&id);
+                    continue;
+                };
+                let mut waiting = false;
+                match v.creating_until {
+                    Some(t) if t > now => waiting = true,
+                    Some(_) => {
                         v.creating_until = None;
                         v.updated = api_time();
-                        self.pending_volumes.remove(&id);
                     }
-                    None => {
-                        self.pending_volumes.remove(&id);
+                    None => {}
+                }
+                match v.reference.as_ref().and_then(|r| r.settles_at) {
+                    Some(t) if t > now => waiting = true,
+                    Some(_) => {
+                        let detached = v.reference.as_ref().is_some_and(|r| r.status == "detaching");
+                        if detached {
+                            v.reference = None;
+                            v.last_detached_at = Some(api_time());
+                        } else if let Some(r) = v.reference.as_mut() {
+                            r.status = "attached";
+                            r.settles_at = None;
+                        }
+                        v.updated = api_time();
                     }
+                    None => {}
+                }
+                if !waiting {
+                    self.pending_volumes.remove(&id);
                 }
             }
         }
@@ -503,7 +532,7 @@ impl Store {
                 VolKind::Local => {
                     self.ivolumes.remove(&vol.id);
                 }
-                VolKind::Block => self.detach_block(&vol.id),
+                VolKind::Block => self.detach_block(&vol.id, None),
             }
         }
         self.release_server_resources(&server);
@@ -551,26 +580,56 @@ impl Store {
         }
     }
 
-    pub fn detach_block(&mut self, volume_id: &str) {
-        if let Some(v) = self.bvolumes.get_mut(volume_id)
-            && v.reference.take().is_some()
-        {
-            let now = api_time();
-            v.last_detached_at = Some(now.clone());
-            v.updated = now;
+    /// Detaches a Block volume: at once, or `detaching` until `settles_at` (the volume stays
+    /// `in_use` meanwhile).
+    pub fn detach_block(&mut self, volume_id: &str, settles_at: Option<Instant>) {
+        let Some(v) = self.bvolumes.get_mut(volume_id) else {
+            return;
+        };
+        let now = api_time();
+        match (settles_at, v.reference.as_mut()) {
+            (_, None) => return,
+            (Some(at), Some(reference)) => {
+                reference.status = "detaching";
+                reference.settles_at = Some(at);
+                self.pending_volumes.insert(volume_id.to_string());
+            }
+            (None, Some(_)) => {
+                v.reference = None;
+                v.last_detached_at = Some(now.clone());
+            }
         }
+        v.updated = now;
     }
 
-    pub fn attach_block(&mut self, volume_id: &str, server_id: &str) {
+    /// Attaches a Block volume: at once, or `attaching` until `settles_at`.
+    pub fn attach_block(&mut self, volume_id: &str, server_id: &str, settles_at: Option<Instant>) {
         if let Some(v) = self.bvolumes.get_mut(volume_id) {
             let now = api_time();
             v.reference = Some(Reference {
                 id: new_id(),
                 server_id: server_id.to_string(),
                 created: now.clone(),
+                status: if settles_at.is_some() {
+                    "attaching"
+                } else {
+                    "attached"
+                },
+                settles_at,
             });
             v.updated = now;
+            if settles_at.is_some() {
+                self.pending_volumes.insert(volume_id.to_string());
+            }
         }
+    }
+
+    /// Whether a Block volume is still being attached.
+    pub fn block_attaching(&self, volume_id: &str) -> bool {
+        self.bvolumes
+            .get(volume_id)
+            .and_then(|v| v.reference.as_ref())
+            .is_some_and(|r| r.status == "attaching")
     }
 
     /// The server a volume (Block or Instance) is attached to.

@@ -1973,6 +1973,100 @@ async fn test_attach_volume_attached_elsewhere_is_in_use() {
 }
 
 #[tokio::test]
+async fn test_attach_volume_waits_for_a_detach_to_finish_first() {
+    let api = Api::start().await;
+    let path = block(&format!("/volumes/{DATA_VOLUME}"));
+    // Being detached from another server: free once that settles, then attached here.
+    let mut states = Vec::new();
+    for (status, reference) in [
+        ("in_use", Some((OTHER_SERVER_ID, "detaching"))),
+        ("in_use", Some((OTHER_SERVER_ID, "detaching"))),
+        ("available", None),
+        ("in_use", Some((SERVER_ID, "attaching"))),
+    ] {
+        states.push(
+            api.on(GET, &path)
+                .reply(200, block_volume(DATA_VOLUME, "data", status, reference))
+                .times(1)
+                .mount()
+                .await,
+        );
+    }
+    let attached = api
+        .on(GET, &path)
+        .reply(
+            200,
+            block_volume(DATA_VOLUME, "data", "in_use", Some((SERVER_ID, "attached"))),
+        )
+        .mount()
+        .await;
+    let attach = api
+        .on(POST, inst(&format!("/servers/{SERVER_ID}/attach-volume")))
+        .json(json!({"volume_id": DATA_VOLUME, "volume_type": "sbs_volume"}))
+        .reply(200, json!({"server": web_server("running", json!([]))}))
+        .mount()
+        .await;
+    api.seal().await;
+
+    api.provider()
+        .attach_volume(DATA_VOLUME, SERVER_ID)
+        .await
+        .unwrap();
+
+    for state in &states {
+        state.assert_calls_async(1).await;
+    }
+    attach.assert_calls_async(1).await;
+    attached.assert_calls_async(1).await;
+    let attach_at = api
+        .lines()
+        .iter()
+        .position(|l| l.ends_with("/attach-volume"))
+        .unwrap();
+    assert_eq!(
+        attach_at,
+        3,
+        "attach only once the volume is free: {:?}",
+        api.lines()
+    );
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn test_attach_volume_already_on_its_way_is_awaited_not_repeated() {
+    let api = Api::start().await;
+    let path = block(&format!("/volumes/{DATA_VOLUME}"));
+    let attaching = api
+        .on(GET, &path)
+        .reply(
+            200,
+            block_volume(DATA_VOLUME, "data", "in_use", Some((SERVER_ID, "attaching"))),
+        )
+        .times(2)
+        .mount()
+        .await;
+    let attached = api
+        .on(GET, &path)
+        .reply(
+            200,
+            block_volume(DATA_VOLUME, "data", "in_use", Some((SERVER_ID, "attached"))),
+        )
+        .mount()
+        .await;
+    api.seal().await;
+
+    api.provider()
+        .attach_volume(DATA_VOLUME, SERVER_ID)
+        .await
+        .unwrap();
+
+    attaching.assert_calls_async(2).await;
+    attached.assert_calls_async(1).await;
+    assert!(!api.lines().iter().any(|l| l.ends_with("/attach-volume")));
+    api.finish().await;
+}
+
+#[tokio::test]
 async fn test_detach_volume() {
     let api = Api::start().await;
     let path = block(&format!("/volumes/{DATA_VOLUME}"));

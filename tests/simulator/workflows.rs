@@ -465,9 +465,11 @@ async fn attach_detach_and_volumes_map() {
     assert_eq!(r.status(), 200);
     let server = js(&r.into_inner().server);
     assert_eq!(server["volumes"]["1"]["id"], vid.as_str());
+    // With no delay the attachment settles by the next request.
     let v = get_block(&c, &vid).await;
     assert_eq!(v["status"], "in_use");
     assert_eq!(v["references"][0]["type"], "exclusive");
+    assert_eq!(v["references"][0]["status"], "attached");
 
     // Deleting an attached volume is refused.
     let err = Error::from(
@@ -534,6 +536,85 @@ async fn attach_detach_and_volumes_map() {
         .await
         .unwrap_err();
     assert_eq!(Error::from(err).status(), Some(412));
+}
+
+/// Polls a Block volume until `done` holds.
+async fn wait_block(c: &Client, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..400 {
+        let v = get_block(c, id).await;
+        if done(&v) {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("volume {id} never got {what}");
+}
+
+#[tokio::test]
+async fn attach_and_detach_go_through_attaching_and_detaching() {
+    // Half speed: attaching lasts 0.5 s, detaching 1.5 s, long enough to be seen.
+    let sim = sim(0.5).await;
+    let c = client(&sim);
+    let s = create_server(&c, "settle", SBS_IMAGE, &[]).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let vid = create_block(&c, "data", 5000).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_block(&c, &vid, "available", |v| v["status"] == "available").await;
+
+    let r = c
+        .instance()
+        .attach_server_volume()
+        .zone(ZONE)
+        .server_id(&id)
+        .body(body::<instance_v1::types::AttachServerVolumeBody>(
+            json!({"volume_id": vid, "volume_type": "sbs_volume"}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let server = js(&r.into_inner().server);
+    assert_eq!(server["volumes"]["1"]["state"], "attaching");
+    // The typed answer leaves an empty list out.
+    assert!(
+        server["allowed_actions"].as_array().is_none_or(Vec::is_empty),
+        "{server}"
+    );
+    let v = get_block(&c, &vid).await;
+    assert_eq!(
+        (v["status"].as_str(), v["references"][0]["status"].as_str()),
+        (Some("in_use"), Some("attaching"))
+    );
+    // No action while attaching.
+    assert_eq!(action(&c, &id, "poweron").await.unwrap_err().status(), Some(400));
+    wait_block(&c, &vid, "attached", |v| {
+        v["references"][0]["status"] == "attached"
+    })
+    .await;
+    let s = get_server(&c, &id).await;
+    assert_eq!(s["volumes"]["1"]["state"], "available");
+    assert_eq!(s["allowed_actions"], json!(["poweron", "backup"]));
+
+    c.instance()
+        .detach_server_volume()
+        .zone(ZONE)
+        .server_id(&id)
+        .body(body::<instance_v1::types::DetachServerVolumeBody>(
+            json!({"volume_id": vid}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let v = get_block(&c, &vid).await;
+    assert_eq!(
+        (v["status"].as_str(), v["references"][0]["status"].as_str()),
+        (Some("in_use"), Some("detaching"))
+    );
+    assert!(v["last_detached_at"].is_null());
+    let v = wait_block(&c, &vid, "detached", |v| v["status"] == "available").await;
+    assert_eq!(v["references"], json!([]));
+    assert!(v["last_detached_at"].is_string());
 }
 
 #[tokio::test]

@@ -37,8 +37,14 @@ pub(super) fn to_volume(p: &ScalewayProvider, volume: &BlockVolume) -> Volume {
     }
 }
 
-/// The server a volume is attached to (or being attached to), from its references.
+/// The server a volume is attached to (or being attached to or detached from), from its
+/// references.
 fn attached_server(volume: &BlockVolume) -> Option<String> {
+    reference(volume).map(|(server, _)| server)
+}
+
+/// The server holding the volume and the state of that hold.
+fn reference(volume: &BlockVolume) -> Option<(String, ReferenceStatus)> {
     volume
         .references
         .iter()
@@ -49,7 +55,7 @@ fn attached_server(volume: &BlockVolume) -> Option<String> {
                     ReferenceStatus::Attaching | ReferenceStatus::Attached | ReferenceStatus::Detaching
                 )
         })
-        .and_then(|r| r.product_resource_id.clone())
+        .and_then(|r| Some((r.product_resource_id.clone()?, r.status)))
 }
 
 pub(super) async fn get(p: &ScalewayProvider, id: &str) -> ProviderResult<Option<BlockVolume>> {
@@ -251,12 +257,7 @@ pub(super) async fn delete_when_detached(p: &ScalewayProvider, id: &str) -> Prov
     if get(p, id).await?.is_none() {
         return Ok(());
     }
-    match wait_volume(p, id, "to be detached", |v| match attached_server(v) {
-        None => Status::Reached,
-        Some(_) => Status::Pending,
-    })
-    .await
-    {
+    match wait_detached(p, id).await {
         // Deleted by someone else meanwhile: what this was for is done.
         Err(ProviderError::NotFound { .. }) => return Ok(()),
         Err(ProviderError::FailedState { state, .. }) if state == "deleted" => return Ok(()),
@@ -282,9 +283,13 @@ pub(super) async fn attach(p: &ScalewayProvider, volume_id: &str, server_id: &st
         kind: "volume",
         name: volume_id.into(),
     })?;
-    match attached_server(&volume) {
-        Some(current) if current == server_id => return Ok(()),
-        Some(other) => {
+    match reference(&volume) {
+        // Being detached (from this server or another): it is free once that is done.
+        Some((_, ReferenceStatus::Detaching)) => wait_detached(p, volume_id).await?,
+        Some((current, ReferenceStatus::Attached)) if current == server_id => return Ok(()),
+        // On its way here (a first attempt whose answer was lost, say).
+        Some((current, _)) if current == server_id => return wait_attached(p, volume_id, server_id).await,
+        Some((other, _)) => {
             return Err(ProviderError::InUse {
                 kind: "volume",
                 id: volume_id.into(),
@@ -305,6 +310,11 @@ pub(super) async fn attach(p: &ScalewayProvider, volume_id: &str, server_id: &st
         .send()
         .await
         .map_err(crate::Error::from)?;
+    wait_attached(p, volume_id, server_id).await
+}
+
+/// Waits until the volume's reference to the server says `attached`.
+async fn wait_attached(p: &ScalewayProvider, volume_id: &str, server_id: &str) -> ProviderResult<()> {
     wait_volume(p, volume_id, "to be attached", |v| {
         let attached = v.references.iter().any(|r| {
             r.product_resource_id.as_deref() == Some(server_id) && r.status == ReferenceStatus::Attached
@@ -316,6 +326,16 @@ pub(super) async fn attach(p: &ScalewayProvider, volume_id: &str, server_id: &st
         } else {
             Status::Pending
         }
+    })
+    .await?;
+    Ok(())
+}
+
+/// Waits until no server holds the volume any more.
+async fn wait_detached(p: &ScalewayProvider, volume_id: &str) -> ProviderResult<()> {
+    wait_volume(p, volume_id, "to be detached", |v| match attached_server(v) {
+        None => Status::Reached,
+        Some(_) => Status::Pending,
     })
     .await?;
     Ok(())
@@ -351,10 +371,5 @@ pub(super) async fn detach_from(
             .send()
             .await,
     )?;
-    wait_volume(p, volume_id, "to be detached", |v| match attached_server(v) {
-        None => Status::Reached,
-        Some(_) => Status::Pending,
-    })
-    .await?;
-    Ok(())
+    wait_detached(p, volume_id).await
 }
