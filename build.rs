@@ -44,14 +44,22 @@ fn run() -> Result<(), String> {
              #[allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, dead_code, rustdoc::all)]\n\
              pub mod {} {{\n\
              \x20   include!(concat!(env!(\"OUT_DIR\"), \"/{}.rs\"));\n\n\
-             \x20   // Every request goes through the runtime: retries, tracing, error normalization.\n\
+             \x20   // Every request goes through the runtime: retries, tracing, error normalization,\n\
+             \x20   // and success bodies checked while their request id is at hand.\n\
              \x20   impl progenitor_client::ClientHooks<super::ClientContext> for Client {{\n\
              \x20       async fn exec(\n\
              \x20           &self,\n\
              \x20           request: reqwest::Request,\n\
              \x20           info: &progenitor_client::OperationInfo,\n\
              \x20       ) -> reqwest::Result<reqwest::Response> {{\n\
-             \x20           self.inner.execute(&self.client, request, info.operation_id).await\n\
+             \x20           self.inner.execute(&self.client, request, info.operation_id, check_response_body).await\n\
+             \x20       }}\n\n\
+             \x20       async fn post<E>(\n\
+             \x20           &self,\n\
+             \x20           result: &reqwest::Result<reqwest::Response>,\n\
+             \x20           _info: &progenitor_client::OperationInfo,\n\
+             \x20       ) -> Result<(), progenitor_client::Error<E>> {{\n\
+             \x20           super::ClientContext::reject_undecodable(result)\n\
              \x20       }}\n\
              \x20   }}\n\
              }}\n",

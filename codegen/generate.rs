@@ -150,6 +150,7 @@ fn run_progenitor(doc: &Value) -> Result<String, String> {
 /// predicted, so the table cannot disagree with the client.
 fn operation_table(doc: &Value, file: &syn::File) -> String {
     let response_types = success_types(file);
+    let client_ids = client_operation_ids(file);
     let mut rows = String::new();
     let mut arms = String::new();
     for (path, method, id) in operation_ids(doc) {
@@ -183,16 +184,23 @@ fn operation_table(doc: &Value, file: &syn::File) -> String {
             "    super::Operation {{ id: {original_id:?}, method: {:?}, path: {path:?}, success_status: {success_status} }},\n",
             method.to_uppercase()
         ));
-        if let Some(ty) = response_types.get(&normalize::type_name(&id)) {
+        let builder = normalize::type_name(&id);
+        if let Some(ty) = response_types.get(&builder) {
+            let client_id = client_ids
+                .get(&builder)
+                .filter(|client_id| client_id.as_str() != original_id)
+                .map(|client_id| format!(" | {client_id:?}"))
+                .unwrap_or_default();
             arms.push_str(&format!(
-                "        {original_id:?} => Some(::serde_json::from_slice::<{ty}>(body).map(|_| ())),\n"
+                "        {original_id:?}{client_id} => Some(::serde_json::from_slice::<{ty}>(body).map(|_| ())),\n"
             ));
         }
     }
     format!(
         "/// Every operation of this API, in spec order.\n\
          pub const OPERATIONS: &[super::Operation] = &[\n{rows}];\n\n\
-         /// Deserializes a successful JSON response body of `operation_id` with its generated type.\n\
+         /// Deserializes a successful JSON response body of `operation_id` (the spec's operationId,\n\
+         /// or the client's snake-case name of it) with its generated type.\n\
          ///\n\
          /// `None` when the operation is unknown or has no JSON response.\n\
          pub fn check_response_body(operation_id: &str, body: &[u8]) -> Option<Result<(), ::serde_json::Error>> {{\n\
@@ -204,13 +212,13 @@ fn escape_pointer(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
-/// Builder struct name → `types::X` of its `send()` success value, for JSON responses.
-fn success_types(file: &syn::File) -> std::collections::BTreeMap<String, String> {
-    let mut out = std::collections::BTreeMap::new();
+/// Every builder's `send()` function, with the builder's struct name.
+fn send_functions(file: &syn::File) -> Vec<(String, &syn::ImplItemFn)> {
     let builder = file.items.iter().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| items),
         _ => None,
     });
+    let mut out = Vec::new();
     for item in builder.into_iter().flatten() {
         let syn::Item::Impl(imp) = item else { continue };
         let syn::Type::Path(self_ty) = imp.self_ty.as_ref() else {
@@ -220,19 +228,43 @@ fn success_types(file: &syn::File) -> std::collections::BTreeMap<String, String>
             continue;
         };
         for impl_item in &imp.items {
-            let syn::ImplItem::Fn(f) = impl_item else { continue };
-            if f.sig.ident != "send" {
-                continue;
+            if let syn::ImplItem::Fn(f) = impl_item
+                && f.sig.ident == "send"
+            {
+                out.push((name.clone(), f));
             }
-            if let syn::ReturnType::Type(_, ty) = &f.sig.output {
-                let text = quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "");
-                // Result<ResponseValue<types::X>,Error<...>>
-                if let Some(inner) = text.strip_prefix("Result<ResponseValue<types::")
-                    && let Some(end) = inner.find(">,")
-                {
-                    out.insert(name.clone(), format!("types::{}", &inner[..end]));
-                }
+        }
+    }
+    out
+}
+
+/// Builder struct name → `types::X` of its `send()` success value, for JSON responses.
+fn success_types(file: &syn::File) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for (name, f) in send_functions(file) {
+        if let syn::ReturnType::Type(_, ty) = &f.sig.output {
+            let text = quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "");
+            // Result<ResponseValue<types::X>,Error<...>>
+            if let Some(inner) = text.strip_prefix("Result<ResponseValue<types::")
+                && let Some(end) = inner.find(">,")
+            {
+                out.insert(name, format!("types::{}", &inner[..end]));
             }
+        }
+    }
+    out
+}
+
+/// Builder struct name → the `operation_id` its `send()` reports to the client hooks.
+fn client_operation_ids(file: &syn::File) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for (name, f) in send_functions(file) {
+        // `let info = OperationInfo { operation_id: "list_servers" };`
+        let body = quote::ToTokens::to_token_stream(&f.block).to_string();
+        if let Some(rest) = body.split("operation_id : \"").nth(1)
+            && let Some(end) = rest.find('"')
+        {
+            out.insert(name, rest[..end].to_string());
         }
     }
     out

@@ -10,7 +10,7 @@ use tracing::Instrument;
 
 use crate::api;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, UndecodableAnswer, payload_mismatch};
 use crate::retry::{self, Failure, RetryPolicy};
 
 /// The value of the `User-Agent` header: this crate and its version.
@@ -203,13 +203,16 @@ impl ClientContext {
 
     /// Sends one request of a generated client: with retries, inside a tracing span, and with
     /// error answers normalized so that the generated code can always read them as a Scaleway
-    /// error body (429 comes with an empty body; proxies may answer in HTML).
+    /// error body (429 comes with an empty body; proxies may answer in HTML). A success body is
+    /// checked against the operation's generated type (`check`) while its request id is at hand;
+    /// one that does not match is marked for [`ClientContext::reject_undecodable`].
     #[doc(hidden)]
     pub async fn execute(
         &self,
         http: &reqwest::Client,
         request: reqwest::Request,
         operation: &'static str,
+        check: api::CheckResponseBody,
     ) -> reqwest::Result<reqwest::Response> {
         let span = tracing::info_span!(
             "scaleway_request",
@@ -247,7 +250,7 @@ impl ClientContext {
         }
         span.in_scope(|| tracing::debug!("Scaleway request finished"));
         match outcome {
-            Ok(response) => Ok(response),
+            Ok(response) => checked_success(response, operation, check).instrument(span).await,
             Err(Failure::Transport(e)) => Err(e),
             Err(Failure::Answer {
                 status,
@@ -256,6 +259,67 @@ impl ClientContext {
             }) => Ok(error_answer(status, headers, body)),
         }
     }
+}
+
+impl ClientContext {
+    /// The generated clients' `post` hook: a success answer that [`ClientContext::execute`] found
+    /// not to match the spec becomes an error here, before the generated code decodes it and
+    /// the answer's request id is lost. [`Error::from`] reads it back as [`Error::Decode`].
+    #[doc(hidden)]
+    #[allow(clippy::result_large_err)] // the error type is the one progenitor's hook returns
+    pub fn reject_undecodable<E>(
+        result: &reqwest::Result<reqwest::Response>,
+    ) -> std::result::Result<(), progenitor_client::Error<E>> {
+        match result
+            .as_ref()
+            .ok()
+            .and_then(|r| r.extensions().get::<UndecodableAnswer>())
+        {
+            Some(answer) => Err(progenitor_client::Error::Custom(answer.encode())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Reads a success answer's body and checks it against the operation's generated type; the
+/// answer is rebuilt with the same status, headers and body, marked when the body does not match.
+async fn checked_success(
+    response: reqwest::Response,
+    operation: &'static str,
+    check: api::CheckResponseBody,
+) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let mismatch = match check(operation, &body) {
+        Some(Err(e)) => Some(payload_mismatch(&body, &e)),
+        _ => None,
+    };
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    if let Some(message) = mismatch {
+        let request_id = rebuilt
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        tracing::warn!(
+            operation,
+            status = status.as_u16(),
+            request_id = request_id.as_deref().unwrap_or(""),
+            %message,
+            "a success answer does not match the spec"
+        );
+        rebuilt.extensions_mut().insert(UndecodableAnswer {
+            status: status.as_u16(),
+            request_id,
+            message,
+        });
+    }
+    Ok(reqwest::Response::from(rebuilt))
 }
 
 /// Rebuilds an error answer whose body was read, with a body the generated code can parse as a

@@ -257,12 +257,18 @@ pub enum Error {
     },
 
     /// A success answer that does not match the spec.
-    #[error("unexpected answer{}: {message}", status.map(|s| format!(" ({s})")).unwrap_or_default())]
+    #[error(
+        "unexpected answer{}: {message}{}",
+        status.map(|s| format!(" ({s})")).unwrap_or_default(),
+        request_suffix(request_id)
+    )]
     Decode {
         /// The status code, when known.
         status: Option<u16>,
         /// What did not match.
         message: String,
+        /// The answer's `X-Request-Id`.
+        request_id: Option<String>,
     },
 
     /// Input rejected before sending any request.
@@ -359,7 +365,8 @@ impl Error {
             | Error::Expired { request_id, .. }
             | Error::RateLimited { request_id, .. }
             | Error::Server { request_id, .. }
-            | Error::Api { request_id, .. } => request_id.as_deref(),
+            | Error::Api { request_id, .. }
+            | Error::Decode { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -369,6 +376,19 @@ impl Error {
         Error::InvalidInput {
             field: field.into(),
             reason: reason.into(),
+        }
+    }
+
+    /// A success answer that lacks what the call needs (`what`: "no server in the answer").
+    pub fn incomplete_answer(
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        what: impl Into<String>,
+    ) -> Error {
+        Error::Decode {
+            status: Some(status),
+            message: what.into(),
+            request_id: request_id_header(headers),
         }
     }
 
@@ -388,7 +408,7 @@ impl Error {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let request_id = header("x-request-id");
+        let request_id = request_id_header(headers);
         let message = body.message.clone().unwrap_or_default();
         let resource = body.resource.clone().unwrap_or_default();
         let resource_id = body.resource_id.clone().unwrap_or_default();
@@ -540,6 +560,42 @@ impl Error {
     }
 }
 
+fn request_id_header(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// What did not match in a success body: the decoder's error and the start of the body.
+pub(crate) fn payload_mismatch(body: &[u8], error: &serde_json::Error) -> String {
+    let start = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+    format!("{error} in {start}")
+}
+
+/// A success answer whose body does not match the spec, found by the runtime while the answer
+/// (and its request id) is still at hand. The generated clients' `post` hook can only hand an
+/// error back as `progenitor_client::Error::Custom(String)`, so it travels as tagged JSON and is
+/// read back by [`Error::from`].
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub(crate) struct UndecodableAnswer {
+    pub status: u16,
+    pub request_id: Option<String>,
+    pub message: String,
+}
+
+impl UndecodableAnswer {
+    const TAG: &'static str = "scaleway-sdk undecodable answer: ";
+
+    pub(crate) fn encode(&self) -> String {
+        format!("{}{}", Self::TAG, serde_json::to_string(self).unwrap_or_default())
+    }
+
+    fn decode(text: &str) -> Option<UndecodableAnswer> {
+        serde_json::from_str(text.strip_prefix(Self::TAG)?).ok()
+    }
+}
+
 /// The body of a Scaleway error answer; every field is optional because each error type fills
 /// a different subset.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -587,10 +643,8 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
             }
             P::InvalidResponsePayload(bytes, source) => Error::Decode {
                 status: None,
-                message: format!(
-                    "{source} in {}",
-                    String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
-                ),
+                message: payload_mismatch(&bytes, &source),
+                request_id: None,
             },
             P::UnexpectedResponse(response) => {
                 Error::from_response(response.status().as_u16(), response.headers(), &[])
@@ -599,9 +653,17 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
                 field: "request".into(),
                 reason: message,
             },
-            P::Custom(message) => Error::Decode {
-                status: None,
-                message,
+            P::Custom(message) => match UndecodableAnswer::decode(&message) {
+                Some(answer) => Error::Decode {
+                    status: Some(answer.status),
+                    message: answer.message,
+                    request_id: answer.request_id,
+                },
+                None => Error::Decode {
+                    status: None,
+                    message,
+                    request_id: None,
+                },
             },
         }
     }

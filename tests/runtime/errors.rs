@@ -424,3 +424,67 @@ async fn an_html_gateway_error_is_a_server_error_with_its_text() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_success_body_that_does_not_match_the_spec_is_a_decode_error_with_its_request_id() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/instance/v1/zones/fr-par-1/servers");
+            then.status(200)
+                .header("content-type", "application/json")
+                .header("x-request-id", "drift-1")
+                .json_body(json!({"servers": "not a list"}));
+        })
+        .await;
+    let client = client_for(&server);
+    let err: Error = client
+        .instance()
+        .list_servers()
+        .zone("fr-par-1")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    mock.assert_calls_async(1).await;
+    match &err {
+        Error::Decode {
+            status,
+            message,
+            request_id,
+        } => {
+            assert_eq!(*status, Some(200));
+            assert_eq!(request_id.as_deref(), Some("drift-1"));
+            assert!(message.contains("invalid type"), "{message}");
+            assert!(message.contains("not a list"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.request_id(), Some("drift-1"));
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("[request id drift-1]"), "{err}");
+}
+
+#[tokio::test]
+async fn a_matching_success_body_is_read_once_checked() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/instance/v1/zones/fr-par-1/servers");
+            then.status(200)
+                .header("content-type", "application/json")
+                .header("x-total-count", "0")
+                .json_body(json!({"servers": []}));
+        })
+        .await;
+    let client = client_for(&server);
+    let answer = client
+        .instance()
+        .list_servers()
+        .zone("fr-par-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.headers()["x-total-count"], "0");
+    assert!(answer.into_inner().servers.is_empty());
+}

@@ -61,7 +61,14 @@ pub(super) async fn find_or_create(p: &ScalewayProvider, name: &str) -> Provider
         .send()
         .await;
     let group = match created {
-        Ok(answer) => answer.into_inner().security_group,
+        Ok(answer) => {
+            let incomplete = crate::Error::incomplete_answer(
+                answer.status().as_u16(),
+                answer.headers(),
+                "no security group in the answer",
+            );
+            answer.into_inner().security_group.ok_or(incomplete)?
+        }
         Err(e) => {
             let e = crate::Error::from(e);
             // An ambiguous failure may have created it (nothing had this name a moment ago, under
@@ -70,15 +77,11 @@ pub(super) async fn find_or_create(p: &ScalewayProvider, name: &str) -> Provider
                 return Err(e.into());
             }
             match find_raw(p, name).await? {
-                Some(group) => Some(group),
+                Some(group) => group,
                 None => return Err(e.into()),
             }
         }
     };
-    let group = group.ok_or_else(|| crate::Error::Decode {
-        status: Some(201),
-        message: "no security group in the answer".into(),
-    })?;
     let firewall = to_firewall(&group);
     let ssh = instance
         .create_security_group_rule()

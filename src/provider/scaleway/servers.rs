@@ -233,13 +233,12 @@ async fn post_server(
             .await;
         match sent {
             Ok(answer) => {
-                return answer.into_inner().server.ok_or_else(|| {
-                    crate::Error::Decode {
-                        status: Some(201),
-                        message: "no server in the answer".into(),
-                    }
-                    .into()
-                });
+                let incomplete = crate::Error::incomplete_answer(
+                    answer.status().as_u16(),
+                    answer.headers(),
+                    "no server in the answer",
+                );
+                return answer.into_inner().server.ok_or_else(|| incomplete.into());
             }
             Err(e) => {
                 let e = crate::Error::from(e);
@@ -275,20 +274,20 @@ async fn finish_create(p: &ScalewayProvider, id: &str, options: &ServerOptions) 
             .map_err(crate::Error::from)?;
     }
     if let Some(network_id) = &options.network_id {
-        let nic = instance
+        let answer = instance
             .create_private_nic()
             .zone(&p.zone)
             .server_id(id)
             .body_map(|b| b.private_network_id(network_id.clone()))
             .send()
             .await
-            .map_err(crate::Error::from)?
-            .into_inner()
-            .private_nic
-            .ok_or_else(|| crate::Error::Decode {
-                status: Some(201),
-                message: "no private NIC in the answer".into(),
-            })?;
+            .map_err(crate::Error::from)?;
+        let incomplete = crate::Error::incomplete_answer(
+            answer.status().as_u16(),
+            answer.headers(),
+            "no private NIC in the answer",
+        );
+        let nic = answer.into_inner().private_nic.ok_or(incomplete)?;
         let nic_id = nic.id.clone().unwrap_or_default();
         if nic.state != PrivateNicState::Available {
             wait_nic(p, id, &nic_id).await?;
