@@ -552,8 +552,9 @@ async fn wait_block(c: &Client, id: &str, what: &str, done: impl Fn(&Value) -> b
 
 #[tokio::test]
 async fn attach_and_detach_go_through_attaching_and_detaching() {
-    // Half speed: attaching lasts 0.5 s, detaching 1.5 s, long enough to be seen.
-    let sim = sim(0.5).await;
+    // Real timings: attaching lasts 1 s and detaching 3 s, long enough to be seen even on a
+    // busy machine.
+    let sim = sim(1.0).await;
     let c = client(&sim);
     let s = create_server(&c, "settle", SBS_IMAGE, &[]).await;
     let id = s["id"].as_str().unwrap().to_string();
