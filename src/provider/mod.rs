@@ -369,7 +369,9 @@ pub trait Provider: Send + Sync {
 ///
 /// Scaleway fields fall back to the runtime configuration ([`crate::Config::infer`]): the
 /// environment (`SCW_SECRET_KEY` or `SCALEWAY_SECRET_KEY`, ...), then the `scw` profile file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+///
+/// `Debug` never shows the secret key.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     /// Which provider: `scaleway`.
@@ -386,6 +388,21 @@ pub struct ProviderConfig {
     /// API URL override (the simulator, a proxy). Falls back to `SCW_API_URL`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaleway_api_url: Option<String>,
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("provider", &self.provider)
+            .field(
+                "scaleway_secret_key",
+                &self.scaleway_secret_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("scaleway_project_id", &self.scaleway_project_id)
+            .field("scaleway_zone", &self.scaleway_zone)
+            .field("scaleway_api_url", &self.scaleway_api_url)
+            .finish()
+    }
 }
 
 impl ProviderConfig {

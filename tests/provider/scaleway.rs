@@ -1472,6 +1472,48 @@ async fn test_power_off_running_server_waits_until_stopped() {
     api.finish().await;
 }
 
+#[tokio::test]
+async fn test_power_on_a_server_stopping_in_place_powers_it_on_once_stopped_in_place() {
+    let api = Api::start().await;
+    let path = inst(&format!("/servers/{SERVER_ID}"));
+    let mut parking = web_server("stopping", json!([]));
+    parking["state_detail"] = json!("stopping in place");
+    let mut parked = web_server("stopped in place", json!([]));
+    parked["state_detail"] = json!("stopped in place");
+    let mut states = Vec::new();
+    for server in [parking.clone(), parking, parked] {
+        states.push(
+            api.on(GET, &path)
+                .reply(200, json!({ "server": server }))
+                .times(1)
+                .mount()
+                .await,
+        );
+    }
+    let running = api
+        .on(GET, &path)
+        .reply(200, json!({"server": web_server("running", json!([]))}))
+        .mount()
+        .await;
+    let poweron = api
+        .on(POST, inst(&format!("/servers/{SERVER_ID}/action")))
+        .json(json!({"action": "poweron"}))
+        .reply(202, task(SERVER_ID))
+        .mount()
+        .await;
+    api.seal().await;
+
+    // A stop in place ends in `stopped in place`, never `stopped`: the wait must not be for that.
+    api.provider().power_on(SERVER_ID).await.unwrap();
+
+    for state in &states {
+        state.assert_calls_async(1).await;
+    }
+    poweron.assert_calls_async(1).await;
+    running.assert_calls_async(1).await;
+    api.finish().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Servers: rollback and ambiguous creates
 
@@ -2093,6 +2135,13 @@ async fn test_detach_volume() {
         .reply(200, block_volume(DATA_VOLUME, "data", "available", None))
         .mount()
         .await;
+    let mut holder = web_server("running", json!([]));
+    holder["volumes"] = json!({"0": sbs_entry(ROOT_VOLUME), "1": sbs_entry(DATA_VOLUME)});
+    let server = api
+        .on(GET, inst(&format!("/servers/{SERVER_ID}")))
+        .reply(200, json!({ "server": holder }))
+        .mount()
+        .await;
     let detach = api
         .on(POST, inst(&format!("/servers/{SERVER_ID}/detach-volume")))
         .json(json!({"volume_id": DATA_VOLUME}))
@@ -2104,9 +2153,43 @@ async fn test_detach_volume() {
     api.provider().detach_volume(DATA_VOLUME).await.unwrap();
 
     attached.assert_calls_async(1).await;
+    server.assert_calls_async(1).await;
     detach.assert_calls_async(1).await;
     detaching.assert_calls_async(1).await;
     free.assert_calls_async(1).await;
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn test_detach_of_a_root_volume_is_refused_without_a_detach() {
+    let api = Api::start().await;
+    let volume = api
+        .on(GET, block(&format!("/volumes/{ROOT_VOLUME}")))
+        .reply(
+            200,
+            block_volume(ROOT_VOLUME, "root", "in_use", Some((SERVER_ID, "attached"))),
+        )
+        .mount()
+        .await;
+    let server = api
+        .on(GET, inst(&format!("/servers/{SERVER_ID}")))
+        .reply(200, json!({"server": web_server("running", json!([]))}))
+        .mount()
+        .await;
+    api.seal().await;
+
+    let err = api.provider().detach_volume(ROOT_VOLUME).await.unwrap_err();
+
+    match &err {
+        ProviderError::InvalidInput { field, reason } => {
+            assert_eq!(*field, "volume id");
+            assert!(reason.contains("root volume of server"), "{reason}");
+        }
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+    volume.assert_calls_async(1).await;
+    server.assert_calls_async(1).await;
+    assert!(!api.lines().iter().any(|l| l.ends_with("/detach-volume")));
     api.finish().await;
 }
 
@@ -2642,4 +2725,18 @@ fn test_provider_config_json_schema() {
         assert!(properties.contains_key(key), "{key} missing from {schema:#}");
     }
     assert_eq!(schema["required"], json!(["provider"]));
+}
+
+#[test]
+fn test_provider_config_debug_never_shows_the_secret_key() {
+    let secret = "11111111-2222-4333-8444-555555555555";
+    let config = ProviderConfig {
+        scaleway_secret_key: Some(secret.into()),
+        scaleway_project_id: Some(PROJECT.into()),
+        ..ProviderConfig::scaleway()
+    };
+    let shown = format!("{config:?} {config:#?}");
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(shown.contains("[redacted]"), "{shown}");
+    assert!(shown.contains(PROJECT), "{shown}");
 }

@@ -381,3 +381,116 @@ async fn a_volume_that_never_becomes_available_is_removed() {
     );
     assert!(sim.inventory().volumes.is_empty(), "{:?}", sim.inventory());
 }
+
+#[tokio::test]
+async fn a_volume_made_by_create_volume_at_the_root_position_survives_delete_server() {
+    use scaleway_sdk::api::instance_v1::types::{AttachServerVolumeBody, DetachServerVolumeBody};
+
+    let sim = simulator().await;
+    let provider = provider(&sim);
+    let server = provider.create_server(&web("root-swap")).await.unwrap();
+    provider.power_off(&server.id).await.unwrap();
+    let data = provider
+        .create_volume(&VolumeOptions {
+            name: "data".into(),
+            size_gb: 10,
+            ..VolumeOptions::default()
+        })
+        .await
+        .unwrap();
+    // Outside the provider: the root is detached and the data volume attached in its place.
+    let instance = provider.client().instance();
+    let answer = instance
+        .get_server()
+        .zone("fr-par-1")
+        .server_id(&server.id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let root = answer.server.unwrap().volumes["0"].id.clone().unwrap();
+    instance
+        .detach_server_volume()
+        .zone("fr-par-1")
+        .server_id(&server.id)
+        .body(DetachServerVolumeBody::builder().volume_id(root.clone()))
+        .send()
+        .await
+        .unwrap();
+    let attached = instance
+        .attach_server_volume()
+        .zone("fr-par-1")
+        .server_id(&server.id)
+        .body(
+            AttachServerVolumeBody::builder()
+                .volume_id(data.id.clone())
+                .volume_type(
+                    scaleway_sdk::api::instance_v1::types::AttachServerVolumeBodyVolumeType::SbsVolume,
+                ),
+        )
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let volumes = attached.server.unwrap().volumes;
+    assert_eq!(volumes["0"].id.as_deref(), Some(data.id.as_str()));
+
+    provider.delete_server(&server.id).await.unwrap();
+
+    let kept = provider
+        .get_volume(&data.id)
+        .await
+        .unwrap()
+        .expect("the data volume is kept");
+    assert_eq!(kept.server_id, None);
+    assert_eq!(
+        sim.inventory().volumes.len(),
+        2,
+        "the data volume and the detached root"
+    );
+}
+
+#[tokio::test]
+async fn power_on_and_off_after_a_stop_in_place() {
+    use scaleway_sdk::api::instance_v1::types::{ServerAction, ServerActionBody};
+
+    let sim = simulator().await;
+    let provider = provider(&sim);
+    let server = provider.create_server(&web("parked")).await.unwrap();
+    let stop_in_place = || async {
+        provider
+            .client()
+            .instance()
+            .server_action()
+            .zone("fr-par-1")
+            .server_id(&server.id)
+            .body(ServerActionBody::builder().action(ServerAction::StopInPlace))
+            .send()
+            .await
+            .unwrap();
+    };
+    stop_in_place().await;
+    provider.power_on(&server.id).await.unwrap();
+    assert_eq!(
+        provider
+            .get_server(&server.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .provider_status,
+        "running"
+    );
+    stop_in_place().await;
+    provider.power_off(&server.id).await.unwrap();
+    assert_eq!(
+        provider
+            .get_server(&server.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .provider_status,
+        "stopped"
+    );
+    provider.delete_server(&server.id).await.unwrap();
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+}

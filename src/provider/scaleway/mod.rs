@@ -6,7 +6,7 @@
 //! attach a volume) are in their own modules and undo what they created when a step fails.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -65,9 +65,6 @@ pub struct ScalewayProvider {
     project_id: String,
     options: ScalewayOptions,
     catalog: catalog::Cache,
-    /// Serializes find-or-create of networks and firewalls, so that concurrent calls with one
-    /// name in one process create one resource.
-    create_lock: tokio::sync::Mutex<()>,
     /// One lock per server for volume changes: the API refuses a second change while one is in
     /// progress (`allowed_actions` is empty during an attach).
     server_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -111,7 +108,6 @@ impl ScalewayProvider {
             project_id,
             options,
             catalog: catalog::Cache::default(),
-            create_lock: tokio::sync::Mutex::new(()),
             server_locks: Mutex::new(HashMap::new()),
         })
     }
@@ -129,6 +125,20 @@ impl ScalewayProvider {
     fn server_lock(&self, server_id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.server_locks.lock().unwrap_or_else(|e| e.into_inner());
         locks.entry(server_id.to_string()).or_default().clone()
+    }
+
+    /// The lock that serializes find-or-create of one named resource (`kind`: "network",
+    /// "firewall") in this project and place, shared by every provider of the process: concurrent
+    /// calls with one name create one resource even through different provider values.
+    fn create_lock(&self, kind: &'static str, place: &str, name: &str) -> Arc<tokio::sync::Mutex<()>> {
+        type Key = (&'static str, String, String, String);
+        static LOCKS: OnceLock<Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+        let mut locks = LOCKS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let key = (kind, self.project_id.clone(), place.to_string(), name.to_string());
+        locks.entry(key).or_default().clone()
     }
 }
 
@@ -169,14 +179,15 @@ pub(crate) fn found<T, E: serde::Serialize>(
     Ok(absent_as_none(result)?)
 }
 
-/// A generated call's answer, `None` for a 404: for polls that must see a resource disappear.
+/// A generated call's answer, `None` for a 404, or a 410 `expired` (Block answers so for a volume
+/// deleted a while ago): for polls that must see a resource disappear.
 pub(crate) fn absent_as_none<T, E: serde::Serialize>(
     result: Result<T, progenitor_client::Error<E>>,
 ) -> crate::Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(e) => match crate::Error::from(e) {
-            e if e.is_not_found() => Ok(None),
+            e if e.is_not_found() || matches!(e, crate::Error::Expired { .. }) => Ok(None),
             e => Err(e),
         },
     }

@@ -54,7 +54,8 @@ pub(super) async fn find(p: &ScalewayProvider, name: &str) -> ProviderResult<Opt
 
 pub(super) async fn find_or_create(p: &ScalewayProvider, name: &str) -> ProviderResult<Network> {
     check_name("network name", name)?;
-    let _one_at_a_time = p.create_lock.lock().await;
+    let lock = p.create_lock("network", p.region.as_str(), name);
+    let _one_at_a_time = lock.lock().await;
     if let Some(existing) = find_raw(p, name).await? {
         return Ok(to_network(&existing));
     }

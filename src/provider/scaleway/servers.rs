@@ -431,30 +431,43 @@ pub(super) async fn wait_running(
 pub(super) async fn power_on(p: &ScalewayProvider, id: &str) -> ProviderResult<()> {
     check_id("server id", id)?;
     let server = get_existing(p, id).await?;
-    match server.state {
+    let state = match server.state {
+        // A stop ends in `stopped` or, for a stop in place, `stopped in place`: see which.
+        ServerState::Stopping => settled_state(p, id).await?,
+        state => state,
+    };
+    match state {
         ServerState::Running => return Ok(()),
         ServerState::Stopped | ServerState::StoppedInPlace => action(p, id, ServerAction::Poweron).await?,
-        ServerState::Stopping => {
-            wait_state(p, id, &p.options.wait, Some(ServerState::Stopped)).await?;
-            action(p, id, ServerAction::Poweron).await?;
-        }
-        ServerState::Starting | ServerState::Locked => {}
+        ServerState::Starting | ServerState::Stopping | ServerState::Locked => {}
     }
     wait_state(p, id, &p.options.wait, Some(ServerState::Running)).await?;
     Ok(())
 }
 
+/// The state a server in transition settles in; not found if it disappears meanwhile.
+async fn settled_state(p: &ScalewayProvider, id: &str) -> ProviderResult<ServerState> {
+    match wait_state_settled(p, id).await? {
+        Some(server) => Ok(server.state),
+        None => Err(ProviderError::NotFound {
+            kind: "server",
+            name: id.into(),
+        }),
+    }
+}
+
 pub(super) async fn power_off(p: &ScalewayProvider, id: &str) -> ProviderResult<()> {
     check_id("server id", id)?;
     let server = get_existing(p, id).await?;
-    match server.state {
+    let state = match server.state {
+        ServerState::Starting | ServerState::Stopping => settled_state(p, id).await?,
+        state => state,
+    };
+    match state {
         ServerState::Stopped => return Ok(()),
+        // A server stopped in place still holds its node: power it off for good.
         ServerState::Running | ServerState::StoppedInPlace => action(p, id, ServerAction::Poweroff).await?,
-        ServerState::Starting => {
-            wait_state(p, id, &p.options.wait, Some(ServerState::Running)).await?;
-            action(p, id, ServerAction::Poweroff).await?;
-        }
-        ServerState::Stopping | ServerState::Locked => {}
+        ServerState::Starting | ServerState::Stopping | ServerState::Locked => {}
     }
     wait_state(p, id, &p.options.wait, Some(ServerState::Stopped)).await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! Block Storage volumes (Block v1), attached with the atomic attach-volume / detach-volume
 //! server actions.
 
+use super::servers::CREATE_TOKEN_TAG;
 use super::{ScalewayProvider, absent_as_none, check_id, check_name, found, gone, reached};
 use crate::ByteSize;
 use crate::api::block_v1::types::{
@@ -179,7 +180,7 @@ pub(super) async fn create(p: &ScalewayProvider, options: &VolumeOptions) -> Pro
     }
     // A unique tag marks the request: when its outcome is unknown, the volume is looked up by
     // that tag, never by name (Block names are not unique: an older namesake is someone else's).
-    let token = format!("{}={}", super::servers::CREATE_TOKEN_TAG, uuid::Uuid::new_v4());
+    let token = format!("{CREATE_TOKEN_TAG}={}", uuid::Uuid::new_v4());
     let created = p
         .client
         .block()
@@ -252,9 +253,18 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
     )
 }
 
-/// Deletes a volume the moment it is detached (a server's root volume after the server is gone).
+/// Deletes a server's root volume the moment it is detached (after the server is gone). A
+/// volume made by [`create`] carries its create token and is never a root: one found where the
+/// root was (the root detached elsewhere, a user volume attached at index 0) is left alone.
 pub(super) async fn delete_when_detached(p: &ScalewayProvider, id: &str) -> ProviderResult<()> {
-    if get(p, id).await?.is_none() {
+    let Some(volume) = get(p, id).await? else {
+        return Ok(());
+    };
+    if volume.tags.iter().any(|t| t.starts_with(CREATE_TOKEN_TAG)) {
+        tracing::warn!(
+            volume_id = id,
+            "the volume at a deleted server's root position was made by create_volume: kept"
+        );
         return Ok(());
     }
     match wait_detached(p, id).await {
@@ -350,6 +360,18 @@ pub(super) async fn detach(p: &ScalewayProvider, volume_id: &str) -> ProviderRes
     let Some(server_id) = attached_server(&volume) else {
         return Ok(());
     };
+    // A server's root volume is part of the server: detached, it would leave the server without
+    // a boot volume and let the next attached volume take the root position, which
+    // `delete_server` deletes.
+    let root = super::servers::get(p, &server_id)
+        .await?
+        .and_then(|server| server.volumes.get("0").and_then(|v| v.id.clone()));
+    if root.as_deref() == Some(volume_id) {
+        return Err(ProviderError::invalid(
+            "volume id",
+            format!("{volume_id} is the root volume of server {server_id}; delete the server instead"),
+        ));
+    }
     detach_from(p, volume_id, &server_id).await
 }
 
