@@ -1731,13 +1731,15 @@ async fn test_ambiguous_create_retries_once_when_nothing_was_created() {
     assert_eq!(server.id, SERVER_ID);
     failed.assert_calls_async(1).await;
     create.assert_calls_async(1).await;
-    lookup.assert_calls_async(1).await;
+    // Twice before the second attempt (at once, then after the lookup delay), once after it
+    // for a twin the first attempt might still have made.
+    lookup.assert_calls_async(3).await;
     poweron.assert_calls_async(1).await;
     // Both attempts carry the same token, looked up in between.
     let (posts, lookups) = tokens(&api);
     assert_eq!(posts.len(), 2);
     assert_eq!(posts[0], posts[1]);
-    assert_eq!(lookups, [lookup_query(&posts[0])]);
+    assert_eq!(lookups, vec![lookup_query(&posts[0]); 3]);
     let lines = api.lines();
     let create_at: Vec<usize> = lines
         .iter()
@@ -1745,11 +1747,95 @@ async fn test_ambiguous_create_retries_once_when_nothing_was_created() {
         .filter(|(_, l)| *l == &format!("POST {}", inst("/servers")))
         .map(|(i, _)| i)
         .collect();
-    let lookup_at = lines
+    let lookup_at: Vec<usize> = lines
         .iter()
-        .position(|l| l == &format!("GET {}", inst("/servers")))
-        .unwrap();
-    assert!(create_at[0] < lookup_at && lookup_at < create_at[1], "{lines:#?}");
+        .enumerate()
+        .filter(|(_, l)| *l == &format!("GET {}", inst("/servers")))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(lookup_at.len(), 3, "{lines:#?}");
+    assert!(
+        create_at[0] < lookup_at[0] && lookup_at[1] < create_at[1] && create_at[1] < lookup_at[2],
+        "{lines:#?}"
+    );
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn test_ambiguous_create_whose_first_attempt_lands_late_leaves_one_server() {
+    let api = Api::start().await;
+    mock_catalog(&api).await;
+    let failed = api
+        .on(POST, inst("/servers"))
+        .json_where(|body| token_of(body).is_some() && without_token(body) == create_body(&[]))
+        .reply(504, json!({"message": "upstream request timeout"}))
+        .times(1)
+        .mount()
+        .await;
+    let create = mock_create(&api, create_body(&[]), web_server("stopped", json!([]))).await;
+    // Nothing under the token before the second attempt; after it, the first one shows up too.
+    let before = api
+        .on(GET, inst("/servers"))
+        .any_query()
+        .reply(200, json!({"servers": []}))
+        .total(0)
+        .times(2)
+        .mount()
+        .await;
+    let twin_root = "6a0b7a51-0d2c-4bd8-9d7f-1c2e3f4a5b6c";
+    let mut twin = server(OTHER_SERVER_ID, "web-1", "stopped");
+    twin["volumes"] = json!({"0": sbs_entry(twin_root)});
+    let after = api
+        .on(GET, inst("/servers"))
+        .any_query()
+        .reply(
+            200,
+            json!({"servers": [web_server("stopped", json!([])), twin.clone()]}),
+        )
+        .total(2)
+        .mount()
+        .await;
+    let twin_path = inst(&format!("/servers/{OTHER_SERVER_ID}"));
+    let twin_present = api
+        .on(GET, &twin_path)
+        .reply(200, json!({ "server": twin }))
+        .times(1)
+        .mount()
+        .await;
+    let twin_gone = api
+        .on(GET, &twin_path)
+        .not_found("instance_server", OTHER_SERVER_ID)
+        .mount()
+        .await;
+    let twin_delete = api.on(DELETE, &twin_path).status(204).mount().await;
+    let root_path = block(&format!("/volumes/{twin_root}"));
+    let root = api
+        .on(GET, &root_path)
+        .reply(200, block_volume(twin_root, "root", "available", None))
+        .mount()
+        .await;
+    let root_delete = api.on(DELETE, &root_path).status(204).mount().await;
+    let poweron = mock_poweron(&api, 202).await;
+    api.on(GET, inst(&format!("/servers/{SERVER_ID}")))
+        .reply(200, json!({"server": web_server("starting", json!([]))}))
+        .mount()
+        .await;
+    api.seal().await;
+
+    let created = api.provider().create_server(&web_options()).await.unwrap();
+
+    assert_eq!(created.id, SERVER_ID);
+    failed.assert_calls_async(1).await;
+    create.assert_calls_async(1).await;
+    before.assert_calls_async(2).await;
+    after.assert_calls_async(1).await;
+    twin_present.assert_calls_async(1).await;
+    twin_delete.assert_calls_async(1).await;
+    assert!(twin_gone.calls_async().await >= 1);
+    // Read, then seen detached, then deleted.
+    root.assert_calls_async(2).await;
+    root_delete.assert_calls_async(1).await;
+    poweron.assert_calls_async(1).await;
     api.finish().await;
 }
 

@@ -37,6 +37,7 @@ fn provider(sim: &Simulator) -> ScalewayProvider {
             .max_interval(Duration::from_millis(20))
             .timeout(Duration::from_secs(30)),
         server_poll_interval: Duration::from_millis(5),
+        create_lookup_delay: Duration::from_millis(5),
         ..ScalewayOptions::default()
     };
     ScalewayProvider::with_options(client, options).unwrap()

@@ -42,6 +42,9 @@ pub struct ScalewayOptions {
     pub wait: WaitOptions,
     /// Delay between polls of [`Provider::wait_for_server`], whose limit is a number of polls.
     pub server_poll_interval: Duration,
+    /// How long a server create whose outcome is unknown (timeout, connection lost, 5xx) is
+    /// given to show up before it is sent again. Default 5 s.
+    pub create_lookup_delay: Duration,
 }
 
 impl Default for ScalewayOptions {
@@ -53,6 +56,7 @@ impl Default for ScalewayOptions {
             block_root_volume: true,
             wait: WaitOptions::default(),
             server_poll_interval: Duration::from_secs(5),
+            create_lookup_delay: Duration::from_secs(5),
         }
     }
 }

@@ -200,8 +200,10 @@ pub(super) async fn create(p: &ScalewayProvider, options: &ServerOptions) -> Pro
 }
 
 /// `POST /servers`, created stopped. The request carries a unique token tag: when its outcome is
-/// unknown (timeout, connection lost, 5xx), the server is looked up by that tag before trying
-/// again, so a lost answer never leads to a second server.
+/// unknown (timeout, connection lost, 5xx), the server is looked up by that tag, at once and
+/// again after [`ScalewayOptions::create_lookup_delay`](super::ScalewayOptions), before trying
+/// again, so a lost answer does not lead to a second server. Should the first attempt still
+/// land after that, the servers carrying the token other than the one returned are deleted.
 async fn post_server(
     p: &ScalewayProvider,
     options: &ServerOptions,
@@ -238,14 +240,18 @@ async fn post_server(
                     answer.headers(),
                     "no server in the answer",
                 );
-                return answer.into_inner().server.ok_or_else(|| incomplete.into());
+                let server = answer.into_inner().server.ok_or(incomplete)?;
+                if attempt > 1 {
+                    remove_twins(p, &token, &server).await?;
+                }
+                return Ok(server);
             }
             Err(e) => {
                 let e = crate::Error::from(e);
                 if !e.may_have_been_applied() {
                     return Err(e.into());
                 }
-                if let Some(server) = list_raw(p, None, Some(&token)).await?.into_iter().next() {
+                if let Some(server) = find_created(p, &token).await? {
                     tracing::info!(server_id = ?server.id, "found the server of a create whose answer was lost");
                     return Ok(server);
                 }
@@ -257,6 +263,29 @@ async fn post_server(
         }
     }
     unreachable!("the loop returns on its last attempt")
+}
+
+/// The server a create with this token made, looked for at once and once more after the
+/// lookup delay (an answer lost to a timeout may belong to a request still being applied).
+async fn find_created(p: &ScalewayProvider, token: &str) -> ProviderResult<Option<ApiServer>> {
+    if let Some(server) = list_raw(p, None, Some(token)).await?.into_iter().next() {
+        return Ok(Some(server));
+    }
+    tokio::time::sleep(p.options.create_lookup_delay).await;
+    Ok(list_raw(p, None, Some(token)).await?.into_iter().next())
+}
+
+/// After a second attempt: deletes any other server carrying the token (the first attempt
+/// applied after all), so that one create leaves one server.
+async fn remove_twins(p: &ScalewayProvider, token: &str, kept: &ApiServer) -> ProviderResult<()> {
+    for twin in list_raw(p, None, Some(token)).await? {
+        let Some(twin_id) = twin.id.as_deref().filter(|id| Some(*id) != kept.id.as_deref()) else {
+            continue;
+        };
+        tracing::warn!(server_id = twin_id, "deleting the second server of one create");
+        delete(p, twin_id).await?;
+    }
+    Ok(())
 }
 
 /// Everything after the POST: cloud-init, private NIC, power on.

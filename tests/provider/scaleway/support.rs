@@ -330,6 +330,7 @@ pub fn fast_options() -> ScalewayOptions {
             .max_interval(Duration::from_millis(5))
             .timeout(Duration::from_secs(5)),
         server_poll_interval: Duration::from_millis(1),
+        create_lookup_delay: Duration::from_millis(1),
         ..Default::default()
     }
 }
