@@ -332,6 +332,66 @@ async fn test_delete_network() {
 }
 
 #[tokio::test]
+async fn test_delete_network_tries_again_while_it_still_counts_a_removed_nic() {
+    let api = Api::start().await;
+    api.on(GET, vpc(&format!("/private-networks/{NETWORK_ID}")))
+        .reply(200, private_network(NETWORK_ID, "app", "fr-par"))
+        .mount()
+        .await;
+    for (zone, servers) in [
+        (
+            "fr-par-1",
+            json!([web_server(
+                "running",
+                json!([private_nic(NIC_ID, SERVER_ID, NETWORK_ID, "available")])
+            )]),
+        ),
+        ("fr-par-2", json!([])),
+        ("fr-par-3", json!([])),
+    ] {
+        let total = servers.as_array().unwrap().len() as u64;
+        api.on(GET, format!("/instance/v1/zones/{zone}/servers"))
+            .query(&[
+                ("project", PROJECT),
+                ("private_network", NETWORK_ID),
+                ("page", "1"),
+                ("per_page", "100"),
+            ])
+            .total(total)
+            .reply(200, json!({ "servers": servers }))
+            .mount()
+            .await;
+    }
+    let delete_nic = api
+        .on(
+            DELETE,
+            inst(&format!("/servers/{SERVER_ID}/private_nics/{NIC_ID}")),
+        )
+        .status(204)
+        .mount()
+        .await;
+    let path = vpc(&format!("/private-networks/{NETWORK_ID}"));
+    let still_counted = api
+        .on(DELETE, &path)
+        .reply(
+            412,
+            json!({"type": "precondition_failed", "message": "precondition is not respected", "precondition": "resource_still_in_use", "help_message": "Private Network must be empty to be deleted"}),
+        )
+        .times(1)
+        .mount()
+        .await;
+    let deleted = api.on(DELETE, &path).status(204).mount().await;
+    api.seal().await;
+
+    api.provider().delete_network(NETWORK_ID).await.unwrap();
+
+    delete_nic.assert_calls_async(1).await;
+    still_counted.assert_calls_async(1).await;
+    deleted.assert_calls_async(1).await;
+    api.finish().await;
+}
+
+#[tokio::test]
 async fn test_delete_network_still_in_use_is_reported() {
     let api = Api::start().await;
     api.on(GET, vpc(&format!("/private-networks/{NETWORK_ID}")))

@@ -5,6 +5,7 @@ use crate::Zone;
 use crate::api::vpc_v2::types::PrivateNetwork;
 use crate::paginate::{Page, collect_all};
 use crate::provider::{Network, ProviderError, ProviderResult};
+use crate::wait::{Status, wait_for};
 
 fn to_network(network: &PrivateNetwork) -> Network {
     // The first IPv4 subnet; the API also adds an IPv6 /64.
@@ -106,40 +107,66 @@ pub(super) async fn delete(p: &ScalewayProvider, id: &str) -> ProviderResult<()>
     {
         return Ok(());
     }
-    detach_servers(p, id).await?;
-    match vpc
-        .delete_private_network()
-        .region(&p.region)
-        .private_network_id(id)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => match crate::Error::from(e) {
-            crate::Error::Precondition { help, message, .. } => Err(ProviderError::InUse {
-                kind: "network",
-                id: id.to_string(),
-                users: vec![if help.is_empty() { message } else { help }],
-            }),
-            other if other.is_not_found() => Ok(()),
-            other => Err(other.into()),
-        },
+    let removed = detach_servers(p, id).await?;
+    let delete = || async {
+        match vpc
+            .delete_private_network()
+            .region(&p.region)
+            .private_network_id(id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(None),
+            Err(e) => match crate::Error::from(e) {
+                crate::Error::Precondition { help, message, .. } => {
+                    Ok(Some(if help.is_empty() { message } else { help }))
+                }
+                other if other.is_not_found() => Ok(None),
+                other => Err(other),
+            },
+        }
+    };
+    let in_use = if removed == 0 {
+        delete().await?
+    } else {
+        // The network lets go of NICs just removed a moment after their DELETE answered: while
+        // it still counts them, the refusal is about them, so the delete is tried again.
+        let outcome = wait_for(
+            &p.options.wait,
+            delete,
+            |refusal: &Option<String>| match refusal {
+                None => Status::Reached,
+                Some(_) => Status::Pending,
+            },
+        )
+        .await?;
+        outcome.state().clone()
+    };
+    match in_use {
+        None => Ok(()),
+        Some(reason) => Err(ProviderError::InUse {
+            kind: "network",
+            id: id.to_string(),
+            users: vec![reason],
+        }),
     }
 }
 
 /// Removes every private NIC of the project's servers that connects to the network. A private
 /// network is regional: servers of every zone of the region may be attached to it, so each zone
 /// is looked at, the provider's own first.
-async fn detach_servers(p: &ScalewayProvider, network_id: &str) -> ProviderResult<()> {
+/// Returns how many NICs it removed.
+async fn detach_servers(p: &ScalewayProvider, network_id: &str) -> ProviderResult<usize> {
     let mut zones = vec![p.zone.clone()];
     zones.extend(p.region.zones().into_iter().filter(|z| *z != p.zone));
+    let mut removed = 0;
     for zone in &zones {
-        detach_servers_in(p, zone, network_id).await?;
+        removed += detach_servers_in(p, zone, network_id).await?;
     }
-    Ok(())
+    Ok(removed)
 }
 
-async fn detach_servers_in(p: &ScalewayProvider, zone: &Zone, network_id: &str) -> ProviderResult<()> {
+async fn detach_servers_in(p: &ScalewayProvider, zone: &Zone, network_id: &str) -> ProviderResult<usize> {
     let instance = p.client.instance();
     let servers = collect_all(100, |request| {
         let instance = instance.clone();
@@ -157,6 +184,7 @@ async fn detach_servers_in(p: &ScalewayProvider, zone: &Zone, network_id: &str) 
         }
     })
     .await?;
+    let mut removed = 0;
     for server in servers {
         let Some(server_id) = server.id.as_deref() else {
             continue;
@@ -174,7 +202,8 @@ async fn detach_servers_in(p: &ScalewayProvider, zone: &Zone, network_id: &str) 
                 "removing private NIC before deleting its network"
             );
             super::servers::remove_nic(p, zone, server_id, nic_id).await?;
+            removed += 1;
         }
     }
-    Ok(())
+    Ok(removed)
 }
