@@ -2504,20 +2504,41 @@ async fn test_validate_region_invalid() {
 #[tokio::test]
 async fn test_validate_credentials_success() {
     let api = Api::start().await;
-    let projects = api
-        .on(GET, "/account/v3/projects")
-        .query(&[("page_size", "1")])
-        .reply(
-            200,
-            recorded("account/list-resource-project-by-project-ids.cassette.yaml", 8),
-        )
+    let mut body = recorded("account/list-resource-project-by-project-ids.cassette.yaml", 1);
+    body["id"] = json!(PROJECT);
+    let project = api
+        .on(GET, format!("/account/v3/projects/{PROJECT}"))
+        .reply(200, body)
         .mount()
         .await;
     api.seal().await;
 
     api.provider().validate_credentials().await.unwrap();
 
-    projects.assert_calls_async(1).await;
+    project.assert_calls_async(1).await;
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn test_validate_credentials_names_a_project_the_key_cannot_see() {
+    let api = Api::start().await;
+    let project = api
+        .on(GET, format!("/account/v3/projects/{PROJECT}"))
+        .not_found("project", PROJECT)
+        .mount()
+        .await;
+    api.seal().await;
+
+    let err = api.provider().validate_credentials().await.unwrap_err();
+
+    match &err {
+        ProviderError::InvalidInput { field, reason } => {
+            assert_eq!(*field, "project id");
+            assert!(reason.contains(PROJECT), "{reason}");
+        }
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+    project.assert_calls_async(1).await;
     api.finish().await;
 }
 
@@ -2525,8 +2546,7 @@ async fn test_validate_credentials_success() {
 async fn test_validate_credentials_failure() {
     let api = Api::start().await;
     let projects = api
-        .on(GET, "/account/v3/projects")
-        .query(&[("page_size", "1")])
+        .on(GET, format!("/account/v3/projects/{PROJECT}"))
         .reply(
             401,
             json!({"message": "authentication is denied", "method": "api_key", "reason": "invalid_argument", "type": "denied_authentication"}),
@@ -2693,6 +2713,16 @@ async fn test_invalid_names_make_no_request() {
         p.create_volume(&volume_options("data\n", 10)).await,
         "volume name",
     );
+    for image in ["ubuntu 24.04", "../images", "ubuntu_noble;rm"] {
+        assert_invalid(
+            p.create_server(&ServerOptions {
+                image: image.into(),
+                ..web_options()
+            })
+            .await,
+            "image",
+        );
+    }
 
     api.assert_silent();
     api.finish().await;

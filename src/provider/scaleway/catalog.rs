@@ -97,14 +97,43 @@ pub(super) async fn validate_instance_type(p: &ScalewayProvider, instance_type: 
 }
 
 pub(super) async fn validate_credentials(p: &ScalewayProvider) -> ProviderResult<()> {
-    // The cheapest authenticated call: one project. The error names the cause, never the key.
-    p.client
+    // One call checks the key and the project every resource is created in: a valid key with a
+    // project it cannot see would only fail later, at the first create. The error names the
+    // cause, never the key.
+    match p
+        .client
         .account()
-        .list_projects()
-        .page_size(1)
+        .get_project()
+        .project_id(p.project_id.as_str())
         .send()
         .await
-        .map_err(crate::Error::from)?;
+        .map_err(crate::Error::from)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Err(ProviderError::invalid(
+            "project id",
+            format!("project {} does not exist or the key cannot see it", p.project_id),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An image is an id or a label (or an alias of one): checked before any request.
+pub(super) fn check_image(image: &str) -> ProviderResult<()> {
+    if uuid::Uuid::try_parse(image).is_ok() {
+        return Ok(());
+    }
+    let label = image_label(image);
+    if label.is_empty()
+        || !label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
+        return Err(ProviderError::invalid(
+            "image",
+            format!("`{}` is not an image label or id", image.escape_debug()),
+        ));
+    }
     Ok(())
 }
 
@@ -125,20 +154,11 @@ pub(super) async fn resolve_image(
     image: &str,
     commercial_type: &str,
 ) -> ProviderResult<String> {
+    check_image(image)?;
     if uuid::Uuid::try_parse(image).is_ok() {
         return Ok(image.to_string());
     }
     let label = image_label(image);
-    if label.is_empty()
-        || !label
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-    {
-        return Err(ProviderError::invalid(
-            "image",
-            format!("`{}` is not an image label or id", image.escape_debug()),
-        ));
-    }
     let sbs = p.options.block_root_volume;
     let key = (label.to_string(), commercial_type.to_string(), sbs);
     if let Some(id) = p

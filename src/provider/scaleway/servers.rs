@@ -150,6 +150,7 @@ fn check_options(options: &ServerOptions) -> ProviderResult<()> {
     if options.image.trim().is_empty() {
         return Err(ProviderError::invalid("image", "must not be empty"));
     }
+    catalog::check_image(&options.image)?;
     if let Some(user_data) = &options.user_data
         && user_data.len() > MAX_USER_DATA_BYTES
     {
