@@ -2340,6 +2340,28 @@ async fn test_detach_of_a_root_volume_is_refused_without_a_detach() {
 }
 
 #[tokio::test]
+async fn test_an_expired_volume_counts_as_gone() {
+    let api = Api::start().await;
+    let expired = api
+        .on(GET, block(&format!("/volumes/{DATA_VOLUME}")))
+        .reply(
+            410,
+            json!({"expired_since": "2026-07-01T10:00:00Z", "message": "resource has expired", "resource": "volume", "resource_id": DATA_VOLUME, "type": "expired"}),
+        )
+        .mount()
+        .await;
+    api.seal().await;
+    let provider = api.provider();
+
+    assert!(provider.get_volume(DATA_VOLUME).await.unwrap().is_none());
+    provider.delete_volume(DATA_VOLUME).await.unwrap();
+
+    expired.assert_calls_async(2).await;
+    assert!(!api.lines().iter().any(|l| l.starts_with("DELETE")));
+    api.finish().await;
+}
+
+#[tokio::test]
 async fn test_delete_volume() {
     let api = Api::start().await;
     let get = api
@@ -2747,6 +2769,8 @@ async fn test_invalid_volume_sizes_make_no_request() {
     let p = api.provider();
 
     assert_invalid(p.create_volume(&volume_options("data", 0)).await, "volume size");
+    // Block Storage volumes start at 5 GB.
+    assert_invalid(p.create_volume(&volume_options("data", 4)).await, "volume size");
     assert_invalid(
         p.create_volume(&volume_options("data", 10_001)).await,
         "volume size",

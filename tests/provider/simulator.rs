@@ -141,7 +141,7 @@ async fn twenty_concurrent_attaches_on_one_server_all_end_attached() {
     for i in 0..20 {
         let options = VolumeOptions {
             name: format!("disk-{i}"),
-            size_gb: 1,
+            size_gb: 5,
             ..Default::default()
         };
         volumes.push(provider.create_volume(&options).await.unwrap());

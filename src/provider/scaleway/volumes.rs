@@ -12,6 +12,8 @@ use crate::paginate::{Page, collect_all};
 use crate::provider::{ProviderError, ProviderResult, Volume, VolumeOptions, VolumeStatus};
 use crate::wait::{Status, wait_for};
 
+/// The smallest Block Storage (sbs_5k, sbs_15k) volume: 5 GB.
+pub const MIN_VOLUME_GB: u64 = 5;
 /// The largest Block Storage volume: 10 TB.
 pub const MAX_VOLUME_GB: u64 = 10_000;
 
@@ -154,10 +156,13 @@ fn status_name(volume: &BlockVolume) -> String {
 
 pub(super) async fn create(p: &ScalewayProvider, options: &VolumeOptions) -> ProviderResult<Volume> {
     check_name("volume name", &options.name)?;
-    if options.size_gb == 0 || options.size_gb > MAX_VOLUME_GB {
+    if !(MIN_VOLUME_GB..=MAX_VOLUME_GB).contains(&options.size_gb) {
         return Err(ProviderError::invalid(
             "volume size",
-            format!("must be 1 to {MAX_VOLUME_GB} GB, got {}", options.size_gb),
+            format!(
+                "must be {MIN_VOLUME_GB} to {MAX_VOLUME_GB} GB, got {}",
+                options.size_gb
+            ),
         ));
     }
     let iops = options.iops.unwrap_or(p.options.volume_iops);
