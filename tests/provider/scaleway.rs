@@ -2940,3 +2940,33 @@ fn test_provider_config_debug_never_shows_the_secret_key() {
     assert!(shown.contains("[redacted]"), "{shown}");
     assert!(shown.contains(PROJECT), "{shown}");
 }
+
+#[tokio::test]
+async fn test_a_zone_without_block_storage_boots_from_local_volumes_and_refuses_volumes() {
+    let api = Api::start().await;
+    api.seal().await;
+
+    // Asked for a Block root where there is none: refused when the provider is made.
+    let err = scaleway_sdk::provider::scaleway::ScalewayProvider::with_options(
+        api.client("it-mil-1"),
+        fast_options(),
+    )
+    .unwrap_err();
+    assert_invalid::<()>(Err(err), "zone");
+    // The default provider there boots from local volumes.
+    let provider = scaleway_sdk::provider::scaleway::ScalewayProvider::new(api.client("it-mil-1")).unwrap();
+    assert!(
+        format!("{provider:?}").contains("block_root_volume: false"),
+        "{provider:?}"
+    );
+
+    assert_invalid(provider.create_volume(&volume_options("data", 10)).await, "zone");
+    assert_invalid(provider.get_volume(DATA_VOLUME).await, "zone");
+    assert_invalid(provider.get_volume_by_name("data").await, "zone");
+    assert_invalid(provider.attach_volume(DATA_VOLUME, SERVER_ID).await, "zone");
+    assert_invalid(provider.detach_volume(DATA_VOLUME).await, "zone");
+    assert_invalid(provider.delete_volume(DATA_VOLUME).await, "zone");
+
+    api.assert_silent();
+    api.finish().await;
+}

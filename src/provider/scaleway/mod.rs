@@ -36,7 +36,8 @@ pub struct ScalewayOptions {
     pub vpc_id: Option<String>,
     /// IOPS of new volumes when the caller does not say: 5000 (`sbs_5k`); 15000 is the other choice.
     pub volume_iops: u32,
-    /// Root volume of new servers: `true` for a Block Storage (sbs) root, `false` for a local one.
+    /// Root volume of new servers: `true` for a Block Storage (sbs) root, `false` for a local one
+    /// (required in a zone without Block Storage, such as it-mil-1).
     pub block_root_volume: bool,
     /// How long and how often to poll while waiting for a state.
     pub wait: WaitOptions,
@@ -86,9 +87,14 @@ impl std::fmt::Debug for ScalewayProvider {
 
 impl ScalewayProvider {
     /// A provider for the client's zone and project. The project id is required: every resource
-    /// is created in it and every listing is scoped to it.
+    /// is created in it and every listing is scoped to it. Servers boot from a Block Storage
+    /// root volume, or from a local one in a zone without Block Storage (it-mil-1).
     pub fn new(client: Client) -> ProviderResult<ScalewayProvider> {
-        ScalewayProvider::with_options(client, ScalewayOptions::default())
+        let options = ScalewayOptions {
+            block_root_volume: offers_block_storage(client.config().zone()),
+            ..ScalewayOptions::default()
+        };
+        ScalewayProvider::with_options(client, options)
     }
 
     /// A provider with options.
@@ -104,6 +110,15 @@ impl ScalewayProvider {
         }
         if let Some(vpc) = &options.vpc_id {
             check_id("VPC id", vpc)?;
+        }
+        let zone = client.config().zone();
+        if options.block_root_volume && !offers_block_storage(zone) {
+            return Err(ProviderError::invalid(
+                "zone",
+                format!(
+                    "{zone} offers no Block Storage: set block_root_volume to false for a local root volume"
+                ),
+            ));
         }
         Ok(ScalewayProvider {
             zone: client.config().zone().clone(),
@@ -131,6 +146,19 @@ impl ScalewayProvider {
         locks.entry(server_id.to_string()).or_default().clone()
     }
 
+    /// Block Storage is not offered in every zone: volume operations there fail before any
+    /// request.
+    fn check_block_storage(&self) -> ProviderResult<()> {
+        if offers_block_storage(&self.zone) {
+            Ok(())
+        } else {
+            Err(ProviderError::invalid(
+                "zone",
+                format!("{} offers no Block Storage volumes", self.zone),
+            ))
+        }
+    }
+
     /// The lock that serializes find-or-create of one named resource (`kind`: "network",
     /// "firewall") in this project and place, shared by every provider of the process: concurrent
     /// calls with one name create one resource even through different provider values.
@@ -144,6 +172,14 @@ impl ScalewayProvider {
         let key = (kind, self.project_id.clone(), place.to_string(), name.to_string());
         locks.entry(key).or_default().clone()
     }
+}
+
+/// Zones without Block Storage (Block v1): servers there boot from local volumes.
+const ZONES_WITHOUT_BLOCK_STORAGE: &[&str] = &["it-mil-1"];
+
+/// Whether the zone offers Block Storage volumes.
+fn offers_block_storage(zone: &Zone) -> bool {
+    !ZONES_WITHOUT_BLOCK_STORAGE.contains(&zone.as_str())
 }
 
 /// Resource names: not empty, at most 255 characters, no control characters.
@@ -311,10 +347,12 @@ impl Provider for ScalewayProvider {
     }
 
     async fn create_volume(&self, options: &VolumeOptions) -> ProviderResult<Volume> {
+        self.check_block_storage()?;
         volumes::create(self, options).await
     }
 
     async fn get_volume(&self, id: &str) -> ProviderResult<Option<Volume>> {
+        self.check_block_storage()?;
         check_id("volume id", id)?;
         Ok(volumes::get(self, id)
             .await?
@@ -322,18 +360,22 @@ impl Provider for ScalewayProvider {
     }
 
     async fn get_volume_by_name(&self, name: &str) -> ProviderResult<Option<Volume>> {
+        self.check_block_storage()?;
         volumes::find(self, name).await
     }
 
     async fn delete_volume(&self, id: &str) -> ProviderResult<()> {
+        self.check_block_storage()?;
         volumes::delete(self, id).await
     }
 
     async fn attach_volume(&self, volume_id: &str, server_id: &str) -> ProviderResult<()> {
+        self.check_block_storage()?;
         volumes::attach(self, volume_id, server_id).await
     }
 
     async fn detach_volume(&self, volume_id: &str) -> ProviderResult<()> {
+        self.check_block_storage()?;
         volumes::detach(self, volume_id).await
     }
 
