@@ -6,7 +6,7 @@ use super::catalog::ZONES;
 use super::http::{self as h, Reply, Req, Res, paged, s, strings};
 use super::instance::project_of;
 use super::server::Ctx;
-use super::store::{BlockVolume, Store, api_time, new_id, scaled};
+use super::store::{BlockVolume, SpecUpdate, Store, UPDATE_SECONDS, api_time, new_id, scaled};
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn new_block_volume(
@@ -36,6 +36,7 @@ pub(crate) fn new_block_volume(
             tags,
             reference: None,
             creating_until: Some(ctx.now + scaled(2.0, ctx.scale)),
+            update: None,
             parent_snapshot_id,
             last_detached_at: None,
             created: now.clone(),
@@ -50,6 +51,8 @@ pub(crate) fn new_block_volume(
 fn block_volume_json(v: &BlockVolume, v1: bool) -> Value {
     let status = if v.creating_until.is_some() {
         "creating"
+    } else if v.update.is_some() {
+        "updating"
     } else if v.reference.is_some() {
         "in_use"
     } else {
@@ -165,7 +168,34 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         "GetVolume" => Ok(Reply::ok(block_volume_json(&volume(st)?, v1))),
         "UpdateVolume" => {
             let body = req.json()?;
-            let id = volume(st)?.id;
+            let current = volume(st)?;
+            // Validate everything before changing anything.
+            let size = match body.get("size") {
+                None | Some(Value::Null) => None,
+                Some(v) => match v.as_u64() {
+                    Some(size) if size < current.size => {
+                        return Err(h::constraint("size", "a volume cannot be shrunk"));
+                    }
+                    Some(size) if size != current.size => Some(size),
+                    Some(_) => None,
+                    None => return Err(h::constraint("size", "size must be a number of bytes")),
+                },
+            };
+            let iops = match body.get("perf_iops") {
+                None | Some(Value::Null) => None,
+                Some(v) => match v.as_u64() {
+                    Some(iops @ (5000 | 15000)) => (iops != current.iops).then_some(iops),
+                    _ => return Err(h::constraint("perf_iops", "perf_iops must be 5000 or 15000")),
+                },
+            };
+            let resizing = size.is_some() || iops.is_some();
+            if resizing && current.creating_until.is_some() {
+                return Err(h::transient_state("volume", &current.id, "creating"));
+            }
+            if resizing && current.update.is_some() {
+                return Err(h::transient_state("volume", &current.id, "updating"));
+            }
+            let id = current.id;
             let v = st
                 .bvolumes
                 .get_mut(&id)
@@ -176,18 +206,19 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
             if body.get("tags").is_some_and(Value::is_array) {
                 v.tags = strings(&body, "tags");
             }
-            if let Some(size) = body.get("size").and_then(Value::as_u64) {
-                if size < v.size {
-                    return Err(h::constraint("size", "a volume cannot be shrunk"));
-                }
-                v.size = size;
+            if resizing {
+                // The answer and the reads that follow show `updating` with the old size and
+                // specs (and the old `updated_at`); the new values appear when it settles.
+                v.update = Some(SpecUpdate {
+                    until: ctx.now + scaled(UPDATE_SECONDS, ctx.scale),
+                    size: size.unwrap_or(v.size),
+                    iops: iops.unwrap_or(v.iops),
+                    stamped: api_time(),
+                });
+                st.pending_volumes.insert(id.clone());
+            } else {
+                v.updated = api_time();
             }
-            match body.get("perf_iops").and_then(Value::as_u64) {
-                None => {}
-                Some(iops @ (5000 | 15000)) => v.iops = iops,
-                Some(_) => return Err(h::constraint("perf_iops", "perf_iops must be 5000 or 15000")),
-            }
-            v.updated = api_time();
             Ok(Reply::ok(block_volume_json(&st.bvolumes[&id], v1)))
         }
         "DeleteVolume" => {

@@ -180,11 +180,13 @@ pub(crate) fn transient_state(resource: &str, id: &str, state: &str) -> Reply {
 }
 
 pub(crate) fn server_error(module: &str, status: u16) -> Reply {
+    // A 429 comes from the rate limiter in front of every API, so its shape never depends on the
+    // API behind it; only VPC's own 5xx answers have their terser body.
     let body = match (module, status) {
-        ("vpc_v2", _) => json!({"message": "internal error"}),
+        (_, 429) => return rate_limited(),
+        ("vpc_v2", s) if s >= 500 => json!({"message": "internal error"}),
         (_, 503) => json!({"type": "service_unavailable", "message": "Service Unavailable"}),
         (_, s) if s >= 500 => json!({"type": "internal_server_error", "message": "Internal error"}),
-        (_, 429) => return rate_limited(),
         (_, _) => json!({"type": "invalid_request_error", "message": "injected fault"}),
     };
     Reply::json(status, body)

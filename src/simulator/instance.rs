@@ -185,9 +185,8 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
             if st.servers.values().any(|s| s.security_group == g.id) {
                 return Err(h::invalid_request("Group is in use. You cannot delete it."));
             }
-            if g.project_default {
-                return Err(h::invalid_request("Cannot delete the default security group."));
-            }
+            // A project's default group is deleted like any other once no server uses it
+            // (recorded); the project gets a new one when a server or a listing next needs it.
             let id = g.id.clone();
             st.sgs.remove(&id);
             Ok(Reply::no_content())
@@ -408,12 +407,16 @@ fn ivolume<'s>(st: &'s Store, req: &Req) -> Result<&'s InstanceVolume, Reply> {
 }
 
 /// The project of a create: `project`, else `organization` (legacy), else the default; unknown
-/// projects are refused as the API does for a project the key cannot reach.
+/// projects are refused as the API does for a project the key cannot reach. The legacy
+/// `organization` names the organization, whose resources go to its default project.
 pub(crate) fn project_of(st: &Store, body: &Value, key: &str, resource: &str) -> Result<String, Reply> {
-    let project = s(body, key)
-        .or_else(|| s(body, "organization"))
-        .unwrap_or(&st.default_project)
-        .to_string();
+    let project = match (s(body, key), s(body, "organization")) {
+        (Some(project), _) => project,
+        (None, Some(org)) if org == st.organization => &st.default_project,
+        (None, Some(org)) => org,
+        (None, None) => &st.default_project,
+    }
+    .to_string();
     if !st.project_known(&project) {
         return Err(h::permissions_denied("write", resource));
     }
@@ -657,13 +660,15 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
             ),
         ));
     }
-    // Existing volumes named in the request must exist and be free.
+    // Existing volumes named in the request, the root included even with an image (the API
+    // then boots the given volume and creates none, recorded), must be in the zone and free. A
+    // Block volume still `creating` is accepted (recorded).
+    let mut named: Vec<&str> = Vec::new();
     for (key, v) in &volumes_in {
         if let Some(id) = s(v, "id") {
-            if key == "0" && image.is_some() {
-                continue;
-            }
-            if !st.bvolumes.contains_key(id) && !st.ivolumes.contains_key(id) {
+            let in_zone = st.bvolumes.get(id).is_some_and(|b| b.zone == zone)
+                || st.ivolumes.get(id).is_some_and(|l| l.zone == zone);
+            if !in_zone {
                 return Err(h::not_found("instance_volume", id));
             }
             if st.volume_server(id).is_some() {
@@ -672,8 +677,17 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                     format!("volume {id} is already attached"),
                 ));
             }
+            if named.contains(&id) {
+                return Err(h::constraint(
+                    &format!("volumes.{key}.id"),
+                    format!("volume {id} is given twice"),
+                ));
+            }
+            named.push(id);
         }
     }
+    // The image makes the root only when no root volume is given.
+    let image_root = image.filter(|_| !root_from_volume);
     let public_ip_ids = strings(&body, "public_ips");
     for id in &public_ip_ids {
         match st.ips.get(id) {
@@ -703,7 +717,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         .unwrap_or_else(|| format!("srv-{}", &id[..8]));
     let now = instance_time();
     let mut volumes = BTreeMap::new();
-    if let Some(i) = image {
+    if let Some(i) = image_root {
         let root_req = volumes_in.get("0").cloned().unwrap_or(Value::Null);
         let boot = root_req.get("boot").and_then(Value::as_bool).unwrap_or(false);
         let wanted_type = s(&root_req, "volume_type");
@@ -768,7 +782,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     extra.sort_by_key(|(k, _)| k.parse::<u32>().unwrap_or(u32::MAX));
     for (key, v) in extra {
         let index: u32 = key.parse().unwrap_or(volumes.len() as u32);
-        if index == 0 && image.is_some() {
+        if index == 0 && image_root.is_some() {
             continue;
         }
         let boot = v.get("boot").and_then(Value::as_bool).unwrap_or(false);
@@ -1557,7 +1571,9 @@ fn sg_json(st: &Store, g: &SecurityGroup) -> Value {
         "stateful": g.stateful,
         "inbound_default_policy": g.inbound_default_policy,
         "outbound_default_policy": g.outbound_default_policy,
-        "organization_default": false,
+        // Recorded: a project's default group is also flagged as the organization's default,
+        // even in a project that is not the organization's default one.
+        "organization_default": g.project_default,
         "project_default": g.project_default,
         "enable_default_security": g.enable_default_security,
         "state": "available",
@@ -1570,9 +1586,12 @@ fn list_security_groups(st: &mut Store, req: &Req) -> Res {
     let (page, size) = h::instance_page(req)?;
     let zone = req.param("zone").to_string();
     let project = req.q("project").map(str::to_string);
-    // The default project always has its default group.
-    let default_project = st.default_project.clone();
-    ensure_default_sg(st, project.as_deref().unwrap_or(&default_project), &zone);
+    // Every project has its default group in each zone; a project id the organization does not
+    // hold just lists nothing.
+    let listed = project.clone().unwrap_or_else(|| st.default_project.clone());
+    if st.project_known(&listed) {
+        ensure_default_sg(st, &listed, &zone);
+    }
     let name = req.q("name");
     let tags = req.q_all("tags");
     let project_default = req.q("project_default").map(|v| v == "true");

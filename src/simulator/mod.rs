@@ -27,8 +27,8 @@
 //! `{"type":"not_implemented",...}`.
 //!
 //! State transitions (a server starting then booted, a volume being created, a Block volume
-//! `attaching` for about a second and `detaching` for a few, ...) are computed lazily from the
-//! time of each step, scaled by [`SimulatorOptions::time_scale`](crate::simulator::SimulatorOptions::time_scale); there is no background task.
+//! `attaching` for about a second and `detaching` or `updating` for a few, ...) are computed
+//! lazily from the time of each step, scaled by [`SimulatorOptions::time_scale`](crate::simulator::SimulatorOptions::time_scale); there is no background task.
 //! Reserved routes (no authentication): `GET /__simulator/inventory`, `GET|POST|DELETE
 //! /__simulator/faults`.
 
@@ -59,7 +59,9 @@ pub struct SimulatorOptions {
     pub secret_key: Option<String>,
     /// The default project id; a random UUID when `None`.
     pub project_id: Option<String>,
-    /// The organization id; a random UUID when `None`.
+    /// The organization id; the default project's id when `None`, as in a real account, whose
+    /// default project has the organization's id (so a body may name either in `project` or the
+    /// legacy `organization`).
     pub organization_id: Option<String>,
     /// Names of extra projects to create in the organization at start.
     pub extra_projects: Vec<String>,
@@ -105,10 +107,14 @@ impl Simulator {
     /// Starts a simulator listening on `address`.
     pub async fn start_on(address: SocketAddr, options: SimulatorOptions) -> std::io::Result<Simulator> {
         let random = || uuid::Uuid::new_v4().to_string();
+        let project_id = options.project_id.clone().unwrap_or_else(random);
         let credentials = server::Credentials {
             secret_key: options.secret_key.clone().unwrap_or_else(random),
-            project_id: options.project_id.clone().unwrap_or_else(random),
-            organization_id: options.organization_id.clone().unwrap_or_else(random),
+            organization_id: options
+                .organization_id
+                .clone()
+                .unwrap_or_else(|| project_id.clone()),
+            project_id,
         };
         let store = store::Store::new(&credentials, &options.extra_projects);
         let shared = Arc::new(server::Shared {

@@ -152,6 +152,20 @@ pub(crate) struct Reference {
     pub settles_at: Option<Instant>,
 }
 
+/// A Block volume's new specs or size, shown once the volume leaves `updating`.
+#[derive(Debug, Clone)]
+pub(crate) struct SpecUpdate {
+    pub until: Instant,
+    pub size: u64,
+    pub iops: u64,
+    /// The `updated_at` the volume shows afterwards: the time of the PATCH (recorded).
+    pub stamped: String,
+}
+
+/// Seconds a Block volume stays `updating` after a PATCH of its size or IOPS (recorded: still
+/// `updating` right after the PATCH, `available` with the new values at the next poll 5 s later).
+pub(crate) const UPDATE_SECONDS: f64 = 5.0;
+
 /// Seconds an attach-volume takes to settle (about 1 s, recorded).
 pub(crate) const ATTACH_SECONDS: f64 = 1.0;
 /// Seconds a detach takes to settle (up to 5 s, recorded).
@@ -169,6 +183,8 @@ pub(crate) struct BlockVolume {
     pub tags: Vec<String>,
     pub reference: Option<Reference>,
     pub creating_until: Option<Instant>,
+    /// A PATCH of size or IOPS in progress: the volume shows `updating` and its old values.
+    pub update: Option<SpecUpdate>,
     pub parent_snapshot_id: Option<String>,
     pub last_detached_at: Option<String>,
     pub created: String,
@@ -450,6 +466,17 @@ impl Store {
                     Some(_) => {
                         v.creating_until = None;
                         v.updated = api_time();
+                    }
+                    None => {}
+                }
+                match v.update.as_ref().map(|u| u.until) {
+                    Some(t) if t > now => waiting = true,
+                    Some(_) => {
+                        if let Some(u) = v.update.take() {
+                            v.size = u.size;
+                            v.iops = u.iops;
+                            v.updated = u.stamped;
+                        }
                     }
                     None => {}
                 }

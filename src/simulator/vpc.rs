@@ -111,8 +111,12 @@ pub(crate) fn handle(st: &mut Store, req: &Req) -> Res {
     }
     match req.op.id {
         "ListVPCs" => {
-            let default_project = st.default_project.clone();
-            default_vpc(st, &region, req.q("project_id").unwrap_or(&default_project));
+            // Every project has its default VPC in each region; a project id the organization
+            // does not hold just lists nothing.
+            let listed = req.q("project_id").unwrap_or(&st.default_project).to_string();
+            if st.project_known(&listed) {
+                default_vpc(st, &region, &listed);
+            }
             let project = req.q("project_id");
             let name = req.q("name");
             let tags = req.q_all("tags");

@@ -1149,3 +1149,258 @@ async fn simulator_stops_on_drop() {
         .unwrap();
     assert!(fresh.get(&url).send().await.is_err());
 }
+
+/// CreateServer as the SDK helpers send it: an image and an existing Block volume as the root.
+async fn create_server_on(c: &Client, name: &str, root: &str) -> Result<Value, Error> {
+    c.instance()
+        .create_server()
+        .zone(ZONE)
+        .body(body::<instance_v1::types::CreateServerBody>(json!({
+            "name": name, "commercial_type": "DEV1-S", "image": SBS_IMAGE,
+            "volumes": {"0": {"id": root, "volume_type": "sbs_volume"}},
+        })))
+        .send()
+        .await
+        .map(|r| js(&r.into_inner().server))
+        .map_err(Error::from)
+}
+
+#[tokio::test]
+async fn a_given_root_volume_is_used_even_with_an_image() {
+    // Real timings: the volume is still `creating` (2 s) when the server names it as its root.
+    let sim = sim(1.0).await;
+    let c = client(&sim);
+    let vid = create_block(&c, "root", 5000).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let s = create_server_on(&c, "given-root", &vid).await.unwrap();
+    let id = s["id"].as_str().unwrap().to_string();
+    assert_eq!(s["volumes"]["0"]["id"], vid.as_str(), "{s}");
+    assert_eq!(s["volumes"]["0"]["volume_type"], "sbs_volume");
+    assert_eq!(s["image"]["id"], SBS_IMAGE);
+    // No root was made from the image.
+    assert_eq!(sim.inventory().volumes, vec![vid.clone()]);
+    let v = wait_block(&c, &vid, "in_use", |v| v["status"] == "in_use").await;
+    assert_eq!(v["references"][0]["product_resource_id"], id.as_str());
+    assert_eq!(v["references"][0]["status"], "attached");
+    assert_eq!(get_server(&c, &id).await["volumes"]["0"]["id"], vid.as_str());
+
+    // The root must be free and in the server's zone.
+    let err = create_server_on(&c, "taken-root", &vid).await.unwrap_err();
+    assert_eq!(err.status(), Some(412), "{err:?}");
+    let elsewhere = c
+        .block()
+        .create_volume()
+        .zone("fr-par-2")
+        .body(body::<block_v1::types::CreateVolumeBody>(
+            json!({"name": "far", "from_empty": {"size": 20_000_000_000u64}}),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let err = create_server_on(&c, "far-root", elsewhere.id.as_deref().unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    assert_eq!(sim.inventory().servers, vec![id]);
+}
+
+async fn patch_block(sim: &Simulator, id: &str, patch: Value) -> reqwest::Response {
+    raw(
+        sim,
+        "PATCH",
+        &format!("/block/v1/zones/{ZONE}/volumes/{id}"),
+        Some(patch),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn block_iops_change_goes_through_updating() {
+    // Real timings: `updating` lasts 5 s, long enough to be seen right after the PATCH.
+    let sim = sim(1.0).await;
+    let c = client(&sim);
+    let created = create_block(&c, "iops", 5000).await;
+    let vid = created["id"].as_str().unwrap().to_string();
+    let before = wait_block(&c, &vid, "available", |v| v["status"] == "available").await;
+
+    let r = patch_block(&sim, &vid, json!({"name": "iops", "perf_iops": 15000})).await;
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["status"], "updating");
+    assert_eq!(answer["specs"]["perf_iops"], 5000);
+    assert_eq!(answer["type"], "sbs_5k");
+    assert_eq!(answer["updated_at"], before["updated_at"]);
+    let v = get_block(&c, &vid).await;
+    assert_eq!(
+        (v["status"].as_str(), v["specs"]["perf_iops"].as_u64()),
+        (Some("updating"), Some(5000))
+    );
+    // One change at a time.
+    let r = patch_block(&sim, &vid, json!({"size": 30_000_000_000u64})).await;
+    assert_eq!(r.status(), 409);
+
+    let v = wait_block(&c, &vid, "available", |v| v["status"] == "available").await;
+    assert_eq!(v["specs"]["perf_iops"], 15000);
+    assert_eq!(v["type"], "sbs_15k");
+    assert_eq!(v["size"], 20_000_000_000u64);
+    assert_ne!(v["updated_at"], before["updated_at"]);
+}
+
+#[tokio::test]
+async fn block_resize_answers_updating_with_the_old_size() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let vid = create_block(&c, "size", 5000).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    get_block(&c, &vid).await;
+    let r = patch_block(&sim, &vid, json!({"size": 30_000_000_000u64})).await;
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["status"], "updating");
+    assert_eq!(answer["size"], 20_000_000_000u64);
+    let v = get_block(&c, &vid).await;
+    assert_eq!(v["status"], "available");
+    assert_eq!(v["size"], 30_000_000_000u64);
+    // A shrink is refused and changes nothing, not even the name sent with it.
+    let r = patch_block(&sim, &vid, json!({"name": "smaller", "size": 10_000_000_000u64})).await;
+    assert_eq!(r.status(), 400);
+    let v = get_block(&c, &vid).await;
+    assert_eq!(
+        (v["name"].as_str(), v["size"].as_u64()),
+        (Some("size"), Some(30_000_000_000))
+    );
+}
+
+#[tokio::test]
+async fn the_organization_id_defaults_to_the_project_id() {
+    let sim = sim(0.0).await;
+    assert_eq!(sim.organization_id(), sim.project_id());
+    let path = format!("/instance/v1/zones/{ZONE}/ips");
+    for key in ["project", "organization"] {
+        let r = raw(&sim, "POST", &path, Some(json!({key: sim.organization_id()}))).await;
+        assert_eq!(r.status(), 201, "{key}");
+        let ip: Value = r.json().await.unwrap();
+        assert_eq!(ip["ip"]["project"], sim.project_id());
+        assert_eq!(ip["ip"]["organization"], sim.organization_id());
+    }
+
+    // With an organization of its own, the legacy field still names it.
+    let organization = "6f3b1e0c-0d3a-4b8e-9c55-0f0e6a3c2b11";
+    let sim = Simulator::start(SimulatorOptions {
+        time_scale: 0.0,
+        organization_id: Some(organization.into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let r = raw(&sim, "POST", &path, Some(json!({"organization": organization}))).await;
+    assert_eq!(r.status(), 201);
+    let ip: Value = r.json().await.unwrap();
+    assert_eq!(ip["ip"]["project"], sim.project_id());
+    let r = raw(&sim, "POST", &path, Some(json!({"project": organization}))).await;
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn a_rate_limit_has_the_same_shape_on_every_api() {
+    let sim = sim(0.0).await;
+    let path = "/vpc/v2/regions/fr-par/vpcs";
+    sim.faults()
+        .push(FaultRule::new(Some("ListVPCs"), Fault::Status(429), Some(1)));
+    let r = raw(&sim, "GET", path, None).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["x-envoy-ratelimited"], "true");
+    assert!(r.headers().get("content-type").is_none());
+    assert!(r.bytes().await.unwrap().is_empty());
+    // VPC's own errors keep their body without a type.
+    sim.faults()
+        .push(FaultRule::new(Some("ListVPCs"), Fault::Status(500), Some(1)));
+    let r = raw(&sim, "GET", path, None).await;
+    assert_eq!(r.status(), 500);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"message": "internal error"})
+    );
+}
+
+#[tokio::test]
+async fn listing_an_unknown_project_creates_no_defaults() {
+    let sim = Simulator::start(SimulatorOptions {
+        time_scale: 0.0,
+        extra_projects: vec!["other".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let other = sim.extra_project_ids()[0].clone();
+    let unknown = "0b0c8a4e-5f8e-4d7c-a0b1-2c3d4e5f6a7b";
+    let vpcs = "/vpc/v2/regions/fr-par/vpcs".to_string();
+    let sgs = format!("/instance/v1/zones/{ZONE}/security_groups");
+    for project in [unknown, other.as_str()] {
+        let r = raw(&sim, "GET", &format!("{vpcs}?project_id={project}"), None).await;
+        assert_eq!(r.status(), 200);
+        let r = raw(&sim, "GET", &format!("{sgs}?project={project}"), None).await;
+        assert_eq!(r.status(), 200);
+    }
+    let all: Value = raw(&sim, "GET", &vpcs, None).await.json().await.unwrap();
+    let owners: Vec<&str> = all["vpcs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["project_id"].as_str().unwrap())
+        .collect();
+    assert!(owners.contains(&other.as_str()), "{owners:?}");
+    assert!(!owners.contains(&unknown), "{owners:?}");
+    let all: Value = raw(&sim, "GET", &sgs, None).await.json().await.unwrap();
+    let owners: Vec<&str> = all["security_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["project"].as_str().unwrap())
+        .collect();
+    assert!(owners.contains(&other.as_str()), "{owners:?}");
+    assert!(!owners.contains(&unknown), "{owners:?}");
+}
+
+#[tokio::test]
+async fn a_default_security_group_can_be_deleted_once_unused() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let sgs = format!("/instance/v1/zones/{ZONE}/security_groups");
+    let listed: Value = raw(&sim, "GET", &format!("{sgs}?project_default=true"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let default = listed["security_groups"][0].clone();
+    assert_eq!(default["project_default"], true);
+    assert_eq!(default["organization_default"], true);
+    let default_id = default["id"].as_str().unwrap().to_string();
+    let user: Value = raw(&sim, "POST", &sgs, Some(json!({"name": "user"})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["security_group"]["organization_default"], false);
+
+    let s = create_server(&c, "holder", SBS_IMAGE, &[]).await;
+    assert_eq!(s["security_group"]["id"], default_id.as_str());
+    let group = format!("{sgs}/{default_id}");
+    let r = raw(&sim, "DELETE", &group, None).await;
+    assert_eq!(r.status(), 400);
+    c.instance()
+        .delete_server()
+        .zone(ZONE)
+        .server_id(s["id"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let r = raw(&sim, "DELETE", &group, None).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(raw(&sim, "GET", &group, None).await.status(), 404);
+}
