@@ -762,24 +762,14 @@ fn error_schema() -> Value {
             "help_message": nullable_string,
             "current_state": nullable_string,
             "expired_since": nullable_string,
+            // Free-form objects: each error type puts its own keys in its details, with types the
+            // API does not document (`quotas_exceeded` sends `quota` and `current` as numbers), and
+            // one mistyped key would make the whole error answer undecodable.
             "details": {
                 "type": "array",
                 "nullable": true,
-                "description": "Per-argument details of `invalid_arguments`, or the missing permissions of `permissions_denied`.",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": true,
-                    "properties": {
-                        "argument_name": nullable_string,
-                        "reason": nullable_string,
-                        "help_message": nullable_string,
-                        "action": nullable_string,
-                        "resource": nullable_string,
-                        "quota": nullable_string,
-                        "limit": { "type": "integer", "format": "int64", "nullable": true },
-                        "current": { "type": "integer", "format": "int64", "nullable": true }
-                    }
-                }
+                "description": "Per-argument details of `invalid_arguments`, the missing permissions of `permissions_denied`, the quotas of `quotas_exceeded`: free-form objects.",
+                "items": { "type": "object", "additionalProperties": true }
             },
             "fields": {
                 "type": "object",

@@ -10,7 +10,7 @@ use tracing::Instrument;
 
 use crate::api;
 use crate::config::Config;
-use crate::error::{Error, Result, UndecodableAnswer, payload_mismatch};
+use crate::error::{Error, Result, UndecodableAnswer, canonical_error_body, payload_mismatch};
 use crate::retry::{self, Failure, RetryPolicy};
 
 /// The value of the `User-Agent` header: this crate and its version.
@@ -322,25 +322,30 @@ async fn checked_success(
     Ok(reqwest::Response::from(rebuilt))
 }
 
-/// Rebuilds an error answer whose body was read, with a body the generated code can parse as a
-/// Scaleway error: a JSON object stays as it is; anything else becomes `{"message": <text>}`.
+/// Rebuilds an error answer whose body was read, with a body the generated code can always parse
+/// as a Scaleway error: a JSON object is made to fit the error schema ([`canonical_error_body`]:
+/// a field of an unexpected type must not turn the whole answer into an undecodable one, without
+/// its status and request id); anything else becomes `{"message": <text>}`, or `{}` when empty.
 fn error_answer(
     status: reqwest::StatusCode,
     mut headers: HeaderMap,
     body: bytes::Bytes,
 ) -> reqwest::Response {
-    let is_object = serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_object());
-    let body = if is_object {
-        body.to_vec()
-    } else {
-        let text = String::from_utf8_lossy(&body).trim().to_string();
-        let value = if text.is_empty() {
-            serde_json::json!({})
-        } else {
-            serde_json::json!({ "message": text })
-        };
-        serde_json::to_vec(&value).unwrap_or_default()
+    let value = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Object(mut object)) => {
+            canonical_error_body(&mut object);
+            serde_json::Value::Object(object)
+        }
+        _ => {
+            let text = String::from_utf8_lossy(&body).trim().to_string();
+            if text.is_empty() {
+                serde_json::json!({})
+            } else {
+                serde_json::json!({ "message": text })
+            }
+        }
     };
+    let body = serde_json::to_vec(&value).unwrap_or_default();
     headers.insert(
         reqwest::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

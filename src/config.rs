@@ -19,14 +19,17 @@
 //!    `$XDG_CONFIG_HOME/scw/config.yaml`, else `$HOME/.config/scw/config.yaml`. A file missing at
 //!    one of the last two (default) locations is simply not used; a file named explicitly must
 //!    exist. The profile used is [`ConfigBuilder::profile`], else `$SCW_PROFILE`, else the file's
-//!    `active_profile`; its keys override the file's top-level keys one by one. The name
-//!    `default` means the top-level keys unless the file has a profile of that name;
+//!    `active_profile`. It is a level of its own, above the file's top-level keys: each of its
+//!    keys overrides the top-level one, and a top-level key it does not have still applies. The
+//!    name `default` means the top-level keys unless the file has a profile of that name;
 //! 4. **defaults**: zone `fr-par-1`, region `fr-par`, API URL `https://api.scaleway.com`.
 //!
 //! A zone alone implies its region; a region alone implies its first zone (`nl-ams` →
 //! `nl-ams-1`). A zone and a region given at the same level (both explicit, both in the
-//! environment or both in the file) must agree; when they come from different levels, the
-//! higher level wins and the other value is replaced if it does not belong with it.
+//! environment, both in the selected profile, or both at the file's top level) must agree; when
+//! they come from different levels, the higher level wins and the other value is replaced if it
+//! does not belong with it. So a profile's `default_region: nl-ams` under a top-level
+//! `default_zone: fr-par-1` gives `nl-ams` and its first zone, `nl-ams-1`.
 //!
 //! Errors name the variable, or the file and line, at fault. The secret key never appears in an
 //! error, in `Debug` or `Display` output, or in a tracing event.
@@ -382,10 +385,12 @@ impl Config {
     ///
     /// Precedence, for each value: **explicit values (builder), then environment, then the scw
     /// profile file, then defaults**. Here there are no explicit values, so: the environment
-    /// (`SCW_SECRET_KEY`, `SCW_DEFAULT_ZONE`, ...), then the selected profile of the profile file
-    /// (`$SCW_CONFIG_PATH`, else `$XDG_CONFIG_HOME/scw/config.yaml`, else
-    /// `$HOME/.config/scw/config.yaml`), then the defaults (zone `fr-par-1`, API URL
-    /// `https://api.scaleway.com`). See the [module documentation](self) for the details.
+    /// (`SCW_SECRET_KEY`, `SCW_DEFAULT_ZONE`, ...), then the profile file (`$SCW_CONFIG_PATH`,
+    /// else `$XDG_CONFIG_HOME/scw/config.yaml`, else `$HOME/.config/scw/config.yaml`): first its
+    /// selected profile (`$SCW_PROFILE`, else `active_profile`), then its top-level keys; then
+    /// the defaults (zone `fr-par-1`, API URL `https://api.scaleway.com`). A zone or region from
+    /// a higher level wins over a region or zone from a lower one, the other following it. See
+    /// the [module documentation](self) for the details.
     ///
     /// Fails when no secret key is found, when a value is invalid, or when the profile file or
     /// profile cannot be used.
@@ -737,17 +742,25 @@ enum Origin {
     Code(&'static str),
     /// An environment variable.
     Env(&'static str),
-    /// A key of the profile file.
-    File { path: PathBuf, line: Option<usize> },
+    /// A key of the profile file: of the selected named profile (`profile`), or of the top level.
+    File {
+        path: PathBuf,
+        line: Option<usize>,
+        profile: bool,
+    },
 }
 
 impl Origin {
-    /// Higher levels have lower ranks: code, then environment, then file.
+    /// Higher levels have lower ranks: code, then environment, then the file's selected profile,
+    /// then the file's top level. A named profile is a level of its own, above the top level, so
+    /// that its region wins over a top-level zone (and its zone over a top-level region) as an
+    /// environment variable's would.
     fn rank(&self) -> u8 {
         match self {
             Origin::Code(_) => 0,
             Origin::Env(_) => 1,
-            Origin::File { .. } => 2,
+            Origin::File { profile: true, .. } => 2,
+            Origin::File { profile: false, .. } => 3,
         }
     }
 }
@@ -760,8 +773,9 @@ impl fmt::Display for Origin {
             Origin::File {
                 path,
                 line: Some(line),
+                ..
             } => write!(f, "{} line {line}", path.display()),
-            Origin::File { path, line: None } => write!(f, "{}", path.display()),
+            Origin::File { path, line: None, .. } => write!(f, "{}", path.display()),
         }
     }
 }
@@ -999,12 +1013,14 @@ impl ProfileFile {
     }
 
     /// The values of profile `name` over the top-level ones (`None` or `default`, unless the file
-    /// has a profile named `default`: the top-level ones only).
+    /// has a profile named `default`: the top-level ones only). Each value's origin says which of
+    /// the two levels it comes from.
     fn select(&self, name: Option<&str>) -> Result<Fields, ConfigError> {
         let lines = key_lines(&self.text);
-        let at = |line: Option<usize>| Origin::File {
+        let at = |line: Option<usize>, profile: bool| Origin::File {
             path: self.path.clone(),
             line,
+            profile,
         };
         let mut fields: Fields = self
             .root
@@ -1014,7 +1030,7 @@ impl ProfileFile {
                     key,
                     Sourced {
                         value: value.clone(),
-                        origin: at(root_key_line(&lines, key)),
+                        origin: at(root_key_line(&lines, key), false),
                     },
                 )
             })
@@ -1023,7 +1039,7 @@ impl ProfileFile {
         match self.profiles.get(name) {
             Some(profile) => {
                 for (&key, value) in profile {
-                    let origin = at(profile_key_line(&lines, name, key));
+                    let origin = at(profile_key_line(&lines, name, key), true);
                     fields.insert(
                         key,
                         Sourced {

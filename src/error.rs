@@ -24,11 +24,12 @@
 //! # let _ = describe;
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::config::ConfigError;
 use crate::locality::LocalityError;
@@ -108,7 +109,9 @@ pub enum Error {
         request_id: Option<String>,
     },
 
-    /// 409 / `transient_state`: the resource is busy (e.g. a server that is `starting`).
+    /// 409 `transient_state`: the resource is busy (e.g. a server that is `starting`) and leaves
+    /// that state by itself, so the same request may succeed later; the retry policy repeats it.
+    /// Any other 409 is an [`Error::Api`]: a conflict that waiting does not clear.
     #[error("{resource} {resource_id} is in a transient state{}: {message}{}", current_state.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(), request_suffix(request_id))]
     Conflict {
         /// The kind of resource.
@@ -224,7 +227,7 @@ pub enum Error {
         request_id: Option<String>,
     },
 
-    /// Any other error answer.
+    /// Any other error answer, e.g. a 409 that is not `transient_state`.
     #[error("API error {status}{}: {message}{}", kind.as_deref().map(|k| format!(" ({k})")).unwrap_or_default(), request_suffix(request_id))]
     Api {
         /// The status code.
@@ -248,7 +251,8 @@ pub enum Error {
         source: reqwest::Error,
     },
 
-    /// The request timed out. The API may have applied it.
+    /// The request was sent and no answer came in time: the API may have applied it. (A
+    /// connection not made in time is [`Error::Transport`]: nothing was sent.)
     #[error("request timed out after sending (the request may have been applied): {source}")]
     Timeout {
         /// The underlying error.
@@ -299,9 +303,10 @@ impl Error {
         matches!(self, Error::NotFound { .. })
     }
 
-    /// Whether the same request may succeed later: rate limiting, transient states, 5xx
-    /// answers, timeouts and transport failures. Whether it is *safe* to repeat also depends on
-    /// the request: see [`Error::may_have_been_applied`].
+    /// Whether the same request may succeed later: rate limiting, 409 `transient_state`
+    /// ([`Error::Conflict`]), 500, 502, 503 and 504 answers, timeouts and transport failures: the
+    /// failures the retry policy repeats. Whether it is *safe* to repeat also depends on the
+    /// request: see [`Error::may_have_been_applied`].
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::RateLimited { .. } | Error::Conflict { .. } | Error::Timeout { .. } => true,
@@ -392,12 +397,17 @@ impl Error {
         }
     }
 
-    /// Maps an error answer: its status, headers and body (possibly empty or not JSON).
+    /// Maps an error answer: its status, headers and body (possibly empty or not JSON). A field
+    /// of an unexpected type (a number where text is expected, `details` that is not a list, ...)
+    /// is read as well as it can be or ignored; the rest of the body still counts.
     pub fn from_response(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Error {
-        let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_else(|_| ErrorBody {
-            message: (!body.is_empty()).then(|| String::from_utf8_lossy(body).trim().to_string()),
-            ..ErrorBody::default()
-        });
+        let parsed = match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(object)) => ErrorBody::from_object(object),
+            _ => ErrorBody {
+                message: (!body.is_empty()).then(|| String::from_utf8_lossy(body).trim().to_string()),
+                ..ErrorBody::default()
+            },
+        };
         Error::from_body(status, headers, parsed)
     }
 
@@ -467,7 +477,8 @@ impl Error {
                 resource_id,
                 request_id,
             },
-            (_, Some("transient_state")) => Error::Conflict {
+            // Only as a 409, the one answer the retry policy repeats: a `Conflict` is retryable.
+            (409, Some("transient_state")) => Error::Conflict {
                 resource,
                 resource_id,
                 current_state: body.current_state,
@@ -520,13 +531,6 @@ impl Error {
                 expired_since: body.expired_since,
                 request_id,
             },
-            (409, _) => Error::Conflict {
-                resource,
-                resource_id,
-                current_state: body.current_state,
-                message,
-                request_id,
-            },
             (400 | 422, _) => Error::Validation {
                 status,
                 message,
@@ -548,14 +552,44 @@ impl Error {
     }
 
     fn from_transport(source: reqwest::Error) -> Error {
-        if source.is_timeout() {
-            Error::Timeout { source }
-        } else {
-            // A connection that could not be made never carried the request.
-            Error::Transport {
-                may_have_been_applied: !source.is_connect(),
+        match NoAnswer::of(&source) {
+            NoAnswer::NotSent => Error::Transport {
+                may_have_been_applied: false,
                 source,
-            }
+            },
+            NoAnswer::TimedOut => Error::Timeout { source },
+            NoAnswer::Lost => Error::Transport {
+                may_have_been_applied: true,
+                source,
+            },
+        }
+    }
+}
+
+/// How a request that got no answer failed. The error ([`Error::from`]) and the retry policy
+/// both read a transport failure through this, so they cannot disagree on whether the request
+/// may have been applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoAnswer {
+    /// No connection was made (refused, unreachable, TLS failed, or not made in time): the
+    /// request was never sent.
+    NotSent,
+    /// The request was sent, and no answer came in time.
+    TimedOut,
+    /// The request was (or may have been) sent, and the connection failed.
+    Lost,
+}
+
+impl NoAnswer {
+    pub(crate) fn of(error: &reqwest::Error) -> NoAnswer {
+        // A connect timeout is both a connect error and a timeout; it is the connection that
+        // failed, before anything was sent, so the connect error is checked first.
+        if error.is_connect() {
+            NoAnswer::NotSent
+        } else if error.is_timeout() {
+            NoAnswer::TimedOut
+        } else {
+            NoAnswer::Lost
         }
     }
 }
@@ -596,11 +630,69 @@ impl UndecodableAnswer {
     }
 }
 
+/// The text fields of a Scaleway error body, as the generated `ScalewayError` type declares them
+/// (optional strings).
+const ERROR_TEXT_FIELDS: [&str; 8] = [
+    "type",
+    "message",
+    "resource",
+    "resource_id",
+    "precondition",
+    "help_message",
+    "current_state",
+    "expired_since",
+];
+
+/// Rewrites an error body so that it always decodes as the generated `ScalewayError` type.
+///
+/// Error bodies are less regular than any schema: `quotas_exceeded` details carry numbers,
+/// other error types other keys, and an older API or a proxy may send anything. One field of an
+/// unexpected type must not make the whole body undecodable, which would lose the status, the
+/// request id and everything the other fields say. So:
+/// - a text field (`type`, `message`, `resource`, ...) that is neither a string nor null becomes
+///   its JSON text (`42` → `"42"`);
+/// - `details` that is not a list (or null) is removed; each item that is not an object
+///   becomes `{"value": item}`;
+/// - `fields` that is not a map of lists of strings (or null) is removed.
+///
+/// Every other key is kept as it is.
+pub(crate) fn canonical_error_body(body: &mut Map<String, Value>) {
+    for key in ERROR_TEXT_FIELDS {
+        if let Some(value) = body.get_mut(key)
+            && !(value.is_string() || value.is_null())
+        {
+            *value = Value::String(value.to_string());
+        }
+    }
+    match body.get_mut("details") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for item in items.iter_mut().filter(|item| !item.is_object()) {
+                *item = serde_json::json!({ "value": item.take() });
+            }
+        }
+        Some(_) => {
+            body.remove("details");
+        }
+    }
+    let fields_fit = match body.get("fields") {
+        None | Some(Value::Null) => true,
+        Some(Value::Object(fields)) => fields.values().all(|messages| {
+            messages
+                .as_array()
+                .is_some_and(|m| m.iter().all(Value::is_string))
+        }),
+        Some(_) => false,
+    };
+    if !fields_fit {
+        body.remove("fields");
+    }
+}
+
 /// The body of a Scaleway error answer; every field is optional because each error type fills
 /// a different subset.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 struct ErrorBody {
-    #[serde(rename = "type")]
     kind: Option<String>,
     message: Option<String>,
     resource: Option<String>,
@@ -609,18 +701,59 @@ struct ErrorBody {
     help_message: Option<String>,
     current_state: Option<String>,
     expired_since: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
     details: Vec<Value>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    fields: std::collections::BTreeMap<String, Vec<String>>,
+    fields: BTreeMap<String, Vec<String>>,
 }
 
-fn null_as_default<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+impl ErrorBody {
+    /// Reads a JSON error body field by field, so that one field of an unexpected type costs
+    /// only that field (see [`canonical_error_body`]).
+    fn from_object(mut body: Map<String, Value>) -> ErrorBody {
+        canonical_error_body(&mut body);
+        let mut text = |key: &str| match body.remove(key) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        };
+        let kind = text("type");
+        let message = text("message");
+        let resource = text("resource");
+        let resource_id = text("resource_id");
+        let precondition = text("precondition");
+        let help_message = text("help_message");
+        let current_state = text("current_state");
+        let expired_since = text("expired_since");
+        let details = match body.remove("details") {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        };
+        let fields = match body.remove("fields") {
+            Some(Value::Object(fields)) => fields
+                .into_iter()
+                .map(|(field, messages)| {
+                    let messages = messages
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|m| m.as_str().map(str::to_string))
+                        .collect();
+                    (field, messages)
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        ErrorBody {
+            kind,
+            message,
+            resource,
+            resource_id,
+            precondition,
+            help_message,
+            current_state,
+            expired_since,
+            details,
+            fields,
+        }
+    }
 }
 
 /// Converts the generated clients' error. The generated error body types of all modules have
@@ -632,10 +765,10 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
             P::ErrorResponse(response) => {
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
-                let body = serde_json::to_value(response.into_inner())
-                    .ok()
-                    .and_then(|v| serde_json::from_value::<ErrorBody>(v).ok())
-                    .unwrap_or_default();
+                let body = match serde_json::to_value(response.into_inner()) {
+                    Ok(Value::Object(object)) => ErrorBody::from_object(object),
+                    _ => ErrorBody::default(),
+                };
                 Error::from_body(status, &headers, body)
             }
             P::CommunicationError(source) | P::ResponseBodyError(source) | P::InvalidUpgrade(source) => {

@@ -5,10 +5,13 @@
 //!
 //! | failure | retried for |
 //! |---|---|
-//! | 429 (rate limited; `Retry-After` honoured when present) | every request |
+//! | 429 (rate limited; `Retry-After` honoured within the policy's limits) | every request |
 //! | 503, 409 `transient_state` | every request (the API did not apply it) |
-//! | connection refused / not established | every request (it was never sent) |
+//! | connection refused / not established, connect timeouts | every request (it was never sent) |
 //! | 500, 502, 504, timeouts, connections lost after sending | requests that are safe to repeat: GET, HEAD, OPTIONS, PUT, PATCH, DELETE |
+//!
+//! An error answer whose body cannot be read is still that answer (with an empty body): its
+//! status decides, as above.
 //!
 //! A POST (a create or an action) that fails ambiguously (timeout, reset after sending, 500,
 //! 502, 504) is **not** repeated here: it may have been applied, and repeating it could create a
@@ -24,8 +27,21 @@ use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 
+use crate::error::NoAnswer;
+
 /// How requests are retried. The default suits interactive tools: up to 4 retries, delays from
 /// 0.5 s doubling to at most 10 s, with jitter, and at most 60 s spent waiting in total.
+///
+/// The bounds hold for every delay, whatever its origin:
+/// - each delay is at most [`max_delay`](RetryPolicy::max_delay), jitter and `Retry-After`
+///   included (a server asking for more gets `max_delay`);
+/// - the delays of one request add up to at most
+///   [`max_total_delay`](RetryPolicy::max_total_delay): when the next one would go past it, the
+///   request is not retried and its last failure is returned;
+/// - there are at most [`max_retries`](RetryPolicy::max_retries) retries.
+///
+/// Time spent in the attempts themselves is not counted: each is bounded by the client's
+/// request timeout.
 ///
 /// ```
 /// use std::time::Duration;
@@ -71,41 +87,62 @@ impl RetryPolicy {
         self
     }
 
-    /// The first delay; each next one doubles.
+    /// The first delay (before jitter); each next one doubles, up to the max delay.
     pub fn min_delay(mut self, delay: Duration) -> Self {
         self.min_delay = delay;
         self
     }
 
-    /// The longest single delay.
+    /// The longest single delay, jitter and `Retry-After` included.
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
     }
 
-    /// The most time spent waiting between attempts of one request (`None`: no bound).
+    /// The most time spent waiting between attempts of one request, all delays added up
+    /// (`None`: no bound). A retry whose delay would go past it is not made.
     pub fn max_total_delay(mut self, total: Option<Duration>) -> Self {
         self.max_total_delay = total;
         self
     }
 
-    /// Randomize delays so that many clients do not retry in step (on by default).
+    /// Randomize delays so that many clients do not retry in step (on by default): each delay
+    /// is lengthened by a random amount of up to 100%, and still capped at the max delay.
     pub fn jitter(mut self, jitter: bool) -> Self {
         self.jitter = jitter;
         self
     }
 
+    /// The backoff's delays: doubling, capped before jitter, as many as the retries. The caps
+    /// that must hold after jitter and `Retry-After` are applied by [`RetryPolicy::next_delay`].
     fn backoff(&self) -> ExponentialBuilder {
         let builder = ExponentialBuilder::default()
             .with_min_delay(self.min_delay)
             .with_max_delay(self.max_delay)
-            .with_max_times(self.max_retries)
-            .with_total_delay(self.max_total_delay);
+            .with_max_times(self.max_retries);
         if self.jitter {
             builder.with_jitter()
         } else {
             builder
         }
+    }
+
+    /// The delay before the next retry, or `None` to stop: the backoff's delay (`None` when its
+    /// retries are used up), or the server's `Retry-After` instead, capped at the max delay;
+    /// `waited` (the delays so far) grows by it, and may not pass the max total delay.
+    fn next_delay(
+        &self,
+        waited: &mut Duration,
+        backoff: Option<Duration>,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        let delay = retry_after.unwrap_or(backoff?).min(self.max_delay);
+        let total = waited.saturating_add(delay);
+        if self.max_total_delay.is_some_and(|max| total > max) {
+            return None;
+        }
+        *waited = total;
+        Some(delay)
     }
 }
 
@@ -144,14 +181,20 @@ impl Failure {
                 504 if safe => Some("gateway timeout"),
                 _ => None,
             },
-            Failure::Transport(e) if e.is_connect() => Some("connection failed"),
-            Failure::Transport(e) if safe && e.is_timeout() => Some("timeout"),
-            Failure::Transport(_) if safe => Some("connection error"),
-            Failure::Transport(_) => None,
+            // Read as `Error::from` reads it: a request that was never sent is repeated
+            // whatever its method.
+            Failure::Transport(e) => match NoAnswer::of(e) {
+                NoAnswer::NotSent => Some("connection failed"),
+                NoAnswer::TimedOut if safe => Some("timeout"),
+                NoAnswer::Lost if safe => Some("connection error"),
+                NoAnswer::TimedOut | NoAnswer::Lost => None,
+            },
         }
     }
 
-    /// `Retry-After` in seconds, when the answer had one.
+    /// `Retry-After` in seconds, when the answer had one. The HTTP-date form is ignored (the
+    /// backoff's delay applies): Scaleway sends seconds, and a date would need the server's and
+    /// this machine's clocks to agree.
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Failure::Answer { headers, .. } => headers
@@ -208,7 +251,22 @@ pub(crate) async fn send(
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    let body = response.bytes().await.map_err(Failure::Transport)?;
+                    // The status and headers are in: an answer whose body cannot be read (cut
+                    // off, or the request timeout passing while reading it) is still that
+                    // answer. Read as a lost connection, a 400 would be repeated and its status
+                    // and request id lost.
+                    let body = match response.bytes().await {
+                        Ok(body) => body,
+                        Err(error) => {
+                            tracing::warn!(
+                                operation,
+                                status = status.as_u16(),
+                                %error,
+                                "the body of an error answer could not be read"
+                            );
+                            bytes::Bytes::new()
+                        }
+                    };
                     Err(Failure::Answer {
                         status,
                         headers,
@@ -224,13 +282,17 @@ pub(crate) async fn send(
     } else {
         RetryPolicy::none()
     };
+    // The delays so far. The max total delay is checked here rather than by the backoff, which
+    // would count its own delays: before the cap on jitter, and without `Retry-After`.
+    let mut waited = Duration::ZERO;
     attempt
         .retry(policy.backoff())
         .sleep(tokio::time::sleep)
         .when(|failure: &Failure| failure.retry_reason(&method).is_some())
         .adjust(|failure: &Failure, delay: Option<Duration>| {
-            // Honour the server's delay, but never past the end of the backoff.
-            delay.map(|d| failure.retry_after().unwrap_or(d))
+            // Honour the server's delay within the policy's limits, and never past the end of
+            // the backoff.
+            policy.next_delay(&mut waited, delay, failure.retry_after())
         })
         .notify(|failure: &Failure, delay: Duration| {
             tracing::warn!(

@@ -4,7 +4,11 @@
 //! `creating` → `available`, a NIC `syncing` → `available`. [`wait_for`] polls until a state is
 //! reached, a failed state is seen, or a deadline passes. It polls at once, then after a short
 //! delay that grows to a cap, so fast transitions are seen quickly and slow ones cost few calls.
-//! Dropping the future cancels the wait.
+//! The deadline holds while a poll is running too: a poll still running at the deadline is
+//! abandoned and the wait reports the state before it. Only the first poll is not cut short, so
+//! that a wait always has a state to report; it is bounded by the poll itself (for an API call
+//! through a [`Client`](crate::Client), by its request timeout and retry policy). Dropping the
+//! future cancels the wait.
 //!
 //! ```no_run
 //! # async fn example(client: scaleway_sdk::Client, id: &str) -> Result<(), scaleway_sdk::Error> {
@@ -37,6 +41,9 @@ use tokio::time::Instant;
 
 use crate::error::Result;
 
+/// The largest growth factor between two polls: anything more is a jump to the max interval.
+const MAX_FACTOR: f64 = 10.0;
+
 /// How to wait.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitOptions {
@@ -67,7 +74,7 @@ impl WaitOptions {
         self
     }
 
-    /// The delay before the second poll.
+    /// The delay before the second poll (at most the max interval).
     pub fn first_interval(mut self, interval: Duration) -> Self {
         self.first_interval = interval;
         self
@@ -79,9 +86,15 @@ impl WaitOptions {
         self
     }
 
-    /// How much each delay grows (at least 1).
+    /// How much each delay grows: between 1 and 10; a factor out of that range is clamped to
+    /// it, and NaN counts as 1 (no growth).
     pub fn factor(mut self, factor: f64) -> Self {
-        self.factor = factor.max(1.0);
+        // A factor must stay finite: an interval times infinity (or NaN) is no `Duration`.
+        self.factor = if factor.is_nan() {
+            1.0
+        } else {
+            factor.clamp(1.0, MAX_FACTOR)
+        };
         self
     }
 
@@ -117,11 +130,11 @@ pub enum Outcome<S> {
     Failed(S),
     /// The deadline or the poll limit passed; `last` is the last state seen.
     TimedOut {
-        /// The last state polled.
+        /// The last state polled (before a poll cut short by the deadline).
         last: S,
         /// How long the wait took.
         waited: Duration,
-        /// How many polls were made.
+        /// How many polls were made, a poll cut short by the deadline included.
         polls: u32,
     },
 }
@@ -142,6 +155,12 @@ impl<S> Outcome<S> {
 
 /// Polls `poll` until `classify` says the state is reached or failed, or the options' deadline
 /// or poll limit passes. An error from `poll` ends the wait with that error.
+///
+/// Every poll but the first ends at the deadline: one still running then is dropped, and the
+/// wait ends with [`Outcome::TimedOut`] and the state polled before. The first poll is not cut
+/// short, so that there is always a state to report: it is bounded by the poll itself (for an
+/// API call through a [`Client`](crate::Client), by its request timeout and retry policy), and
+/// the wait may then end after the deadline.
 pub async fn wait_for<S, F, Fut, C>(options: &WaitOptions, mut poll: F, classify: C) -> Result<Outcome<S>>
 where
     F: FnMut() -> Fut,
@@ -149,12 +168,14 @@ where
     C: Fn(&S) -> Status,
 {
     let started = Instant::now();
-    let deadline = started + options.timeout;
-    let mut interval = options.first_interval;
-    let mut polls = 0u32;
+    // A timeout too long to add to the clock is no deadline at all; 30 years stands for it.
+    let deadline = started
+        .checked_add(options.timeout)
+        .unwrap_or_else(|| started + Duration::from_secs(30 * 365 * 86_400));
+    let mut interval = options.first_interval.min(options.max_interval);
+    let mut state = poll().await?;
+    let mut polls = 1u32;
     loop {
-        let state = poll().await?;
-        polls += 1;
         match classify(&state) {
             Status::Reached => return Ok(Outcome::Reached(state)),
             Status::Failed => return Ok(Outcome::Failed(state)),
@@ -169,8 +190,27 @@ where
                 polls,
             });
         }
-        // The last poll happens at the deadline rather than after it.
-        tokio::time::sleep_until((now + interval).min(deadline)).await;
-        interval = interval.mul_f64(options.factor).min(options.max_interval);
+        // The last poll starts at the deadline rather than after it (and, the deadline being
+        // past, only counts if it answers at once).
+        let next = now.checked_add(interval).map_or(deadline, |at| at.min(deadline));
+        tokio::time::sleep_until(next).await;
+        interval = grow(interval, options.factor, options.max_interval);
+        polls += 1;
+        state = match tokio::time::timeout_at(deadline, poll()).await {
+            Ok(polled) => polled?,
+            Err(_) => {
+                return Ok(Outcome::TimedOut {
+                    last: state,
+                    waited: Instant::now() - started,
+                    polls,
+                });
+            }
+        };
     }
+}
+
+/// The next interval: `interval` times `factor`, at most `max` (also when the product is too
+/// large for a `Duration`).
+fn grow(interval: Duration, factor: f64, max: Duration) -> Duration {
+    Duration::try_from_secs_f64(interval.as_secs_f64() * factor).map_or(max, |next| next.min(max))
 }

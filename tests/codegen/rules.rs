@@ -470,7 +470,39 @@ paths:
             .get("4XX")
             .is_none()
     );
-    assert!(doc["components"]["schemas"]["ScalewayError"]["properties"]["details"].is_object());
+    let error = &doc["components"]["schemas"]["ScalewayError"];
+    assert_eq!(
+        error["properties"]["details"],
+        json!({
+            "type": "array",
+            "nullable": true,
+            "description": "Per-argument details of `invalid_arguments`, the missing permissions of \
+                            `permissions_denied`, the quotas of `quotas_exceeded`: free-form objects.",
+            "items": {"type": "object", "additionalProperties": true}
+        }),
+        "each error type puts different keys of different types in its details"
+    );
+    let properties: Vec<&str> = error["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        properties,
+        [
+            "current_state",
+            "details",
+            "expired_since",
+            "fields",
+            "help_message",
+            "message",
+            "precondition",
+            "resource",
+            "resource_id",
+            "type"
+        ]
+    );
     assert_eq!(apply("scaleway_error_responses", &mut doc), 0, "idempotent");
 }
 

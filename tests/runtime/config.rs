@@ -452,6 +452,76 @@ fn environment_wins_over_selected_profile() {
 }
 
 #[test]
+fn a_named_profile_ranks_above_the_top_level_for_zone_and_region() {
+    let dir = temp_dir("profile_over_root_locality");
+    let file = write(
+        &dir,
+        "config.yaml",
+        &format!(
+            "secret_key: {SECRET_FILE}\n\
+             default_zone: fr-par-1\n\
+             default_region: fr-par\n\
+             active_profile: prod\n\
+             profiles:\n\
+             \x20 prod:\n\
+             \x20   default_region: nl-ams\n\
+             \x20 waw:\n\
+             \x20   default_zone: pl-waw-2\n\
+             \x20 paris:\n\
+             \x20   default_region: fr-par\n\
+             \x20 mixed:\n\
+             \x20   default_zone: pl-waw-2\n\
+             \x20   default_region: it-mil\n"
+        ),
+    );
+    let path = file.to_str().unwrap();
+    let with = |profile: Option<&str>| {
+        let mut pairs = vec![("SCW_CONFIG_PATH", path)];
+        pairs.extend(profile.map(|p| ("SCW_PROFILE", p)));
+        Config::builder().infer_with(env(&pairs))
+    };
+
+    // The profile's region wins over the top-level zone, which follows it.
+    let config = ok(with(None));
+    assert_eq!(
+        (config.zone(), config.region()),
+        (&Zone::NL_AMS_1, &Region::NL_AMS)
+    );
+
+    // The profile's zone wins over the top-level region, which follows it.
+    let config = ok(with(Some("waw")));
+    assert_eq!(
+        (config.zone(), config.region()),
+        (&Zone::PL_WAW_2, &Region::PL_WAW)
+    );
+
+    // A top-level zone that belongs to the profile's region is kept.
+    let config = ok(with(Some("paris")));
+    assert_eq!(
+        (config.zone(), config.region()),
+        (&Zone::FR_PAR_1, &Region::FR_PAR)
+    );
+
+    // A zone and a region of the same profile must still agree.
+    let error = err(with(Some("mixed")));
+    assert_eq!(
+        error,
+        ConfigError::Invalid {
+            what: "zone and region",
+            origin: format!("{path} line 13 and {path} line 14"),
+            reason: "zone `pl-waw-2` is in region `pl-waw`, not in `it-mil`".into(),
+        }
+    );
+
+    // The top level alone keeps its own rule.
+    let config = ok(with(Some("default")));
+    assert_eq!(
+        (config.zone(), config.region()),
+        (&Zone::FR_PAR_1, &Region::FR_PAR)
+    );
+}
+
+#[test]
 fn unknown_profile_lists_available_profiles() {
     let dir = temp_dir("unknown_profile");
     let file = write(&dir, "config.yaml", &profiles_file());

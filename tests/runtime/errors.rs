@@ -488,3 +488,348 @@ async fn a_matching_success_body_is_read_once_checked() {
     assert_eq!(answer.headers()["x-total-count"], "0");
     assert!(answer.into_inner().servers.is_empty());
 }
+
+#[tokio::test]
+async fn a_quota_error_through_a_generated_client_keeps_its_status_request_id_and_details() {
+    // The real shape: `quota` and `current` are numbers.
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/instance/v1/zones/fr-par-1/servers");
+            then.status(403)
+                .header("content-type", "application/json")
+                .header("x-request-id", "q-1")
+                .body(
+                    r#"{"details":[{"current":10,"quota":10,"resource":"instances"}],"message":"quota(s) exceeded for this resource","type":"quotas_exceeded"}"#,
+                );
+        })
+        .await;
+    let client = client_for(&server);
+    let err: Error = client
+        .instance()
+        .create_server()
+        .zone("fr-par-1")
+        .body_map(|b| {
+            b.name("web-1".to_string())
+                .commercial_type("DEV1-S")
+                .project("6a1e1b5c-3b4a-4f7e-9d2a-0c9f2f1e8b7d".to_string())
+        })
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    mock.assert_calls_async(1).await;
+    match &err {
+        Error::QuotaExceeded {
+            status,
+            message,
+            details,
+            request_id,
+        } => {
+            assert_eq!(*status, 403);
+            assert_eq!(message, "quota(s) exceeded for this resource");
+            assert_eq!(
+                *details,
+                vec![json!({"current": 10, "quota": 10, "resource": "instances"})]
+            );
+            assert_eq!(request_id.as_deref(), Some("q-1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.request_id(), Some("q-1"));
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn an_error_body_with_fields_of_unexpected_types_still_decodes_through_a_generated_client() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/instance/v1/zones/fr-par-1/servers/s-1");
+            then.status(404)
+                .header("content-type", "application/json")
+                .header("x-request-id", "odd-404")
+                .json_body(json!({
+                    "type": "not_found",
+                    "message": {"text": "gone"},
+                    "resource": "instance_server",
+                    "resource_id": 42,
+                    "details": "none",
+                    "fields": {"name": "not a list"}
+                }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/block/v1/zones/fr-par-1/volumes");
+            then.status(400)
+                .header("content-type", "application/json")
+                .header("x-request-id", "odd-400")
+                .json_body(json!({
+                    "type": "invalid_arguments",
+                    "message": ["invalid", "argument(s)"],
+                    "details": [
+                        {"argument_name": "name", "reason": "required", "help_message": "set a name"},
+                        "stray",
+                        {"argument_name": "size", "reason": 7}
+                    ],
+                    "fields": null
+                }));
+        })
+        .await;
+    let client = client_for(&server);
+
+    let err: Error = client
+        .instance()
+        .get_server()
+        .zone("fr-par-1")
+        .server_id("s-1")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    match &err {
+        Error::NotFound {
+            resource,
+            resource_id,
+            request_id,
+        } => {
+            assert_eq!(resource, "instance_server");
+            assert_eq!(resource_id, "42");
+            assert_eq!(request_id.as_deref(), Some("odd-404"));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let err: Error = client
+        .block()
+        .create_volume()
+        .zone("fr-par-1")
+        .body_map(|b| {
+            b.name("v".to_string())
+                .project_id("6a1e1b5c-3b4a-4f7e-9d2a-0c9f2f1e8b7d".to_string())
+        })
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    match &err {
+        Error::Validation {
+            status,
+            message,
+            arguments,
+            request_id,
+        } => {
+            assert_eq!(*status, 400);
+            assert_eq!(message, r#"["invalid","argument(s)"]"#);
+            let arguments: Vec<(&str, &str, &str)> = arguments
+                .iter()
+                .map(|a| (a.name.as_str(), a.reason.as_str(), a.help.as_str()))
+                .collect();
+            assert_eq!(
+                arguments,
+                [("name", "required", "set a name"), ("", "", ""), ("size", "", "")]
+            );
+            assert_eq!(request_id.as_deref(), Some("odd-400"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn one_field_of_an_unexpected_type_does_not_throw_away_the_error_body() {
+    let none = HeaderMap::new();
+    let map = |status: u16, body: Value| Error::from_response(status, &none, body.to_string().as_bytes());
+
+    let err = map(
+        404,
+        json!({"type": "not_found", "message": null, "resource": "instance_server", "resource_id": 123}),
+    );
+    match &err {
+        Error::NotFound {
+            resource,
+            resource_id,
+            ..
+        } => {
+            assert_eq!(resource, "instance_server");
+            assert_eq!(resource_id, "123");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let err = map(
+        409,
+        json!({"type": "transient_state", "message": "busy", "resource": "vpc", "resource_id": "vpc-1", "current_state": ["updating"]}),
+    );
+    match &err {
+        Error::Conflict {
+            resource,
+            current_state,
+            message,
+            ..
+        } => {
+            assert_eq!(resource, "vpc");
+            assert_eq!(current_state.as_deref(), Some(r#"["updating"]"#));
+            assert_eq!(message, "busy");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.is_retryable());
+
+    // `details` is not a list: only it is ignored.
+    let err = map(
+        400,
+        json!({"type": "invalid_request_error", "message": "bad", "details": {"x": 1}, "fields": {"name": ["required"]}}),
+    );
+    match &err {
+        Error::Validation {
+            message, arguments, ..
+        } => {
+            assert_eq!(message, "bad");
+            assert_eq!(
+                *arguments,
+                vec![scaleway_sdk::InvalidArgument {
+                    name: "name".into(),
+                    reason: "invalid".into(),
+                    help: "required".into(),
+                }]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // `fields` is not a map of lists of strings: only it is ignored.
+    let err = map(
+        403,
+        json!({"type": "permissions_denied", "message": "insufficient permissions", "fields": [1, 2],
+               "details": [{"action": "read", "resource": "snapshot"}, 3]}),
+    );
+    match &err {
+        Error::PermissionDenied { message, missing, .. } => {
+            assert_eq!(message, "insufficient permissions");
+            assert_eq!(*missing, vec!["read snapshot".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn only_a_transient_state_conflict_is_retryable() {
+    let none = HeaderMap::new();
+    let map = |status: u16, body: Value| Error::from_response(status, &none, body.to_string().as_bytes());
+
+    // What the retry policy repeats: a 409 `transient_state`.
+    let err = map(
+        409,
+        json!({"type": "transient_state", "message": "resource is in a transient state", "resource": "instance_server", "resource_id": "s-1", "current_state": "starting"}),
+    );
+    match &err {
+        Error::Conflict {
+            resource,
+            resource_id,
+            current_state,
+            message,
+            request_id,
+        } => {
+            assert_eq!(resource, "instance_server");
+            assert_eq!(resource_id, "s-1");
+            assert_eq!(current_state.as_deref(), Some("starting"));
+            assert_eq!(message, "resource is in a transient state");
+            assert_eq!(*request_id, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.is_retryable());
+    assert_eq!(err.status(), Some(409));
+
+    // Any other conflict does not clear by waiting, and the policy does not repeat it.
+    let err = map(
+        409,
+        json!({"type": "conflict", "message": "a resource with this name already exists", "resource": "instance_security_group"}),
+    );
+    match &err {
+        Error::Api {
+            status,
+            kind,
+            message,
+            ..
+        } => {
+            assert_eq!(*status, 409);
+            assert_eq!(kind.as_deref(), Some("conflict"));
+            assert_eq!(message, "a resource with this name already exists");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.is_retryable());
+    assert_eq!(err.status(), Some(409));
+
+    let err = Error::from_response(409, &headers(&[("x-request-id", "c-1")]), b"");
+    assert!(
+        matches!(
+            &err,
+            Error::Api {
+                status: 409,
+                kind: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(err.request_id(), Some("c-1"));
+
+    // `transient_state` with another status is not repeated either: its status decides.
+    let err = map(
+        400,
+        json!({"type": "transient_state", "message": "busy", "resource": "vpc", "resource_id": "vpc-1"}),
+    );
+    assert!(matches!(&err, Error::Validation { status: 400, .. }), "{err:?}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_conflict_that_is_not_transient_is_not_retried() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/vpc/v2/regions/fr-par/vpcs/vpc-1/enable-routing");
+            then.status(409)
+                .header("content-type", "application/json")
+                .header("x-request-id", "c-2")
+                .json_body(json!({"type": "conflict", "message": "routing is already enabled"}));
+        })
+        .await;
+    let config = Config::builder()
+        .secret_key(TOKEN)
+        .api_url(server.base_url())
+        .build()
+        .unwrap();
+    let client = Client::builder(config)
+        .retry_policy(
+            RetryPolicy::default()
+                .max_retries(3)
+                .min_delay(std::time::Duration::from_millis(1))
+                .jitter(false),
+        )
+        .build()
+        .unwrap();
+    let err: Error = client
+        .vpc()
+        .enable_routing()
+        .region("fr-par")
+        .vpc_id("vpc-1")
+        .body(serde_json::Map::new())
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    mock.assert_calls_async(1).await;
+    assert!(
+        matches!(&err, Error::Api { status: 409, kind: Some(kind), request_id: Some(id), .. }
+            if kind == "conflict" && id == "c-2"),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable(), "the error agrees with the policy");
+}

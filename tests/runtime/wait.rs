@@ -161,3 +161,153 @@ async fn dropping_the_future_cancels_the_wait() {
         "no poll after the future was dropped"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_first_interval_is_capped_by_the_max_interval() {
+    let script = Script::new(&["a", "b", "c", "running"]);
+    let options = WaitOptions::default()
+        .first_interval(Duration::from_secs(10))
+        .max_interval(Duration::from_secs(2))
+        .factor(1.5);
+    wait_for(&options, || script.poll(), server_state).await.unwrap();
+    let calls = script.calls.borrow().clone();
+    assert_eq!(
+        calls,
+        [
+            Duration::ZERO,
+            Duration::from_secs(2),
+            Duration::from_secs(4),
+            Duration::from_secs(6)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_infinite_or_nan_factor_is_clamped() {
+    assert_eq!(
+        WaitOptions::default().factor(f64::INFINITY),
+        WaitOptions::default().factor(10.0)
+    );
+    assert_eq!(
+        WaitOptions::default().factor(1e300),
+        WaitOptions::default().factor(10.0)
+    );
+    assert_eq!(
+        WaitOptions::default().factor(f64::NAN),
+        WaitOptions::default().factor(1.0)
+    );
+    assert_eq!(
+        WaitOptions::default().factor(f64::NEG_INFINITY),
+        WaitOptions::default().factor(1.0)
+    );
+
+    let script = Script::new(&["a", "b", "c", "running"]);
+    let options = WaitOptions::default()
+        .first_interval(Duration::from_millis(100))
+        .max_interval(Duration::from_secs(3))
+        .factor(f64::INFINITY);
+    wait_for(&options, || script.poll(), server_state).await.unwrap();
+    let gaps: Vec<Duration> = script.calls.borrow().windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(
+        gaps,
+        [
+            Duration::from_millis(100),
+            Duration::from_secs(1),
+            Duration::from_secs(3)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_huge_max_interval_does_not_overflow() {
+    let script = Script::new(&["a", "b", "c", "running"]);
+    let options = WaitOptions::default()
+        .first_interval(Duration::from_secs(u64::MAX / 4))
+        .max_interval(Duration::MAX)
+        .factor(10.0)
+        .max_polls(3);
+    let outcome = wait_for(&options, || script.poll(), server_state).await.unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::TimedOut {
+            last: "b",
+            waited: Duration::from_secs(600),
+            polls: 2
+        }
+    );
+
+    let script = Script::new(&["a", "b", "running"]);
+    let options = WaitOptions::default()
+        .first_interval(Duration::MAX)
+        .max_interval(Duration::MAX)
+        .timeout(Duration::from_secs(30));
+    let outcome = wait_for(&options, || script.poll(), server_state).await.unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::TimedOut {
+            last: "b",
+            waited: Duration::from_secs(30),
+            polls: 2
+        }
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_poll_still_running_at_the_deadline_ends_the_wait_with_the_previous_state() {
+    let mut calls = 0u32;
+    let options = WaitOptions::default()
+        .timeout(Duration::from_secs(10))
+        .first_interval(Duration::from_secs(1))
+        .factor(1.0);
+    let outcome = wait_for(
+        &options,
+        || {
+            calls += 1;
+            let n = calls;
+            async move {
+                if n == 1 {
+                    Ok("starting")
+                } else {
+                    // An answer that comes long after the deadline.
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Ok("running")
+                }
+            }
+        },
+        server_state,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::TimedOut {
+            last: "starting",
+            waited: Duration::from_secs(10),
+            polls: 2
+        }
+    );
+    assert_eq!(calls, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_poll_is_never_cut_short_so_there_is_always_a_state() {
+    let options = WaitOptions::default().timeout(Duration::from_secs(10));
+    let outcome = wait_for(
+        &options,
+        || async {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            Ok("starting")
+        },
+        server_state,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::TimedOut {
+            last: "starting",
+            waited: Duration::from_secs(20),
+            polls: 1
+        }
+    );
+}
