@@ -92,7 +92,9 @@ pub struct Server {
     pub provider_status: String,
     /// Public IPv4 address, once it has one.
     pub public_ipv4: Option<String>,
-    /// Private IPv4 address on its private network, when known.
+    /// Private IPv4 address on its private network, when known. On Scaleway this is the
+    /// server's `private_ip`, which the API leaves empty for VPC private networks (their addresses
+    /// are kept by the IPAM API, which this crate does not vendor): expect `None` there.
     pub private_ipv4: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
