@@ -183,9 +183,15 @@ pub(super) async fn create(p: &ScalewayProvider, options: &ServerOptions) -> Pro
     check_options(options)?;
     catalog::validate_instance_type(p, &options.instance_type).await?;
     let image = catalog::resolve_image(p, &options.image, &options.instance_type).await?;
-    let server = post_server(p, options, &image).await?;
-    let id = server.id.clone().unwrap_or_default();
-    match finish_create(p, &id, options).await {
+    let posted = post_server(p, options, &image).await?;
+    let id = posted.server.id.clone().unwrap_or_default();
+    let finished = async {
+        if posted.retried {
+            remove_twins(p, &posted.token, &id).await?;
+        }
+        finish_create(p, &id, options).await
+    };
+    match finished.await {
         Ok(server) => Ok(server),
         Err(original) => {
             tracing::warn!(server_id = %id, error = %original, "server creation failed; removing what was created");
@@ -205,11 +211,7 @@ pub(super) async fn create(p: &ScalewayProvider, options: &ServerOptions) -> Pro
 /// again after [`ScalewayOptions::create_lookup_delay`](super::ScalewayOptions), before trying
 /// again, so a lost answer does not lead to a second server. Should the first attempt still
 /// land after that, the servers carrying the token other than the one returned are deleted.
-async fn post_server(
-    p: &ScalewayProvider,
-    options: &ServerOptions,
-    image: &str,
-) -> ProviderResult<ApiServer> {
+async fn post_server(p: &ScalewayProvider, options: &ServerOptions, image: &str) -> ProviderResult<Posted> {
     let token = format!("{CREATE_TOKEN_TAG}={}", uuid::Uuid::new_v4());
     let mut tags = options.tags.clone();
     tags.push(token.clone());
@@ -242,10 +244,11 @@ async fn post_server(
                     "no server in the answer",
                 );
                 let server = answer.into_inner().server.ok_or(incomplete)?;
-                if attempt > 1 {
-                    remove_twins(p, &token, &server).await?;
-                }
-                return Ok(server);
+                return Ok(Posted {
+                    server,
+                    token,
+                    retried: attempt > 1,
+                });
             }
             Err(e) => {
                 let e = crate::Error::from(e);
@@ -254,7 +257,11 @@ async fn post_server(
                 }
                 if let Some(server) = find_created(p, &token).await? {
                     tracing::info!(server_id = ?server.id, "found the server of a create whose answer was lost");
-                    return Ok(server);
+                    return Ok(Posted {
+                        server,
+                        token,
+                        retried: false,
+                    });
                 }
                 if attempt == 2 {
                     return Err(e.into());
@@ -264,6 +271,13 @@ async fn post_server(
         }
     }
     unreachable!("the loop returns on its last attempt")
+}
+
+/// What `POST /servers` made, with the token it carried and whether it took a second attempt.
+struct Posted {
+    server: ApiServer,
+    token: String,
+    retried: bool,
 }
 
 /// The server a create with this token made, looked for at once and once more after the
@@ -277,10 +291,11 @@ async fn find_created(p: &ScalewayProvider, token: &str) -> ProviderResult<Optio
 }
 
 /// After a second attempt: deletes any other server carrying the token (the first attempt
-/// applied after all), so that one create leaves one server.
-async fn remove_twins(p: &ScalewayProvider, token: &str, kept: &ApiServer) -> ProviderResult<()> {
+/// applied after all), so that one create leaves one server. A step of the create: if it fails,
+/// the create is undone.
+async fn remove_twins(p: &ScalewayProvider, token: &str, kept_id: &str) -> ProviderResult<()> {
     for twin in list_raw(p, None, Some(token)).await? {
-        let Some(twin_id) = twin.id.as_deref().filter(|id| Some(*id) != kept.id.as_deref()) else {
+        let Some(twin_id) = twin.id.as_deref().filter(|id| *id != kept_id) else {
             continue;
         };
         tracing::warn!(server_id = twin_id, "deleting the second server of one create");
