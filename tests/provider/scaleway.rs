@@ -2307,6 +2307,34 @@ async fn test_detach_volume() {
 }
 
 #[tokio::test]
+async fn test_detach_of_a_volume_already_detaching_waits_without_a_second_detach() {
+    let api = Api::start().await;
+    let path = block(&format!("/volumes/{DATA_VOLUME}"));
+    let detaching = api
+        .on(GET, &path)
+        .reply(
+            200,
+            block_volume(DATA_VOLUME, "data", "in_use", Some((SERVER_ID, "detaching"))),
+        )
+        .times(2)
+        .mount()
+        .await;
+    let free = api
+        .on(GET, &path)
+        .reply(200, block_volume(DATA_VOLUME, "data", "available", None))
+        .mount()
+        .await;
+    api.seal().await;
+
+    api.provider().detach_volume(DATA_VOLUME).await.unwrap();
+
+    detaching.assert_calls_async(2).await;
+    free.assert_calls_async(1).await;
+    assert!(!api.lines().iter().any(|l| l.ends_with("/detach-volume")));
+    api.finish().await;
+}
+
+#[tokio::test]
 async fn test_detach_of_a_root_volume_is_refused_without_a_detach() {
     let api = Api::start().await;
     let volume = api

@@ -362,8 +362,11 @@ pub(super) async fn detach(p: &ScalewayProvider, volume_id: &str) -> ProviderRes
         kind: "volume",
         name: volume_id.into(),
     })?;
-    let Some(server_id) = attached_server(&volume) else {
-        return Ok(());
+    let server_id = match reference(&volume) {
+        None => return Ok(()),
+        // Already on its way off (an earlier detach): only its end is awaited.
+        Some((_, ReferenceStatus::Detaching)) => return wait_detached(p, volume_id).await,
+        Some((server_id, _)) => server_id,
     };
     // A server's root volume is part of the server: detached, it would leave the server without
     // a boot volume and let the next attached volume take the root position, which
