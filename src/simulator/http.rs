@@ -241,6 +241,24 @@ pub(crate) fn slice_page<T: Clone>(items: &[T], page: usize, size: usize) -> Vec
     items.iter().skip((page - 1) * size).take(size).cloned().collect()
 }
 
+/// An Instance list answer: the page of `items` under `key`, each rendered with `render` (only
+/// the page is rendered), with the `X-Total-Count` and `Link` headers.
+pub(crate) fn instance_list<T>(
+    req: &Req,
+    key: &str,
+    items: &[T],
+    (page, size): (usize, usize),
+    render: impl Fn(&T) -> Value,
+) -> Reply {
+    let rendered: Vec<Value> = items
+        .iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(render)
+        .collect();
+    instance_list_headers(req, Reply::ok(json!({ key: rendered })), items.len(), page, size)
+}
+
 /// `X-Total-Count` and `Link` of an Instance list; the Link path is relative to the zone and keeps
 /// the other query parameters.
 pub(crate) fn instance_list_headers(

@@ -86,10 +86,13 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 .filter(|n| h::tags_match(&tags, &n.tags))
                 .map(nic_json)
                 .collect();
-            let (page, size) = h::instance_page(req)?;
-            let total = nics.len();
-            let reply = Reply::ok(json!({"private_nics": h::slice_page(&nics, page, size)}));
-            Ok(h::instance_list_headers(req, reply, total, page, size))
+            Ok(h::instance_list(
+                req,
+                "private_nics",
+                &nics,
+                h::instance_page(req)?,
+                Value::clone,
+            ))
         }
         "CreatePrivateNIC" => create_nic(st, ctx, req),
         "GetPrivateNIC" => {
@@ -149,9 +152,13 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 })
                 .map(catalog::instance_image_json)
                 .collect();
-            let total = images.len();
-            let reply = Reply::ok(json!({"images": h::slice_page(&images, page, size)}));
-            Ok(h::instance_list_headers(req, reply, total, page, size))
+            Ok(h::instance_list(
+                req,
+                "images",
+                &images,
+                (page, size),
+                Value::clone,
+            ))
         }
         "GetImage" => match catalog::local_image(req.param("image_id")).filter(|i| i.zone == zone) {
             Some(i) => Ok(Reply::ok(json!({"image": catalog::instance_image_json(i)}))),
@@ -560,15 +567,9 @@ fn list_servers(st: &Store, req: &Req) -> Res {
         Some("creation_date_asc") => servers.sort_by_key(|s| s.seq),
         _ => servers.sort_by_key(|s| std::cmp::Reverse(s.seq)),
     }
-    let total = servers.len();
-    let page_items: Vec<Value> = servers
-        .iter()
-        .skip((page - 1) * size)
-        .take(size)
-        .map(|s| server_json(st, s))
-        .collect();
-    let reply = Reply::ok(json!({"servers": page_items}));
-    Ok(h::instance_list_headers(req, reply, total, page, size))
+    Ok(h::instance_list(req, "servers", &servers, (page, size), |s| {
+        server_json(st, s)
+    }))
 }
 
 fn ensure_default_sg(st: &mut Store, project: &str, zone: &str) -> String {
@@ -1457,15 +1458,9 @@ fn list_ips(st: &Store, req: &Req) -> Res {
         })
         .collect();
     ips.sort_by_key(|ip| ip.seq);
-    let total = ips.len();
-    let items: Vec<Value> = ips
-        .iter()
-        .skip((page - 1) * size)
-        .take(size)
-        .map(|ip| ip_json(st, ip))
-        .collect();
-    let reply = Reply::ok(json!({"ips": items}));
-    Ok(h::instance_list_headers(req, reply, total, page, size))
+    Ok(h::instance_list(req, "ips", &ips, (page, size), |ip| {
+        ip_json(st, ip)
+    }))
 }
 
 fn create_ip(st: &mut Store, req: &Req) -> Res {
@@ -1607,15 +1602,13 @@ fn list_security_groups(st: &mut Store, req: &Req) -> Res {
         })
         .collect();
     groups.sort_by_key(|g| g.seq);
-    let total = groups.len();
-    let items: Vec<Value> = groups
-        .iter()
-        .skip((page - 1) * size)
-        .take(size)
-        .map(|g| sg_json(st, g))
-        .collect();
-    let reply = Reply::ok(json!({"security_groups": items}));
-    Ok(h::instance_list_headers(req, reply, total, page, size))
+    Ok(h::instance_list(
+        req,
+        "security_groups",
+        &groups,
+        (page, size),
+        |g| sg_json(st, g),
+    ))
 }
 
 fn create_security_group(st: &mut Store, req: &Req) -> Res {
@@ -1887,15 +1880,9 @@ fn list_volumes(st: &Store, req: &Req) -> Res {
         })
         .collect();
     vols.sort_by_key(|v| v.seq);
-    let total = vols.len();
-    let items: Vec<Value> = vols
-        .iter()
-        .skip((page - 1) * size)
-        .take(size)
-        .map(|v| ivolume_json(st, v, false))
-        .collect();
-    let reply = Reply::ok(json!({"volumes": items}));
-    Ok(h::instance_list_headers(req, reply, total, page, size))
+    Ok(h::instance_list(req, "volumes", &vols, (page, size), |v| {
+        ivolume_json(st, v, false)
+    }))
 }
 
 fn create_volume(st: &mut Store, req: &Req) -> Res {
