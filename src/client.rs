@@ -166,6 +166,11 @@ impl Client {
         api::vpc_v2::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
     }
 
+    /// The IPAM v1 API (the private IPv4 and IPv6 addresses of private NICs and other resources).
+    pub fn ipam(&self) -> api::ipam_v1::Client {
+        api::ipam_v1::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
+    }
+
     /// The Block Storage v1 API (the current one).
     pub fn block(&self) -> api::block_v1::Client {
         api::block_v1::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())

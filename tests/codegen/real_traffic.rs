@@ -3,8 +3,9 @@
 //! really sends.
 //!
 //! Recordings are JSON lines (see `../shared/reference/real-traffic/README.md`). By default the
-//! test reads `dev.jsonl` and `dev-supplement.jsonl` from there; `SCW_SDK_TRAFFIC_FILES`, a
-//! colon-separated list of files in the same format, replaces that list.
+//! test reads `dev.jsonl`, `dev-supplement.jsonl` and `ipam-dev.jsonl` (the IPAM calls, which come
+//! from many services' tests) from there; `SCW_SDK_TRAFFIC_FILES`, a colon-separated list of files
+//! in the same format, replaces that list.
 
 use crate::codegen;
 
@@ -19,7 +20,11 @@ fn traffic_files() -> Vec<PathBuf> {
         Ok(list) if !list.is_empty() => list.split(':').map(PathBuf::from).collect(),
         _ => {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-traffic");
-            vec![dir.join("dev.jsonl"), dir.join("dev-supplement.jsonl")]
+            vec![
+                dir.join("dev.jsonl"),
+                dir.join("dev-supplement.jsonl"),
+                dir.join("ipam-dev.jsonl"),
+            ]
         }
     }
 }
@@ -90,6 +95,7 @@ const VENDORED_APIS: &[&str] = &[
     "block/v1alpha1",
     "account/v3",
     "marketplace/v2",
+    "ipam/v1",
 ];
 
 /// The generated module for a recording's `api` field (`instance/v1` → `instance_v1`).
