@@ -39,7 +39,7 @@ struct Recording {
 /// The first recorded interaction of `method template` whose raw query contains `needle`.
 fn recording(api: &str, method: &str, template: &str, needle: &str) -> Recording {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-traffic");
-    let text: String = ["dev.jsonl", "dev-supplement.jsonl"]
+    let text: String = ["dev.jsonl", "dev-supplement.jsonl", "ipam-dev.jsonl"]
         .iter()
         .map(|name| std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}")))
         .collect::<Vec<_>>()
@@ -508,6 +508,172 @@ async fn marketplace_v2_list_get_and_error() {
     missing.assert_async().await;
     assert_not_found(result, |e: &types::ScalewayError| {
         assert_eq!(e.resource_id.as_deref(), Some(ID))
+    });
+}
+
+/// Calls ListIPs with every filter of a recorded call.
+async fn replay_ip_list(
+    client: &api::ipam_v1::Client,
+    rec: &Recording,
+) -> api::ipam_v1::types::ListIPsResponse {
+    use api::ipam_v1::types::{ListIpsOrderBy, ListIpsResourceType};
+    let mut call = client.list_ips().region("fr-par");
+    for name in rec.query.as_object().unwrap().keys() {
+        let value = || query_str(rec, name).to_string();
+        call = match name.as_str() {
+            "order_by" => call.order_by(value().parse::<ListIpsOrderBy>().unwrap()),
+            "resource_type" => call.resource_type(value().parse::<ListIpsResourceType>().unwrap()),
+            "page" => call.page(value().parse::<i32>().unwrap()),
+            "is_ipv6" => call.is_ipv6(value().parse::<bool>().unwrap()),
+            "tags" => call.tags(query_list(rec, "tags")),
+            "project_id" => call.project_id(value()),
+            "private_network_id" => call.private_network_id(value()),
+            "resource_id" => call.resource_id(value()),
+            "resource_name" => call.resource_name(value()),
+            "mac_address" => call.mac_address(value()),
+            "zonal" => call.zonal(value()),
+            other => panic!("recorded filter {other} is not replayed"),
+        };
+    }
+    call.send().await.unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn ipam_v1_list_book_release_and_error() {
+    use api::ipam_v1::types;
+    let server = MockServer::start_async().await;
+    let client = sdk(&server).ipam();
+
+    // The private addresses of one instance NIC, as clients look them up.
+    let rec = recording(
+        "ipam/v1",
+        "GET",
+        "/ipam/v1/regions/{region}/ips",
+        "resource_type=instance_private_nic",
+    );
+    let nic_id = query_str(&rec, "resource_id").to_string();
+    let list = mock_recorded_list(&server, "/ipam/v1/regions/fr-par/ips", &rec).await;
+    let ips = replay_ip_list(&client, &rec).await;
+    list.assert_async().await;
+    assert_eq!(ips.total_count, rec.body["total_count"].as_u64());
+    assert_eq!(ips.ips.len(), rec.body["ips"].as_array().unwrap().len());
+    for ip in &ips.ips {
+        let resource = ip.resource.as_ref().expect("a NIC's address names its NIC");
+        assert_eq!(resource.type_, Some(types::ResourceType::InstancePrivateNic));
+        assert_eq!(resource.id.as_deref(), Some(nic_id.as_str()));
+        assert!(ip.address.as_deref().is_some_and(|a| a.contains('/')));
+    }
+    assert_eq!(ips.ips.iter().filter(|ip| ip.is_ipv6 == Some(true)).count(), 1);
+
+    // Arrays are sent as repeated keys (tags=a&tags=b).
+    let rec = recording("ipam/v1", "GET", "/ipam/v1/regions/{region}/ips", "&tags=");
+    let list = mock_recorded_list(&server, "/ipam/v1/regions/fr-par/ips", &rec).await;
+    let tagged = replay_ip_list(&client, &rec).await;
+    list.assert_async().await;
+    assert_eq!(tagged.total_count, rec.body["total_count"].as_u64());
+
+    // A lower-case MAC address filter, as recorded.
+    let rec = recording("ipam/v1", "GET", "/ipam/v1/regions/{region}/ips", "mac_address=");
+    let list = mock_recorded_list(&server, "/ipam/v1/regions/fr-par/ips", &rec).await;
+    let by_mac = replay_ip_list(&client, &rec).await;
+    list.assert_async().await;
+    assert_eq!(by_mac.ips.len(), rec.body["ips"].as_array().unwrap().len());
+
+    // Filters the recordings lack, with their exact encoding.
+    let other = "1d9f8a3c-5b7e-4c2a-9f0e-3a6b8c7d5e4f";
+    let expected = encoded_pairs(&format!(
+        "is_ipv6=true&mac_address=02%3A00%3A00%3A1f%3A84%3A12&private_network_id={ID}&resource_ids={ID}&resource_ids={other}&resource_types=instance_private_nic&resource_types=baremetal_private_nic&attached=true&page_size=10"
+    ));
+    let filtered = server
+        .mock_async(move |when, then| {
+            when.method(GET)
+                .path("/ipam/v1/regions/fr-par/ips")
+                .header("x-auth-token", TOKEN)
+                .is_true(move |req| encoded_pairs(req.uri().query().unwrap_or_default()) == expected);
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(json!({"total_count": 0, "ips": []}));
+        })
+        .await;
+    let none = client
+        .list_ips()
+        .region("fr-par")
+        .is_ipv6(true)
+        .mac_address("02:00:00:1f:84:12")
+        .private_network_id(ID)
+        .resource_ids(vec![ID.to_string(), other.to_string()])
+        .resource_types(vec![
+            types::ListIpsResourceTypesItem::InstancePrivateNic,
+            types::ListIpsResourceTypesItem::BaremetalPrivateNic,
+        ])
+        .attached(true)
+        .page_size(10u32)
+        .send()
+        .await
+        .unwrap();
+    filtered.assert_async().await;
+    assert_eq!(none.total_count, Some(0));
+
+    // BookIP answers 200 (not 201) with the address in CIDR form.
+    let booked = recording_body("ipam/v1", "POST", "/ipam/v1/regions/{region}/ips");
+    let book = mock_json(
+        &server,
+        POST,
+        "/ipam/v1/regions/fr-par/ips",
+        json!({"project_id": PROJECT, "source": {"private_network_id": ID}, "is_ipv6": false, "address": "172.16.64.7", "tags": []}),
+        200,
+        booked.clone(),
+    )
+    .await;
+    let ip = client
+        .book_ip()
+        .region("fr-par")
+        .body_map(|b| {
+            b.project_id(PROJECT.to_string())
+                .source(types::Source {
+                    private_network_id: Some(ID.to_string()),
+                    ..Default::default()
+                })
+                .is_ipv6(false)
+                .address("172.16.64.7".to_string())
+                .tags(Vec::<String>::new())
+        })
+        .send()
+        .await
+        .unwrap();
+    book.assert_async().await;
+    assert_eq!(ip.address.as_deref(), booked["address"].as_str());
+    assert_eq!(ip.resource, None);
+    assert!(ip.source.as_ref().is_some_and(|s| s.subnet_id.is_some()));
+
+    // ReleaseIP is a DELETE with an empty JSON object, as both SDKs send it.
+    let release = server
+        .mock_async(|when, then| {
+            when.method(DELETE)
+                .path(format!("/ipam/v1/regions/fr-par/ips/{ID}"))
+                .header("x-auth-token", TOKEN)
+                .header("content-type", "application/json")
+                .json_body(json!({}));
+            then.status(204).header("content-type", "application/json");
+        })
+        .await;
+    client
+        .release_ip()
+        .region("fr-par")
+        .ip_id(ID)
+        .body(serde_json::Map::new())
+        .send()
+        .await
+        .unwrap();
+    release.assert_async().await;
+
+    let missing = mock_not_found(&server, &format!("/ipam/v1/regions/fr-par/ips/{ID}"), "ip", ID).await;
+    let result = client.get_ip().region("fr-par").ip_id(ID).send().await;
+    missing.assert_async().await;
+    assert_not_found(result, |e: &types::ScalewayError| {
+        assert_eq!(e.type_.as_deref(), Some("not_found"));
+        assert_eq!(e.resource.as_deref(), Some("ip"));
+        assert_eq!(e.resource_id.as_deref(), Some(ID));
     });
 }
 
