@@ -9,8 +9,8 @@ use super::catalog::{self, ZONES};
 use super::http::{self as h, Body, Reply, Req, Res, s, strings};
 use super::server::Ctx;
 use super::store::{
-    ATTACH_SECONDS, Completion, DETACH_SECONDS, InstanceVolume, Ip, Nic, Rule, SecurityGroup, Server, Store,
-    VolKind, VolRef, instance_time, new_id, scaled,
+    ATTACH_SECONDS, Booking, Completion, DETACH_SECONDS, InstanceVolume, Ip, IpamResource, NIC_RESOURCE, Nic,
+    Rule, SecurityGroup, Server, Store, VolKind, VolRef, instance_time, new_id, scaled,
 };
 
 const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
@@ -1371,24 +1371,41 @@ fn create_nic(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
             "The server already has a private NIC in this private network.",
         ));
     }
-    let Some(pn) = st.pns.get_mut(&pn_id) else {
-        return Err(h::not_found("private_network", &pn_id));
-    };
-    let hosts = 1u32 << (32 - pn.v4_prefix as u32);
-    let Some(host) = (2..hosts - 1).find(|h| !pn.allocated.contains(&(pn.v4_base + h))) else {
-        return Err(h::precondition(
-            "resource_not_usable",
-            "no free address in the private network",
-        ));
-    };
-    let address = pn.v4_base + host;
-    pn.allocated.insert(address);
+    let nic_id = new_id();
     let seq = st.next_seq();
     let mac = st.next_mac("02:00:00");
+    // The NIC's two addresses live in IPAM, bound to the NIC (IPAM shows the MAC in capitals and
+    // the server's name, which resolves to them in the private network's DNS).
+    let booking = |is_ipv6| Booking {
+        private_network_id: pn_id.clone(),
+        is_ipv6,
+        address: None,
+        project: srv.project.clone(),
+        tags: Vec::new(),
+        resource: Some(IpamResource {
+            kind: NIC_RESOURCE.to_string(),
+            id: nic_id.clone(),
+            mac: Some(mac.clone()),
+            name: Some(srv.name.clone()),
+        }),
+    };
+    let no_address = || h::precondition("resource_not_usable", "no free address in the private network");
+    let v4 = st.book_ipam(booking(false)).map_err(|_| no_address())?;
+    let v6 = match st.book_ipam(booking(true)) {
+        Ok(id) => id,
+        Err(_) => {
+            st.ipam.remove(&v4);
+            return Err(no_address());
+        }
+    };
+    let address = match st.ipam[&v4].address {
+        std::net::IpAddr::V4(a) => u32::from(a),
+        std::net::IpAddr::V6(_) => unreachable!("an IPv4 booking gives an IPv4"),
+    };
     let now = instance_time();
     let syncing = matches!(srv.state, "running" | "starting");
     let n = Nic {
-        id: new_id(),
+        id: nic_id.clone(),
         seq,
         server_id: srv.id.clone(),
         private_network_id: pn_id,
@@ -1396,7 +1413,7 @@ fn create_nic(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         mac,
         tags: strings(&body, "tags"),
         ipv4: address,
-        ipam_ip_ids: vec![new_id(), new_id()],
+        ipam_ip_ids: vec![v4, v6],
         syncing_until: syncing.then(|| ctx.now + scaled(55.0, ctx.scale)),
         created: now.clone(),
         modified: now,

@@ -1,5 +1,6 @@
-//! A stateful, in-process simulator of the vendored Scaleway APIs (Instance v1, VPC v2, Block v1 and
-//! v1alpha1, Account v3, Marketplace v2), for tests and for running the quickstart anywhere.
+//! A stateful, in-process simulator of the vendored Scaleway APIs (Instance v1, VPC v2, IPAM v1,
+//! Block v1 and v1alpha1, Account v3, Marketplace v2), for tests and for running the quickstart
+//! anywhere.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +39,7 @@ mod catalog;
 mod faults;
 mod http;
 mod instance;
+mod ipam;
 mod marketplace;
 mod server;
 mod store;
@@ -171,7 +173,8 @@ impl Simulator {
     }
 
     /// What exists now: servers, volumes, IPs, user security groups, private NICs, private
-    /// networks, non-default VPCs, projects created through the API.
+    /// networks, non-default VPCs, projects created through the API, IPAM addresses booked
+    /// through the API.
     pub fn inventory(&self) -> Inventory {
         self.shared.inventory()
     }

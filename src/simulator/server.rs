@@ -16,7 +16,7 @@ use tower::ServiceExt;
 use super::faults::{Fault, FaultPlan};
 use super::http::{Body, Reply, Req};
 use super::store::{Inventory, Store};
-use super::{account, block, http as h, instance, marketplace, vpc};
+use super::{account, block, http as h, instance, ipam, marketplace, vpc};
 use crate::api::{ApiModule, MODULES, Operation};
 
 #[derive(Debug, Clone)]
@@ -226,6 +226,7 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request<AxumBody>) -> R
             "instance_v1" => instance::handle(&mut store, &ctx, &req),
             "block_v1" | "block_v1alpha1" => block::handle(&mut store, &ctx, &req),
             "vpc_v2" => vpc::handle(&mut store, &req),
+            "ipam_v1" => ipam::handle(&mut store, &req),
             "account_v3" => account::handle(&mut store, &req),
             "marketplace_v2" => marketplace::handle(&req),
             _ => Err(h::not_implemented(req.module, req.op.id)),

@@ -2,6 +2,7 @@
 //! each step.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,10 @@ pub struct Inventory {
     pub vpcs: Vec<String>,
     /// Projects created through the Account API (not the ones the simulator started with).
     pub projects: Vec<String>,
+    /// IPAM addresses booked through the IPAM API (`BookIP`). The addresses of private NICs are
+    /// not listed: they come and go with their NIC.
+    #[serde(default)]
+    pub ipam_ips: Vec<String>,
 }
 
 /// A private NIC in the [`Inventory`].
@@ -60,6 +65,7 @@ impl Inventory {
             + self.private_networks.len()
             + self.vpcs.len()
             + self.projects.len()
+            + self.ipam_ips.len()
     }
 }
 
@@ -272,14 +278,84 @@ pub(crate) struct PrivateNetwork {
     pub organization: String,
     pub vpc_id: String,
     pub tags: Vec<String>,
+    /// An IPv4 and an IPv6 subnet; the addresses booked in them are in [`Store::ipam`].
     pub subnets: Vec<Subnet>,
-    /// Network address of the IPv4 subnet and its prefix length.
-    pub v4_base: u32,
-    pub v4_prefix: u8,
-    pub allocated: BTreeSet<u32>,
     pub default_route_propagation_enabled: bool,
     pub created: String,
     pub updated: String,
+}
+
+/// An address booked in IPAM: one of the two addresses of a private NIC, or one booked through
+/// `BookIP`. The addresses in use in a subnet are exactly the IPAM addresses of that subnet.
+#[derive(Debug, Clone)]
+pub(crate) struct IpamIp {
+    pub id: String,
+    pub seq: u64,
+    pub address: IpAddr,
+    /// Prefix length of the subnet, shown after the address (`172.16.4.2/22`).
+    pub prefix: u8,
+    pub project: String,
+    pub region: String,
+    pub private_network_id: String,
+    pub subnet_id: String,
+    pub resource: Option<IpamResource>,
+    pub tags: Vec<String>,
+    pub reverses: Vec<IpamReverse>,
+    pub created: String,
+    pub updated: String,
+}
+
+impl IpamIp {
+    pub fn is_ipv6(&self) -> bool {
+        self.address.is_ipv6()
+    }
+
+    /// The address with its prefix length, as IPAM shows every address.
+    pub fn cidr(&self) -> String {
+        format!("{}/{}", self.address, self.prefix)
+    }
+}
+
+/// What an IPAM address is attached to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IpamResource {
+    /// `instance_private_nic`, `custom`, ...
+    pub kind: String,
+    pub id: String,
+    pub mac: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IpamReverse {
+    pub hostname: String,
+    pub address: Option<String>,
+}
+
+/// What to book in IPAM.
+#[derive(Debug, Clone)]
+pub(crate) struct Booking {
+    pub private_network_id: String,
+    pub is_ipv6: bool,
+    /// A chosen address; the first free one when `None`.
+    pub address: Option<IpAddr>,
+    pub project: String,
+    pub tags: Vec<String>,
+    pub resource: Option<IpamResource>,
+}
+
+/// Why an address could not be booked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BookingError {
+    /// No such private network, or it has no subnet of that family.
+    NoSubnet,
+    /// The chosen address is not a host address of the subnet (network, gateway, broadcast, or
+    /// outside).
+    NotInSubnet,
+    /// The chosen address is already booked.
+    Taken,
+    /// Every host address of the subnet is booked.
+    Exhausted,
 }
 
 #[derive(Debug, Clone)]
@@ -323,6 +399,7 @@ pub(crate) struct Store {
     pub nics: HashMap<String, Nic>,
     pub pns: HashMap<String, PrivateNetwork>,
     pub vpcs: HashMap<String, Vpc>,
+    pub ipam: HashMap<String, IpamIp>,
     pub pending_servers: BTreeSet<String>,
     pub pending_volumes: BTreeSet<String>,
     pub pending_nics: BTreeSet<String>,
@@ -599,12 +676,72 @@ impl Store {
         }
     }
 
+    /// Removes a private NIC and releases its IPAM addresses.
     pub fn remove_nic(&mut self, nic_id: &str) {
-        if let Some(nic) = self.nics.remove(nic_id)
-            && let Some(pn) = self.pns.get_mut(&nic.private_network_id)
-        {
-            pn.allocated.remove(&nic.ipv4);
+        if let Some(nic) = self.nics.remove(nic_id) {
+            for id in &nic.ipam_ip_ids {
+                self.ipam.remove(id);
+            }
         }
+    }
+
+    /// Books an address in the subnet of the private network's family (IPv4 or IPv6) and returns
+    /// its IPAM id.
+    pub fn book_ipam(&mut self, booking: Booking) -> Result<String, BookingError> {
+        let pn = self
+            .pns
+            .get(&booking.private_network_id)
+            .ok_or(BookingError::NoSubnet)?;
+        let (subnet_id, network, prefix) = pn
+            .subnets
+            .iter()
+            .filter_map(|s| {
+                let (network, prefix) = parse_cidr(&s.subnet)?;
+                (network.is_ipv6() == booking.is_ipv6).then(|| (s.id.clone(), network, prefix))
+            })
+            .next()
+            .ok_or(BookingError::NoSubnet)?;
+        let region = pn.region.clone();
+        let used: BTreeSet<IpAddr> = self
+            .ipam
+            .values()
+            .filter(|ip| ip.subnet_id == subnet_id)
+            .map(|ip| ip.address)
+            .collect();
+        let address = match booking.address {
+            Some(wanted) => {
+                if !is_host_address(network, prefix, wanted) {
+                    return Err(BookingError::NotInSubnet);
+                }
+                if used.contains(&wanted) {
+                    return Err(BookingError::Taken);
+                }
+                wanted
+            }
+            None => free_address(network, prefix, &used).ok_or(BookingError::Exhausted)?,
+        };
+        let seq = self.next_seq();
+        let now = api_time();
+        let id = new_id();
+        self.ipam.insert(
+            id.clone(),
+            IpamIp {
+                id: id.clone(),
+                seq,
+                address,
+                prefix,
+                project: booking.project,
+                region,
+                private_network_id: booking.private_network_id,
+                subnet_id,
+                resource: booking.resource,
+                tags: booking.tags,
+                reverses: Vec::new(),
+                created: now.clone(),
+                updated: now,
+            },
+        );
+        Ok(id)
     }
 
     /// Detaches a Block volume: at once, or `detaching` until `settles_at` (the volume stays
@@ -716,6 +853,91 @@ impl Store {
                     .map(|p| p.id.clone())
                     .collect(),
             ),
+            ipam_ips: sorted(
+                self.ipam
+                    .values()
+                    .filter(|ip| ip.resource.as_ref().is_none_or(|r| r.kind != NIC_RESOURCE))
+                    .map(|ip| ip.id.clone())
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// The IPAM resource type of an Instance private NIC.
+pub(crate) const NIC_RESOURCE: &str = "instance_private_nic";
+
+/// `172.16.4.0/22` or `fd5c:1:2:3::/64` → network address (host bits cleared) and prefix length.
+pub(crate) fn parse_cidr(text: &str) -> Option<(IpAddr, u8)> {
+    let (address, prefix) = text.split_once('/')?;
+    let address: IpAddr = address.parse().ok()?;
+    let prefix: u8 = prefix.parse().ok()?;
+    match address {
+        IpAddr::V4(v4) if prefix <= 32 => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            Some((IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask)), prefix))
+        }
+        IpAddr::V6(v6) if prefix <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            Some((IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask)), prefix))
+        }
+        _ => None,
+    }
+}
+
+/// The host part of `address` in `network/prefix`, or `None` when it is outside.
+fn host_part(network: IpAddr, prefix: u8, address: IpAddr) -> Option<u128> {
+    let (net, addr, bits) = match (network, address) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => (u128::from(u32::from(n)), u128::from(u32::from(a)), 32),
+        (IpAddr::V6(n), IpAddr::V6(a)) => (u128::from(n), u128::from(a), 128),
+        _ => return None,
+    };
+    let host_bits = bits - u32::from(prefix);
+    let host_mask = if host_bits >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << host_bits) - 1
+    };
+    (addr & !host_mask == net).then_some(addr & host_mask)
+}
+
+/// Whether an address can be given to a resource: inside the subnet, not the network address,
+/// not the gateway (the first host, as on every Scaleway private network) and, in IPv4, not the
+/// broadcast address.
+fn is_host_address(network: IpAddr, prefix: u8, address: IpAddr) -> bool {
+    let Some(host) = host_part(network, prefix, address) else {
+        return false;
+    };
+    match network {
+        IpAddr::V4(_) => host >= 2 && host < (1u128 << (32 - u32::from(prefix))) - 1,
+        IpAddr::V6(_) => host >= 2,
+    }
+}
+
+/// A free address: in IPv4 the lowest free host after the gateway (`.2`, then `.3`, as the API
+/// gives them); in IPv6 a random interface identifier, as the API's addresses are.
+fn free_address(network: IpAddr, prefix: u8, used: &BTreeSet<IpAddr>) -> Option<IpAddr> {
+    match network {
+        IpAddr::V4(n) => {
+            let base = u32::from(n);
+            let hosts = 1u64 << (32 - u32::from(prefix));
+            (2..hosts.saturating_sub(1))
+                .map(|h| IpAddr::V4(Ipv4Addr::from(base + h as u32)))
+                .find(|a| !used.contains(a))
+        }
+        IpAddr::V6(n) => {
+            let host_bits = 128 - u32::from(prefix);
+            let host_mask = if host_bits >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << host_bits) - 1
+            };
+            // A /64 has 2^64 hosts: a few random draws always find a free one.
+            (0..64).find_map(|_| {
+                let host = uuid::Uuid::new_v4().as_u128() & host_mask;
+                let address = IpAddr::V6(Ipv6Addr::from(u128::from(n) | host));
+                (host >= 2 && !used.contains(&address)).then_some(address)
+            })
         }
     }
 }

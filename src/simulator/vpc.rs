@@ -263,9 +263,6 @@ pub(crate) fn handle(st: &mut Store, req: &Req) -> Res {
                         created: now.clone(),
                     })
                     .collect(),
-                v4_base,
-                v4_prefix,
-                allocated: Default::default(),
                 default_route_propagation_enabled: body
                     .get("default_route_propagation_enabled")
                     .and_then(Value::as_bool)
@@ -306,7 +303,10 @@ pub(crate) fn handle(st: &mut Store, req: &Req) -> Res {
                     Ok(Reply::ok(pn_json(&st.pns[&id])))
                 }
                 _ => {
-                    if st.nics.values().any(|n| n.private_network_id == id) {
+                    // Booked addresses hold the network as NICs do.
+                    if st.nics.values().any(|n| n.private_network_id == id)
+                        || st.ipam.values().any(|ip| ip.private_network_id == id)
+                    {
                         return Err(h::precondition(
                             "resource_still_in_use",
                             "Private Network must be empty to be deleted",
