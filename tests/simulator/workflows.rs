@@ -8,12 +8,12 @@ use scaleway_sdk::{Client, Config, Error, RetryPolicy};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-const ZONE: &str = "fr-par-1";
+pub(super) const ZONE: &str = "fr-par-1";
 /// ubuntu_noble in fr-par-1: instance_local and instance_sbs x86_64.
-const LOCAL_IMAGE: &str = "98cf81a9-f0bd-4deb-8893-33f362f7421e";
-const SBS_IMAGE: &str = "da954c89-6891-4c70-8fdc-63e094449a63";
+pub(super) const LOCAL_IMAGE: &str = "98cf81a9-f0bd-4deb-8893-33f362f7421e";
+pub(super) const SBS_IMAGE: &str = "da954c89-6891-4c70-8fdc-63e094449a63";
 
-async fn sim(time_scale: f64) -> Simulator {
+pub(super) async fn sim(time_scale: f64) -> Simulator {
     Simulator::start(SimulatorOptions {
         time_scale,
         ..Default::default()
@@ -36,20 +36,20 @@ fn client_with(sim: &Simulator, key: &str) -> Client {
         .unwrap()
 }
 
-fn client(sim: &Simulator) -> Client {
+pub(super) fn client(sim: &Simulator) -> Client {
     client_with(sim, sim.secret_key())
 }
 
-fn body<T: DeserializeOwned>(v: Value) -> T {
+pub(super) fn body<T: DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap()
 }
 
-fn js<T: serde::Serialize>(v: &T) -> Value {
+pub(super) fn js<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap()
 }
 
 /// A raw request with the simulator's token, for headers and bodies the typed client hides.
-async fn raw(sim: &Simulator, method: &str, path: &str, body: Option<Value>) -> reqwest::Response {
+pub(super) async fn raw(sim: &Simulator, method: &str, path: &str, body: Option<Value>) -> reqwest::Response {
     let http = reqwest::Client::new();
     let mut req = http
         .request(method.parse().unwrap(), format!("{}{path}", sim.base_url()))
@@ -74,7 +74,7 @@ async fn get_server(c: &Client, id: &str) -> Value {
     r.json::<Value>().await.unwrap()["server"].clone()
 }
 
-async fn create_server(c: &Client, name: &str, image: &str, tags: &[&str]) -> Value {
+pub(super) async fn create_server(c: &Client, name: &str, image: &str, tags: &[&str]) -> Value {
     let r = c
         .instance()
         .create_server()
@@ -89,7 +89,7 @@ async fn create_server(c: &Client, name: &str, image: &str, tags: &[&str]) -> Va
     js(&r.into_inner().server)
 }
 
-async fn action(c: &Client, id: &str, action: &str) -> Result<Value, Error> {
+pub(super) async fn action(c: &Client, id: &str, action: &str) -> Result<Value, Error> {
     c.instance()
         .server_action()
         .zone(ZONE)
@@ -103,7 +103,7 @@ async fn action(c: &Client, id: &str, action: &str) -> Result<Value, Error> {
         .map_err(Error::from)
 }
 
-async fn wait_state(c: &Client, id: &str, state: &str) -> Value {
+pub(super) async fn wait_state(c: &Client, id: &str, state: &str) -> Value {
     for _ in 0..400 {
         let s = get_server(c, id).await;
         if s["state"] == state {
@@ -114,7 +114,7 @@ async fn wait_state(c: &Client, id: &str, state: &str) -> Value {
     panic!("server {id} never reached {state}");
 }
 
-async fn create_pn(c: &Client, name: &str) -> Value {
+pub(super) async fn create_pn(c: &Client, name: &str) -> Value {
     let pn = c
         .vpc()
         .create_private_network()
@@ -128,7 +128,7 @@ async fn create_pn(c: &Client, name: &str) -> Value {
     js(&pn.into_inner())
 }
 
-async fn create_nic(c: &Client, server: &str, pn: &str) -> Value {
+pub(super) async fn create_nic(c: &Client, server: &str, pn: &str) -> Value {
     let r = c
         .instance()
         .create_private_nic()

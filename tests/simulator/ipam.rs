@@ -1,0 +1,605 @@
+//! IPAM v1 on the simulator: the addresses of private NICs, booked addresses, filters, paging
+//! and release, through the crate's own client.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use scaleway_sdk::api::ipam_v1::types::{self, Ip, ListIpsResourceType};
+use scaleway_sdk::{Client, Error};
+use serde_json::{Value, json};
+
+use super::workflows::{
+    SBS_IMAGE, ZONE, action, body, client, create_nic, create_pn, create_server, raw, sim,
+};
+
+const REGION: &str = "fr-par";
+
+/// `172.16.4.0/22` → (network, prefix).
+fn cidr(text: &str) -> (IpAddr, u8) {
+    let (address, prefix) = text.split_once('/').unwrap();
+    (address.parse().unwrap(), prefix.parse().unwrap())
+}
+
+/// Whether `address` (a bare address) is inside `network/prefix`.
+fn contains((network, prefix): (IpAddr, u8), address: IpAddr) -> bool {
+    match (network, address) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let mask = u32::MAX << (32 - u32::from(prefix));
+            u32::from(a) & mask == u32::from(n)
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let mask = u128::MAX << (128 - u32::from(prefix));
+            u128::from(a) & mask == u128::from(n)
+        }
+        _ => false,
+    }
+}
+
+/// The IPv4 and the IPv6 subnet of a private network: (subnet id, CIDR).
+fn subnets(pn: &Value) -> ((String, String), (String, String)) {
+    let all: Vec<(String, String)> = pn["subnets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["subnet"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let v4 = all.iter().find(|(_, s)| !s.contains(':')).unwrap().clone();
+    let v6 = all.iter().find(|(_, s)| s.contains(':')).unwrap().clone();
+    (v4, v6)
+}
+
+/// The bare address of an IPAM IP, and its prefix length.
+fn address(ip: &Ip) -> (IpAddr, u8) {
+    cidr(ip.address.as_deref().unwrap())
+}
+
+fn ids(ips: &[Ip]) -> BTreeSet<String> {
+    ips.iter().map(|ip| ip.id.clone().unwrap()).collect()
+}
+
+async fn nic_ips(c: &Client, nic_id: &str) -> Vec<Ip> {
+    let list = c
+        .ipam()
+        .list_ips()
+        .region(REGION)
+        .resource_id(nic_id)
+        .resource_type(ListIpsResourceType::InstancePrivateNic)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(list.total_count, Some(list.ips.len() as u64));
+    list.ips
+}
+
+async fn book(c: &Client, pn: &str, extra: Value) -> Result<Ip, Error> {
+    let mut b = json!({"source": {"private_network_id": pn}, "is_ipv6": false, "tags": []});
+    for (k, v) in extra.as_object().unwrap() {
+        b[k] = v.clone();
+    }
+    c.ipam()
+        .book_ip()
+        .region(REGION)
+        .body(body::<types::BookIpBody>(b))
+        .send()
+        .await
+        .map(|r| r.into_inner())
+        .map_err(Error::from)
+}
+
+async fn get_ip(c: &Client, id: &str) -> Result<Ip, Error> {
+    c.ipam()
+        .get_ip()
+        .region(REGION)
+        .ip_id(id)
+        .send()
+        .await
+        .map(|r| r.into_inner())
+        .map_err(Error::from)
+}
+
+async fn release(c: &Client, id: &str) -> Result<(), Error> {
+    c.ipam()
+        .release_ip()
+        .region(REGION)
+        .ip_id(id)
+        .body(serde_json::Map::new())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(Error::from)
+}
+
+fn assert_ip_not_found(result: Result<Ip, Error>, id: &str) {
+    match result {
+        Err(Error::NotFound {
+            resource,
+            resource_id,
+            ..
+        }) => {
+            assert_eq!(resource, "ip");
+            assert_eq!(resource_id, id);
+        }
+        other => panic!("expected a not_found ip, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_private_nic_gets_an_ipv4_and_an_ipv6_in_ipam() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let pn = create_pn(&c, "ipam-net").await;
+    let pn_id = pn["id"].as_str().unwrap();
+    let ((v4_subnet_id, v4_subnet), (v6_subnet_id, v6_subnet)) = subnets(&pn);
+    let server = create_server(&c, "ipam-web", SBS_IMAGE, &[]).await;
+    let server_id = server["id"].as_str().unwrap();
+    let nic = create_nic(&c, server_id, pn_id).await;
+    let nic_id = nic["id"].as_str().unwrap();
+    let mac = nic["mac_address"].as_str().unwrap();
+
+    // The NIC lists its two IPAM ids; IPAM lists them as bound to the NIC.
+    let nic_ipam_ids: BTreeSet<String> = nic["ipam_ip_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(nic_ipam_ids.len(), 2);
+    let ips = nic_ips(&c, nic_id).await;
+    assert_eq!(ids(&ips), nic_ipam_ids);
+    let v4 = ips.iter().find(|ip| ip.is_ipv6 == Some(false)).expect("an IPv4");
+    let v6 = ips.iter().find(|ip| ip.is_ipv6 == Some(true)).expect("an IPv6");
+
+    // Each address is in its subnet, shown with the subnet's prefix length; the IPv4 is the first
+    // host after the gateway.
+    let (v4_net, v4_prefix) = cidr(&v4_subnet);
+    let (v4_address, prefix) = address(v4);
+    assert_eq!(prefix, v4_prefix);
+    assert!(
+        contains((v4_net, v4_prefix), v4_address),
+        "{v4_address} not in {v4_subnet}"
+    );
+    let IpAddr::V4(net) = v4_net else { unreachable!() };
+    assert_eq!(
+        v4_address,
+        IpAddr::from(std::net::Ipv4Addr::from(u32::from(net) + 2))
+    );
+    let (v6_address, prefix) = address(v6);
+    assert_eq!(prefix, cidr(&v6_subnet).1);
+    assert!(
+        contains(cidr(&v6_subnet), v6_address),
+        "{v6_address} not in {v6_subnet}"
+    );
+    assert_eq!(
+        v4.source.as_ref().unwrap().subnet_id.as_deref(),
+        Some(v4_subnet_id.as_str())
+    );
+    assert_eq!(
+        v6.source.as_ref().unwrap().subnet_id.as_deref(),
+        Some(v6_subnet_id.as_str())
+    );
+    for ip in [v4, v6] {
+        let resource = ip.resource.as_ref().unwrap();
+        assert_eq!(resource.type_, Some(types::ResourceType::InstancePrivateNic));
+        assert_eq!(resource.id.as_deref(), Some(nic_id));
+        assert_eq!(resource.mac_address.as_deref(), Some(mac.to_uppercase().as_str()));
+        assert_eq!(resource.name.as_deref(), Some("ipam-web"));
+        assert_eq!(ip.project_id.as_deref(), Some(sim.project_id()));
+        assert_eq!(ip.region.as_deref(), Some(REGION));
+        assert_eq!(ip.zone, None);
+        assert_eq!(get_ip(&c, ip.id.as_deref().unwrap()).await.unwrap(), *ip);
+    }
+
+    // Filters: private network, MAC (any case), project, family.
+    let ipam = c.ipam();
+    let list = |f: &dyn Fn(
+        scaleway_sdk::api::ipam_v1::builder::ListIps<'_>,
+    ) -> scaleway_sdk::api::ipam_v1::builder::ListIps<'_>| {
+        let call = f(ipam.list_ips().region(REGION));
+        async move { call.send().await.unwrap().into_inner() }
+    };
+    assert_eq!(
+        ids(&list(&|l| l.private_network_id(pn_id)).await.ips),
+        nic_ipam_ids
+    );
+    assert_eq!(
+        ids(&list(&|l| l.mac_address(mac.to_lowercase())).await.ips),
+        nic_ipam_ids
+    );
+    assert_eq!(
+        ids(&list(&|l| l.mac_address(mac.to_uppercase())).await.ips),
+        nic_ipam_ids
+    );
+    assert_eq!(
+        ids(&list(&|l| l.project_id(sim.project_id())).await.ips),
+        nic_ipam_ids
+    );
+    let other_project = "4d5c1a3e-8f2b-4c6d-9e0a-1b2c3d4e5f60";
+    assert_eq!(list(&|l| l.project_id(other_project)).await.total_count, Some(0));
+    let only_v6 = list(&|l| l.resource_id(nic_id).is_ipv6(true)).await;
+    assert_eq!(ids(&only_v6.ips), ids(std::slice::from_ref(v6)));
+    let only_v4 = list(&|l| l.resource_id(nic_id).is_ipv6(false)).await;
+    assert_eq!(ids(&only_v4.ips), ids(std::slice::from_ref(v4)));
+    assert_eq!(
+        list(&|l| l.resource_type(ListIpsResourceType::BaremetalPrivateNic))
+            .await
+            .total_count,
+        Some(0)
+    );
+    assert_eq!(list(&|l| l.resource_name("ipam-w")).await.total_count, Some(2));
+    assert_eq!(list(&|l| l.zonal(ZONE)).await.total_count, Some(0));
+
+    // A second NIC on the same network gets the next IPv4 and another IPv6.
+    let server2 = create_server(&c, "ipam-db", SBS_IMAGE, &[]).await;
+    let server2_id = server2["id"].as_str().unwrap();
+    let nic2 = create_nic(&c, server2_id, pn_id).await;
+    let ips2 = nic_ips(&c, nic2["id"].as_str().unwrap()).await;
+    let v4_2 = ips2.iter().find(|ip| ip.is_ipv6 == Some(false)).unwrap();
+    let v6_2 = ips2.iter().find(|ip| ip.is_ipv6 == Some(true)).unwrap();
+    assert_eq!(
+        address(v4_2).0,
+        IpAddr::from(std::net::Ipv4Addr::from(u32::from(net) + 3))
+    );
+    assert_ne!(address(v6_2).0, v6_address);
+    assert!(contains(cidr(&v6_subnet), address(v6_2).0));
+
+    // Pages of the network's four addresses, newest first by default.
+    let page1 = list(&|l| l.private_network_id(pn_id).page(1).page_size(3u32)).await;
+    let page2 = list(&|l| l.private_network_id(pn_id).page(2).page_size(3u32)).await;
+    assert_eq!((page1.total_count, page1.ips.len()), (Some(4), 3));
+    assert_eq!((page2.total_count, page2.ips.len()), (Some(4), 1));
+    let all: BTreeSet<String> = ids(&page1.ips).union(&ids(&page2.ips)).cloned().collect();
+    assert_eq!(all.len(), 4);
+    assert!(
+        ids(&ips2).is_subset(&ids(&page1.ips)),
+        "the newest NIC's addresses come first"
+    );
+
+    // The DNS name follows the server's name.
+    c.instance()
+        .update_server()
+        .zone(ZONE)
+        .server_id(server_id)
+        .body(body::<scaleway_sdk::api::instance_v1::types::UpdateServerBody>(
+            json!({"name": "ipam-web-2"}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    for ip in nic_ips(&c, nic_id).await {
+        assert_eq!(ip.resource.unwrap().name.as_deref(), Some("ipam-web-2"));
+    }
+
+    // An address bound to a NIC is released with the NIC, not on its own.
+    match release(&c, v4.id.as_deref().unwrap()).await {
+        Err(Error::Precondition { precondition, .. }) => assert_eq!(precondition, "resource_still_in_use"),
+        other => panic!("{other:?}"),
+    }
+    c.instance()
+        .delete_private_nic()
+        .zone(ZONE)
+        .server_id(server_id)
+        .private_nic_id(nic_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(nic_ips(&c, nic_id).await.is_empty());
+    for id in &nic_ipam_ids {
+        assert_ip_not_found(get_ip(&c, id).await, id);
+    }
+    assert_eq!(ids(&list(&|l| l.private_network_id(pn_id)).await.ips), ids(&ips2));
+
+    // Deleting a server removes its NICs and their addresses.
+    let r = raw(
+        &sim,
+        "DELETE",
+        &format!("/instance/v1/zones/{ZONE}/servers/{server2_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(list(&|l| l.private_network_id(pn_id)).await.total_count, Some(0));
+    assert!(sim.inventory().ipam_ips.is_empty());
+    assert!(sim.inventory().private_nics.is_empty());
+}
+
+#[tokio::test]
+async fn terminating_a_server_releases_its_nic_addresses() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let pn = create_pn(&c, "ipam-term").await;
+    let server = create_server(&c, "ipam-term", SBS_IMAGE, &[]).await;
+    let server_id = server["id"].as_str().unwrap();
+    let nic = create_nic(&c, server_id, pn["id"].as_str().unwrap()).await;
+    let nic_id = nic["id"].as_str().unwrap();
+    action(&c, server_id, "poweron").await.unwrap();
+    super::workflows::wait_state(&c, server_id, "running").await;
+    assert_eq!(nic_ips(&c, nic_id).await.len(), 2);
+    action(&c, server_id, "terminate").await.unwrap();
+    for _ in 0..100 {
+        if sim.inventory().servers.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(sim.inventory().servers.is_empty());
+    assert!(nic_ips(&c, nic_id).await.is_empty());
+    let all = c
+        .ipam()
+        .list_ips()
+        .region(REGION)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(all.total_count, Some(0));
+}
+
+#[tokio::test]
+async fn booked_addresses_are_unique_tagged_and_released() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let pn = create_pn(&c, "ipam-book").await;
+    let pn_id = pn["id"].as_str().unwrap();
+    let ((v4_subnet_id, v4_subnet), (_, v6_subnet)) = subnets(&pn);
+    let (net, prefix) = cidr(&v4_subnet);
+    let IpAddr::V4(net4) = net else { unreachable!() };
+    let host = |n: u32| std::net::Ipv4Addr::from(u32::from(net4) + n);
+
+    // A booking with no address takes the first free host; it is attached to nothing.
+    let first = book(&c, pn_id, json!({"tags": ["a", "b"]})).await.unwrap();
+    assert_eq!(
+        first.address.as_deref(),
+        Some(format!("{}/{prefix}", host(2)).as_str())
+    );
+    assert_eq!(first.resource, None);
+    assert_eq!(first.tags, vec!["a".to_string(), "b".to_string()]);
+    assert_eq!(
+        first.source.as_ref().unwrap().subnet_id.as_deref(),
+        Some(v4_subnet_id.as_str())
+    );
+    let first_id = first.id.clone().unwrap();
+    assert_eq!(sim.inventory().ipam_ips, vec![first_id.clone()]);
+
+    // A NIC created afterwards gets the next host.
+    let server = create_server(&c, "ipam-book", SBS_IMAGE, &[]).await;
+    let server_id = server["id"].as_str().unwrap();
+    let nic = create_nic(&c, server_id, pn_id).await;
+    let nic_id = nic["id"].as_str().unwrap();
+    let nic_v4 = nic_ips(&c, nic_id)
+        .await
+        .into_iter()
+        .find(|ip| ip.is_ipv6 == Some(false))
+        .unwrap();
+    assert_eq!(address(&nic_v4).0, IpAddr::V4(host(3)));
+
+    // A chosen address: taken, the gateway, outside the subnet, or free.
+    match book(&c, pn_id, json!({"address": host(3).to_string()})).await {
+        Err(Error::Precondition { precondition, .. }) => assert_eq!(precondition, "resource_not_usable"),
+        other => panic!("{other:?}"),
+    }
+    for wrong in [host(1).to_string(), "10.255.255.10".to_string()] {
+        match book(&c, pn_id, json!({"address": wrong})).await {
+            Err(Error::Validation { arguments, .. }) => assert_eq!(arguments[0].name, "address"),
+            other => panic!("{wrong}: {other:?}"),
+        }
+    }
+    let chosen = book(&c, pn_id, json!({"address": host(10).to_string()}))
+        .await
+        .unwrap();
+    assert_eq!(
+        chosen.address.as_deref(),
+        Some(format!("{}/{prefix}", host(10)).as_str())
+    );
+    let v6 = book(&c, pn_id, json!({"is_ipv6": true, "tags": ["b"]}))
+        .await
+        .unwrap();
+    assert_eq!(v6.is_ipv6, Some(true));
+    assert!(contains(cidr(&v6_subnet), address(&v6).0));
+
+    // Filters on attachment, tags (any of them) and ids.
+    let ipam = c.ipam();
+    let list = |f: &dyn Fn(
+        scaleway_sdk::api::ipam_v1::builder::ListIps<'_>,
+    ) -> scaleway_sdk::api::ipam_v1::builder::ListIps<'_>| {
+        let call = f(ipam.list_ips().region(REGION));
+        async move { ids(&call.send().await.unwrap().into_inner().ips) }
+    };
+    let booked: BTreeSet<String> = [&first, &chosen, &v6]
+        .iter()
+        .map(|ip| ip.id.clone().unwrap())
+        .collect();
+    assert_eq!(list(&|l| l.attached(false)).await, booked);
+    assert_eq!(list(&|l| l.attached(true)).await.len(), 2);
+    assert_eq!(
+        list(&|l| l.tags(vec!["a".to_string()])).await,
+        BTreeSet::from([first_id.clone()])
+    );
+    let a_or_b = list(&|l| l.tags(vec!["a".to_string(), "b".to_string()])).await;
+    assert_eq!(a_or_b, BTreeSet::from([first_id.clone(), v6.id.clone().unwrap()]));
+    assert_eq!(
+        list(&|l| l.ip_ids(vec![first_id.clone(), chosen.id.clone().unwrap()]))
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(list(&|l| l.subnet_id(v4_subnet_id.clone())).await.len(), 3);
+    assert_eq!(sim.inventory().ipam_ips.len(), 3, "NIC addresses are not listed");
+
+    // Tags are replaced; the network cannot go while addresses are booked in it.
+    let updated = c
+        .ipam()
+        .update_ip()
+        .region(REGION)
+        .ip_id(&first_id)
+        .body(body::<types::UpdateIpBody>(json!({"tags": ["c"]})))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.tags, vec!["c".to_string()]);
+    c.instance()
+        .delete_private_nic()
+        .zone(ZONE)
+        .server_id(server_id)
+        .private_nic_id(nic_id)
+        .send()
+        .await
+        .unwrap();
+    let refused = c
+        .vpc()
+        .delete_private_network()
+        .region(REGION)
+        .private_network_id(pn_id)
+        .send()
+        .await;
+    assert!(matches!(
+        Error::from(refused.unwrap_err()),
+        Error::Precondition { .. }
+    ));
+
+    // Release one, then the rest as a set; then the network can go.
+    release(&c, &first_id).await.unwrap();
+    assert_ip_not_found(get_ip(&c, &first_id).await, &first_id);
+    assert_ip_not_found(release(&c, &first_id).await.map(|_| Ip::default()), &first_id);
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("/ipam/v1/regions/{REGION}/ip-sets/release"),
+        Some(json!({"ip_ids": [chosen.id, v6.id]})),
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    assert!(sim.inventory().ipam_ips.is_empty());
+    c.vpc()
+        .delete_private_network()
+        .region(REGION)
+        .private_network_id(pn_id)
+        .send()
+        .await
+        .unwrap();
+    let r = raw(
+        &sim,
+        "DELETE",
+        &format!("/instance/v1/zones/{ZONE}/servers/{server_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    let root = sim.inventory().volumes;
+    for v in root {
+        raw(
+            &sim,
+            "DELETE",
+            &format!("/block/v1/zones/{ZONE}/volumes/{v}"),
+            None,
+        )
+        .await;
+    }
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+}
+
+#[tokio::test]
+async fn custom_resources_attach_move_and_detach() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let pn = create_pn(&c, "ipam-custom").await;
+    let pn_id = pn["id"].as_str().unwrap();
+    let ip = book(&c, pn_id, json!({})).await.unwrap();
+    let id = ip.id.clone().unwrap();
+    let post = |op: &'static str, payload: Value| {
+        let sim = &sim;
+        let id = id.clone();
+        async move {
+            raw(
+                sim,
+                "POST",
+                &format!("/ipam/v1/regions/{REGION}/ips/{id}/{op}"),
+                Some(payload),
+            )
+            .await
+        }
+    };
+
+    let r = post(
+        "attach",
+        json!({"resource": {"mac_address": "02:00:00:aa:bb:cc", "name": "vm-1"}}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let attached: Value = r.json().await.unwrap();
+    assert_eq!(attached["resource"]["type"], "custom");
+    assert_eq!(attached["resource"]["mac_address"], "02:00:00:AA:BB:CC");
+    assert_eq!(attached["resource"]["name"], "vm-1");
+    let by_mac = c
+        .ipam()
+        .list_ips()
+        .region(REGION)
+        .mac_address("02:00:00:aa:bb:cc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ids(&by_mac.ips), BTreeSet::from([id.clone()]));
+    assert_eq!(
+        post(
+            "attach",
+            json!({"resource": {"mac_address": "02:00:00:00:00:09"}})
+        )
+        .await
+        .status(),
+        412
+    );
+
+    // Moving names the current resource; a wrong one is refused.
+    let wrong = post("move", json!({"from_resource": {"mac_address": "02:00:00:00:00:09"}, "to_resource": {"mac_address": "02:00:00:00:00:0a"}})).await;
+    assert_eq!(wrong.status(), 412);
+    let moved: Value = post("move", json!({"from_resource": {"mac_address": "02:00:00:AA:BB:CC"}, "to_resource": {"mac_address": "02:00:00:dd:ee:ff", "name": "vm-2"}}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(moved["resource"]["name"], "vm-2");
+    let detached: Value = post(
+        "detach",
+        json!({"resource": {"mac_address": "02:00:00:dd:ee:ff"}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(detached["resource"], Value::Null);
+
+    // A NIC's addresses belong to Instance: IPAM does not detach them.
+    let server = create_server(&c, "ipam-custom", SBS_IMAGE, &[]).await;
+    let nic = create_nic(&c, server["id"].as_str().unwrap(), pn_id).await;
+    let nic_ip = nic["ipam_ip_ids"][0].as_str().unwrap();
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("/ipam/v1/regions/{REGION}/ips/{nic_ip}/detach"),
+        Some(json!({"resource": {"mac_address": nic["mac_address"]}})),
+    )
+    .await;
+    assert_eq!(r.status(), 412);
+
+    // Unknown ids answer the API's not_found for `ip`.
+    let unknown = "0b7a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
+    for (method, path) in [
+        ("GET", format!("/ipam/v1/regions/{REGION}/ips/{unknown}")),
+        ("PATCH", format!("/ipam/v1/regions/{REGION}/ips/{unknown}")),
+        ("DELETE", format!("/ipam/v1/regions/{REGION}/ips/{unknown}")),
+    ] {
+        let r = raw(&sim, method, &path, Some(json!({}))).await;
+        assert_eq!(r.status(), 404, "{method} {path}");
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(
+            b,
+            json!({"type": "not_found", "message": "resource is not found", "resource": "ip", "resource_id": unknown})
+        );
+    }
+}
