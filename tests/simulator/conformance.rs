@@ -3,8 +3,8 @@
 //!
 //! A scripted run exercises as many operations as the simulator serves. For each operation, the
 //! set of JSON key paths of the simulator's 2xx bodies is compared with the set of key paths of
-//! the recorded 2xx bodies of the same operation (HEAD recordings `dev.jsonl`; the older
-//! `dev-supplement.jsonl` only for operations HEAD lacks). Paths: `server.volumes{}.id` — maps
+//! the recorded 2xx bodies of the same operation (HEAD recordings `dev.jsonl` and, for IPAM,
+//! `ipam-dev.jsonl`; the older `dev-supplement.jsonl` only for operations HEAD lacks). Paths: `server.volumes{}.id` — maps
 //! keyed by data (volume indexes, commercial types) collapse to `{}`, arrays to `[]`.
 //! Fidelity per operation = |sim ∩ real| / |sim ∪ real| (Jaccard) over the *comparable* paths:
 //! top-level keys, and keys inside a container (object, map or array) that is non-empty on both
@@ -33,6 +33,7 @@ fn api_to_module(api: &str) -> Option<&'static str> {
         "block/v1alpha1" => "block_v1alpha1",
         "account/v3" => "account_v3",
         "marketplace/v2" => "marketplace_v2",
+        "ipam/v1" => "ipam_v1",
         _ => return None,
     })
 }
@@ -129,7 +130,12 @@ fn recordings() -> BTreeMap<Key, Seen> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-traffic");
     let mut head: BTreeMap<Key, Seen> = BTreeMap::new();
     let mut older: BTreeMap<Key, Seen> = BTreeMap::new();
-    for (file, target) in [("dev.jsonl", &mut head), ("dev-supplement.jsonl", &mut older)] {
+    for (file, is_head) in [
+        ("dev.jsonl", true),
+        ("ipam-dev.jsonl", true),
+        ("dev-supplement.jsonl", false),
+    ] {
+        let target = if is_head { &mut head } else { &mut older };
         let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let r: Value = serde_json::from_str(line).unwrap();
@@ -305,6 +311,35 @@ async fn scripted_run(sim: &Simulator) -> BTreeMap<Key, Seen> {
     )
     .await;
     r.call("GET", &format!("{z}/servers/{sbs_srv}/private_nics?page=1"), None)
+        .await;
+
+    // IPAM: the NIC's addresses as clients look them up, and a booked address.
+    let ipam = "/ipam/v1/regions/fr-par";
+    let nic_ips = r
+        .call(
+            "GET",
+            &format!("{ipam}/ips?order_by=created_at_desc&project_id={project}&resource_id={nic_id}&resource_type=instance_private_nic"),
+            None,
+        )
+        .await;
+    let nic_ip_id = nic_ips["ips"][0]["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{ipam}/ips/{nic_ip_id}"), None).await;
+    let booked = r
+        .call(
+            "POST",
+            &format!("{ipam}/ips"),
+            Some(json!({"project_id": project, "source": {"private_network_id": pn_id}, "is_ipv6": false, "tags": ["conf"]})),
+        )
+        .await;
+    let booked_id = booked["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{ipam}/ips/{booked_id}"), None).await;
+    r.call(
+        "GET",
+        &format!("{ipam}/ips?order_by=created_at_desc&page=1&resource_type=unknown_type&tags=conf"),
+        None,
+    )
+    .await;
+    r.call("DELETE", &format!("{ipam}/ips/{booked_id}"), Some(json!({})))
         .await;
 
     // Lifecycle of both servers (running bodies have a location and a public IP).
@@ -521,6 +556,12 @@ async fn scripted_run(sim: &Simulator) -> BTreeMap<Key, Seen> {
         "PATCH",
         &format!("/account/v3/projects/{project}"),
         Some(json!({"description": "sim"})),
+    )
+    .await;
+    r.call(
+        "PATCH",
+        &format!("/ipam/v1/regions/fr-par/ips/{nic_ip_id}"),
+        Some(json!({"tags": ["u"]})),
     )
     .await;
 
