@@ -284,6 +284,46 @@ pub enum Error {
         reason: String,
     },
 
+    /// A wait ran out before the resource reached the awaited state.
+    #[error("timed out waiting for {what}; last state: {last_state}")]
+    WaitTimeout {
+        /// What was awaited, e.g. `server 1a2b… to be running`.
+        what: String,
+        /// The last state seen.
+        last_state: String,
+    },
+
+    /// A resource reached a state it will not leave by itself (`error`, `locked`, ...) while
+    /// another one was awaited.
+    #[error("{what} ended in state `{state}`")]
+    FailedState {
+        /// What was awaited.
+        what: String,
+        /// The state it ended in.
+        state: String,
+    },
+
+    /// A resource cannot be deleted or detached because others use it; checked before the request.
+    #[error("{kind} {id} is still in use by {}", users.join(", "))]
+    InUse {
+        /// `volume`, `private network`, `security group`, ...
+        kind: String,
+        /// Its id.
+        id: String,
+        /// What uses it (servers by name and id, or the API's explanation).
+        users: Vec<String>,
+    },
+
+    /// A workflow step failed and undoing what the workflow had created failed too: `cleanup`
+    /// names what may be left.
+    #[error("{original}; cleaning up also failed: {cleanup}")]
+    CleanupFailed {
+        /// The error that stopped the workflow.
+        original: Box<Error>,
+        /// The error of the undo.
+        cleanup: Box<Error>,
+    },
+
     /// Configuration could not be loaded.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -373,6 +413,27 @@ impl Error {
             | Error::Api { request_id, .. }
             | Error::Decode { request_id, .. } => request_id.as_deref(),
             _ => None,
+        }
+    }
+
+    /// An [`Error::NotFound`] decided locally (a resource a workflow needs is gone), with no
+    /// answer behind it.
+    pub fn not_found(resource: impl Into<String>, resource_id: impl Into<String>) -> Error {
+        Error::NotFound {
+            resource: resource.into(),
+            resource_id: resource_id.into(),
+            request_id: None,
+        }
+    }
+
+    /// `original`, or [`Error::CleanupFailed`] with both when the undo failed too.
+    pub fn with_cleanup(original: Error, cleanup: Result<()>) -> Error {
+        match cleanup {
+            Ok(()) => original,
+            Err(cleanup) => Error::CleanupFailed {
+                original: Box::new(original),
+                cleanup: Box::new(cleanup),
+            },
         }
     }
 

@@ -52,6 +52,7 @@ pub struct WaitOptions {
     max_interval: Duration,
     factor: f64,
     max_polls: Option<u32>,
+    delay_first_poll: bool,
 }
 
 impl Default for WaitOptions {
@@ -63,6 +64,7 @@ impl Default for WaitOptions {
             max_interval: Duration::from_secs(5),
             factor: 1.5,
             max_polls: None,
+            delay_first_poll: false,
         }
     }
 }
@@ -101,6 +103,14 @@ impl WaitOptions {
     /// Give up after this many polls, whatever the time (at least 1).
     pub fn max_polls(mut self, polls: u32) -> Self {
         self.max_polls = Some(polls.max(1));
+        self
+    }
+
+    /// Makes the first poll after the first interval rather than at once: for a transition the
+    /// caller has just started (an action whose answer says it is under way), a poll at once
+    /// would only see it still under way.
+    pub fn delay_first_poll(mut self, delay: bool) -> Self {
+        self.delay_first_poll = delay;
         self
     }
 
@@ -173,6 +183,10 @@ where
         .checked_add(options.timeout)
         .unwrap_or_else(|| started + Duration::from_secs(30 * 365 * 86_400));
     let mut interval = options.first_interval.min(options.max_interval);
+    if options.delay_first_poll {
+        tokio::time::sleep(interval).await;
+        interval = grow(interval, options.factor, options.max_interval);
+    }
     let mut state = poll().await?;
     let mut polls = 1u32;
     loop {
