@@ -8,6 +8,7 @@ pub mod error;
 pub mod locality;
 pub mod paginate;
 pub mod provider;
+pub mod resources;
 pub mod retry;
 /// In-process simulator of the vendored Scaleway APIs (feature `simulator`).
 #[cfg(feature = "simulator")]

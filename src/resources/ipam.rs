@@ -1,0 +1,116 @@
+//! Private addresses from IPAM.
+//!
+//! Since VPC v2, a server's `private_ip` stays empty: each private NIC gets an IPv4 and an IPv6
+//! from its network's subnets, kept by the IPAM API as IPs whose resource is the NIC
+//! (`resource_type=instance_private_nic`, `resource_id=<nic id>`). One listing filtered by the
+//! NICs' ids gives the addresses of many servers at once.
+
+use std::collections::HashMap;
+
+use futures_util::{Stream, TryStreamExt};
+
+use super::regional_handler;
+use crate::Result;
+use crate::api::instance_v1::types::Server;
+use crate::api::ipam_v1::types::{Ip, ListIpsResourceType};
+use crate::paginate::{Page, paginate};
+
+/// NIC ids per listing: keeps the query string of one request short.
+const NICS_PER_LISTING: usize = 50;
+
+/// The private addresses of one NIC.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrivateAddresses {
+    /// The NIC.
+    pub nic_id: String,
+    /// Its MAC address, as IPAM records it.
+    pub mac_address: Option<String>,
+    /// Its IPv4 address, without the prefix length (`172.16.4.2`).
+    pub ipv4: Option<String>,
+    /// Its IPv6 address, without the prefix length.
+    pub ipv6: Option<String>,
+}
+
+regional_handler!(
+    /// IPAM of a region. From [`Scaleway::ipam`](super::Scaleway::ipam).
+    Ipam
+);
+
+/// `172.16.4.2/22` → `172.16.4.2`.
+fn without_prefix(address: &str) -> String {
+    address.split('/').next().unwrap_or(address).to_string()
+}
+
+impl Ipam<'_> {
+    /// The IPs held by these NICs, lazily (one listing; no request when `nic_ids` is empty).
+    pub fn ips_of_nics<'s>(&'s self, nic_ids: &'s [String]) -> impl Stream<Item = Result<Ip>> + 's {
+        let ipam = self.scw.client().ipam();
+        paginate(100, move |request| {
+            let ipam = ipam.clone();
+            async move {
+                if nic_ids.is_empty() {
+                    return Ok(Page::new(Vec::new(), Some(0)));
+                }
+                let answer = ipam
+                    .list_ips()
+                    .region(&self.region)
+                    .resource_type(ListIpsResourceType::InstancePrivateNic)
+                    .resource_ids(nic_ids.to_vec())
+                    .page(request.page as i32)
+                    .page_size(request.size)
+                    .send()
+                    .await?
+                    .into_inner();
+                Ok(Page::new(answer.ips, answer.total_count))
+            }
+        })
+    }
+
+    /// The private addresses of these NICs, by NIC id.
+    pub async fn of_nics(&self, nic_ids: &[String]) -> Result<HashMap<String, PrivateAddresses>> {
+        let mut by_nic: HashMap<String, PrivateAddresses> = HashMap::new();
+        for chunk in nic_ids.chunks(NICS_PER_LISTING) {
+            let ips: Vec<Ip> = self.ips_of_nics(chunk).try_collect().await?;
+            for ip in ips {
+                let Some(resource) = ip.resource else { continue };
+                let Some(nic_id) = resource.id else { continue };
+                let entry = by_nic.entry(nic_id.clone()).or_insert_with(|| PrivateAddresses {
+                    nic_id,
+                    ..PrivateAddresses::default()
+                });
+                if entry.mac_address.is_none() {
+                    entry.mac_address = resource.mac_address;
+                }
+                let Some(address) = ip.address.as_deref() else {
+                    continue;
+                };
+                match ip.is_ipv6 {
+                    Some(true) => entry.ipv6 = Some(without_prefix(address)),
+                    _ => entry.ipv4 = Some(without_prefix(address)),
+                }
+            }
+        }
+        Ok(by_nic)
+    }
+
+    /// The private addresses of each server's NICs, in the order of its NICs, by server id:
+    /// one IPAM listing for all of them (none when no server has a NIC).
+    pub async fn of_servers(&self, servers: &[Server]) -> Result<HashMap<String, Vec<PrivateAddresses>>> {
+        let nic_ids: Vec<String> = servers
+            .iter()
+            .flat_map(|s| s.private_nics.iter().filter_map(|n| n.id.clone()))
+            .collect();
+        let mut by_nic = self.of_nics(&nic_ids).await?;
+        Ok(servers
+            .iter()
+            .filter_map(|s| {
+                let addresses = s
+                    .private_nics
+                    .iter()
+                    .filter_map(|n| by_nic.remove(n.id.as_deref()?))
+                    .collect();
+                Some((s.id.clone()?, addresses))
+            })
+            .collect())
+    }
+}

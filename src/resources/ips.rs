@@ -1,0 +1,126 @@
+//! Instance flexible IPs: routed IPv4 and IPv6 addresses that outlive their servers.
+
+use super::{check_id, check_tag, create_token, ignore_missing, optional, zonal_handler};
+use crate::api::instance_v1::types::{CreateIpBodyType, Ip};
+use crate::paginate::{Page, collect_all};
+use crate::{Error, Result};
+
+/// The kind of a flexible IP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IpKind {
+    /// A routed IPv4 address.
+    RoutedIpv4,
+    /// A routed IPv6 prefix.
+    RoutedIpv6,
+}
+
+zonal_handler!(
+    /// Flexible IPs of a zone. From [`Scaleway::ips`](super::Scaleway::ips).
+    Ips
+);
+
+impl Ips<'_> {
+    /// The IP, `None` if it does not exist.
+    pub async fn get(&self, ip_id: &str) -> Result<Option<Ip>> {
+        check_id("IP id", ip_id)?;
+        Ok(optional(
+            self.scw
+                .client()
+                .instance()
+                .get_ip()
+                .zone(&self.zone)
+                .ip(ip_id)
+                .send()
+                .await,
+        )?
+        .and_then(|a| a.into_inner().ip))
+    }
+
+    /// The project's IPs carrying `tag`.
+    pub async fn list_by_tag(&self, tag: &str) -> Result<Vec<Ip>> {
+        check_tag(tag)?;
+        let project = self.scw.project_id()?;
+        let instance = self.scw.client().instance();
+        collect_all(100, |request| {
+            let instance = instance.clone();
+            async move {
+                let answer = instance
+                    .list_ips()
+                    .zone(&self.zone)
+                    .project(project)
+                    .tags(tag)
+                    .page(request.page as i32)
+                    .per_page(request.size)
+                    .send()
+                    .await?;
+                Ok(Page::from_instance(answer, |body| body.ips))
+            }
+        })
+        .await
+    }
+
+    /// Reserves a flexible IP in the project. The request carries a unique tag: if its answer is
+    /// lost, the IP is looked up by that tag instead of being reserved twice.
+    pub async fn create(&self, kind: IpKind, tags: &[String]) -> Result<Ip> {
+        for tag in tags {
+            check_tag(tag)?;
+        }
+        let project = self.scw.project_id()?;
+        let token = create_token();
+        let mut all_tags = tags.to_vec();
+        all_tags.push(token.clone());
+        let created = self
+            .scw
+            .client()
+            .instance()
+            .create_ip()
+            .zone(&self.zone)
+            .body_map(|b| {
+                b.project(project.to_string()).tags(all_tags).type_(match kind {
+                    IpKind::RoutedIpv4 => CreateIpBodyType::RoutedIpv4,
+                    IpKind::RoutedIpv6 => CreateIpBodyType::RoutedIpv6,
+                })
+            })
+            .send()
+            .await;
+        match created {
+            Ok(answer) => {
+                let incomplete = Error::incomplete_answer(
+                    answer.status().as_u16(),
+                    answer.headers(),
+                    "no IP in the answer",
+                );
+                answer.into_inner().ip.ok_or(incomplete)
+            }
+            Err(e) => {
+                let e = Error::from(e);
+                if !e.may_have_been_applied() {
+                    return Err(e);
+                }
+                match self
+                    .list_by_tag(&token)
+                    .await
+                    .map(|found| found.into_iter().next())
+                {
+                    Ok(Some(ip)) => Ok(ip),
+                    _ => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Releases an IP; Ok if it is already gone.
+    pub async fn delete(&self, ip_id: &str) -> Result<()> {
+        check_id("IP id", ip_id)?;
+        ignore_missing(
+            self.scw
+                .client()
+                .instance()
+                .delete_ip()
+                .zone(&self.zone)
+                .ip(ip_id)
+                .send()
+                .await,
+        )
+    }
+}

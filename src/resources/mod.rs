@@ -1,0 +1,403 @@
+//! The Scaleway layer: what the official SDKs' hand-written helpers know, for every Rust user.
+//!
+//! The generated clients ([`crate::api`]) can call any endpoint but know nothing of how the API
+//! wants to be driven. This layer does: image labels resolved per zone and volume kind, typed
+//! waiters with each resource's terminal states, user data as `text/plain`, a server create that
+//! goes stopped → cloud-init → NICs ready → power on and undoes everything on failure, a delete
+//! that leaves no billed volume behind, attach and detach serialized per server, private
+//! addresses from IPAM. Every call takes its zone (or region) from the handler, which defaults
+//! to the configuration's and can be changed per call with `.zone(…)` / `.region(…)`; sizes are
+//! [`ByteSize`](crate::ByteSize); errors are the runtime's [`Error`](crate::Error).
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), scaleway_sdk::Error> {
+//! use scaleway_sdk::resources::{RootVolume, Scaleway, ServerSpec, VolumePolicy};
+//! use scaleway_sdk::{ByteSize, Client, Config, Zone};
+//!
+//! let scw = Scaleway::new(Client::new(Config::infer()?)?);
+//! let server = scw
+//!     .servers()
+//!     .zone(Zone::NL_AMS_1)
+//!     .create(
+//!         &ServerSpec::new("db-1", "PRO2-S", "ubuntu-24.04")
+//!             .root_volume(RootVolume::block(ByteSize::from_gb(50)?).iops(15_000))
+//!             .cloud_init("#cloud-config\npackages: [postgresql]\n"),
+//!     )
+//!     .await?;
+//! scw.servers().zone(Zone::NL_AMS_1).delete(&server.id, VolumePolicy::DeleteAll).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The [`Provider`](crate::provider::Provider) for Scaleway is a thin mapping onto this layer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::wait::{Outcome, WaitOptions};
+use crate::{Client, Error, Result, Zone};
+
+mod catalog;
+mod images;
+mod instance_volumes;
+mod ipam;
+mod ips;
+mod lookup;
+mod private_networks;
+mod private_nics;
+mod security_groups;
+mod servers;
+mod snapshots;
+mod user_data;
+mod volumes;
+
+pub use catalog::{Catalog, SIZE_CHOICES};
+pub use images::RootKind;
+pub use images::{IMAGE_ALIASES, Images, image_label};
+pub use instance_volumes::InstanceVolumes;
+pub use ipam::{Ipam, PrivateAddresses};
+pub use ips::{IpKind, Ips};
+pub use lookup::find_by_exact_name;
+pub use private_networks::{NetworkSpec, PrivateNetworks};
+pub use private_nics::PrivateNics;
+pub use security_groups::{SecurityGroupSpec, SecurityGroups};
+pub use servers::{
+    CREATE_TOKEN_TAG, ExtraVolume, MAX_USER_DATA_BYTES, PublicIp, RootVolume, ServerFilter, ServerSpec,
+    ServerTarget, Servers, VolumePolicy,
+};
+pub use snapshots::Snapshots;
+pub use user_data::UserData;
+pub use volumes::{
+    BLOCK_IOPS, MAX_VOLUME_SIZE, MIN_VOLUME_SIZE, VolumeSpec, Volumes, attached_server, device_path,
+};
+
+/// How the layer waits and looks for lost answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// How long and how often to poll while waiting for a state.
+    pub wait: WaitOptions,
+    /// How long a create whose outcome is unknown (timeout, connection lost, 5xx) is given to
+    /// show up before it is sent again. Default 5 s.
+    pub create_lookup_delay: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            wait: WaitOptions::default(),
+            create_lookup_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The entry point of the layer: a [`Client`] plus the caches the workflows share (commercial
+/// types and resolved images per zone). Cheap to clone; clones share the caches.
+#[derive(Clone)]
+pub struct Scaleway {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    client: Client,
+    options: Options,
+    catalog: catalog::Cache,
+    images: images::Cache,
+}
+
+impl std::fmt::Debug for Scaleway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scaleway")
+            .field("zone", self.client().config().zone())
+            .field("project_id", &self.client().config().project_id())
+            .field("options", &self.shared.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A handler bound to one zone: `$name<'a>` with a `zone` method to change it for one call.
+macro_rules! zonal_handler {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name<'a> {
+            scw: &'a $crate::resources::Scaleway,
+            zone: $crate::Zone,
+        }
+
+        impl<'a> $name<'a> {
+            pub(crate) fn new(scw: &'a $crate::resources::Scaleway) -> Self {
+                $name {
+                    scw,
+                    zone: scw.client().config().zone().clone(),
+                }
+            }
+
+            /// The same handler in another zone (the configuration's by default).
+            pub fn zone(mut self, zone: $crate::Zone) -> Self {
+                self.zone = zone;
+                self
+            }
+
+            /// The zone this handler works in.
+            pub fn current_zone(&self) -> &$crate::Zone {
+                &self.zone
+            }
+        }
+    };
+}
+
+/// A handler bound to one region: `$name<'a>` with a `region` method to change it for one call.
+macro_rules! regional_handler {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name<'a> {
+            scw: &'a $crate::resources::Scaleway,
+            region: $crate::Region,
+        }
+
+        impl<'a> $name<'a> {
+            pub(crate) fn new(scw: &'a $crate::resources::Scaleway) -> Self {
+                $name {
+                    scw,
+                    region: scw.client().config().region().clone(),
+                }
+            }
+
+            /// The same handler in another region (the configuration's by default).
+            pub fn region(mut self, region: $crate::Region) -> Self {
+                self.region = region;
+                self
+            }
+
+            /// The region this handler works in.
+            pub fn current_region(&self) -> &$crate::Region {
+                &self.region
+            }
+        }
+    };
+}
+pub(crate) use {regional_handler, zonal_handler};
+
+impl Scaleway {
+    /// The layer over a client, with default [`Options`].
+    pub fn new(client: Client) -> Scaleway {
+        Scaleway::with_options(client, Options::default())
+    }
+
+    /// The layer with options.
+    pub fn with_options(client: Client, options: Options) -> Scaleway {
+        Scaleway {
+            shared: Arc::new(Shared {
+                client,
+                options,
+                catalog: catalog::Cache::default(),
+                images: images::Cache::default(),
+            }),
+        }
+    }
+
+    /// The runtime client, for the generated calls this layer does not cover.
+    pub fn client(&self) -> &Client {
+        &self.shared.client
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.shared.options
+    }
+
+    /// How to wait for a transition this layer has just started: the first poll comes after the
+    /// first interval, since one at once would only see the transition under way.
+    pub(crate) fn wait_after_action(&self) -> WaitOptions {
+        self.options().wait.clone().delay_first_poll(true)
+    }
+
+    /// Instance servers: create, delete, power, wait, list.
+    pub fn servers(&self) -> Servers<'_> {
+        Servers::new(self)
+    }
+
+    /// Server user data (cloud-init and other keys), as `text/plain`.
+    pub fn user_data(&self) -> UserData<'_> {
+        UserData::new(self)
+    }
+
+    /// Images: labels and aliases resolved to the zone's local image; image waits.
+    pub fn images(&self) -> Images<'_> {
+        Images::new(self)
+    }
+
+    /// The zone's catalogue: commercial types and their availability.
+    pub fn catalog(&self) -> Catalog<'_> {
+        Catalog::new(self)
+    }
+
+    /// Block Storage volumes (Block v1): create, delete, attach, detach, wait.
+    pub fn volumes(&self) -> Volumes<'_> {
+        Volumes::new(self)
+    }
+
+    /// Instance volumes (local `l_ssd` and `scratch`, and the Instance view of Block volumes).
+    pub fn instance_volumes(&self) -> InstanceVolumes<'_> {
+        InstanceVolumes::new(self)
+    }
+
+    /// Block and Instance snapshots: waits.
+    pub fn snapshots(&self) -> Snapshots<'_> {
+        Snapshots::new(self)
+    }
+
+    /// Private NICs: a server's link to a private network.
+    pub fn private_nics(&self) -> PrivateNics<'_> {
+        PrivateNics::new(self)
+    }
+
+    /// VPC private networks (regional).
+    pub fn private_networks(&self) -> PrivateNetworks<'_> {
+        PrivateNetworks::new(self)
+    }
+
+    /// Instance security groups.
+    pub fn security_groups(&self) -> SecurityGroups<'_> {
+        SecurityGroups::new(self)
+    }
+
+    /// Instance flexible IPs (routed IPv4 and IPv6).
+    pub fn ips(&self) -> Ips<'_> {
+        Ips::new(self)
+    }
+
+    /// Private addresses from IPAM (regional).
+    pub fn ipam(&self) -> Ipam<'_> {
+        Ipam::new(self)
+    }
+
+    /// The configured project, required by every create and listing.
+    pub(crate) fn project_id(&self) -> Result<&str> {
+        self.client().config().project_id().ok_or_else(|| {
+            Error::invalid_input(
+                "project id",
+                "none configured: set SCW_DEFAULT_PROJECT_ID (or SCALEWAY_PROJECT_ID)",
+            )
+        })
+    }
+}
+
+/// The lock that serializes changes of one server's volumes in this process (the API refuses a
+/// second change while one is in progress: `allowed_actions` is empty during an attach), shared
+/// by every [`Scaleway`] value.
+pub(crate) fn server_lock(zone: &Zone, server_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    named_lock("server-volumes", zone.as_str(), "", server_id)
+}
+
+/// A process-wide lock per (kind, place, project, name): find-or-create of one named resource
+/// creates one resource even when called concurrently through different values.
+pub(crate) fn named_lock(
+    kind: &'static str,
+    place: &str,
+    project: &str,
+    name: &str,
+) -> Arc<tokio::sync::Mutex<()>> {
+    type Key = (&'static str, String, String, String);
+    static LOCKS: OnceLock<Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let key = (kind, place.to_string(), project.to_string(), name.to_string());
+    locks.entry(key).or_default().clone()
+}
+
+/// A generated call's answer, `None` for a 404 or a 410 `expired` (Block answers so for a volume
+/// deleted a while ago): for lookups and polls that must see a resource disappear.
+pub(crate) fn optional<T, E: serde::Serialize>(
+    result: std::result::Result<T, progenitor_client::Error<E>>,
+) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) => match Error::from(e) {
+            e if e.is_not_found() || matches!(e, Error::Expired { .. }) => Ok(None),
+            e => Err(e),
+        },
+    }
+}
+
+/// `Ok(())` for a 404: deleting what is already gone succeeds.
+pub(crate) fn ignore_missing<T, E: serde::Serialize>(
+    result: std::result::Result<T, progenitor_client::Error<E>>,
+) -> Result<()> {
+    optional(result).map(|_| ())
+}
+
+/// The state a wait reached, or the error saying where it stopped instead.
+pub(crate) fn reached<S>(
+    outcome: Outcome<S>,
+    what: impl Into<String>,
+    describe: impl Fn(&S) -> String,
+) -> Result<S> {
+    match outcome {
+        Outcome::Reached(state) => Ok(state),
+        Outcome::Failed(state) => Err(Error::FailedState {
+            what: what.into(),
+            state: describe(&state),
+        }),
+        Outcome::TimedOut { last, .. } => Err(Error::WaitTimeout {
+            what: what.into(),
+            last_state: describe(&last),
+        }),
+    }
+}
+
+/// Scaleway ids are UUIDs; anything else (a name, a path with `/`) is refused before it reaches
+/// a URL.
+pub(crate) fn check_id(field: &'static str, id: &str) -> Result<()> {
+    if id.len() == 36 && uuid::Uuid::try_parse(id).is_ok() {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(
+            field,
+            format!("`{}` is not a UUID", id.escape_debug()),
+        ))
+    }
+}
+
+/// Resource names: not empty, at most 255 characters, no control characters.
+pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::invalid_input(field, "must not be empty"));
+    }
+    if name.chars().count() > 255 {
+        return Err(Error::invalid_input(field, "must be at most 255 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid_input(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Tags: not empty, no comma (the Instance API's tag filter splits on it).
+pub(crate) fn check_tag(tag: &str) -> Result<()> {
+    if tag.is_empty() || tag.contains(',') {
+        return Err(Error::invalid_input(
+            "tag",
+            format!("`{}` must be non-empty and contain no comma", tag.escape_debug()),
+        ));
+    }
+    Ok(())
+}
+
+/// A unique tag value marking one create request, so that a create whose answer was lost can
+/// find what it made instead of making a second one.
+pub(crate) fn create_token() -> String {
+    format!("{CREATE_TOKEN_TAG}={}", uuid::Uuid::new_v4())
+}
+
+/// The zones Block Storage is not offered in: servers there boot from local volumes.
+const ZONES_WITHOUT_BLOCK_STORAGE: &[&str] = &["it-mil-1"];
+
+/// Whether the zone offers Block Storage volumes.
+pub fn offers_block_storage(zone: &Zone) -> bool {
+    !ZONES_WITHOUT_BLOCK_STORAGE.contains(&zone.as_str())
+}

@@ -1,0 +1,215 @@
+//! Instance security groups: found or created by name with their inbound rules, deleted only
+//! when no server uses them.
+
+use futures_util::Stream;
+
+use super::{check_id, check_name, find_by_exact_name, ignore_missing, named_lock, optional, zonal_handler};
+use crate::api::instance_v1::types::{
+    SecurityGroup, SecurityGroupPolicy, SecurityGroupRuleAction, SecurityGroupRuleDirection,
+    SecurityGroupRuleProtocol,
+};
+use crate::paginate::{Page, paginate};
+use crate::{Error, Result};
+
+/// What a new security group holds: stateful, inbound dropped but for the listed TCP ports,
+/// outbound accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityGroupSpec {
+    /// Inbound TCP ports accepted, each with the IP range it is accepted from.
+    pub inbound_tcp: Vec<(u16, String)>,
+}
+
+impl Default for SecurityGroupSpec {
+    /// Inbound closed but SSH (22) from anywhere.
+    fn default() -> Self {
+        SecurityGroupSpec {
+            inbound_tcp: vec![(22, "0.0.0.0/0".into())],
+        }
+    }
+}
+
+impl SecurityGroupSpec {
+    /// Inbound closed entirely.
+    pub fn closed() -> Self {
+        SecurityGroupSpec {
+            inbound_tcp: Vec::new(),
+        }
+    }
+
+    /// Accepts one more inbound TCP port from an IP range (`0.0.0.0/0` for anywhere).
+    pub fn allow_tcp(mut self, port: u16, ip_range: impl Into<String>) -> Self {
+        self.inbound_tcp.push((port, ip_range.into()));
+        self
+    }
+}
+
+zonal_handler!(
+    /// Security groups of a zone. From [`Scaleway::security_groups`](super::Scaleway::security_groups).
+    SecurityGroups
+);
+
+impl SecurityGroups<'_> {
+    /// The group, `None` if it does not exist.
+    pub async fn get(&self, group_id: &str) -> Result<Option<SecurityGroup>> {
+        check_id("security group id", group_id)?;
+        Ok(optional(
+            self.scw
+                .client()
+                .instance()
+                .get_security_group()
+                .zone(&self.zone)
+                .security_group_id(group_id)
+                .send()
+                .await,
+        )?
+        .and_then(|a| a.into_inner().security_group))
+    }
+
+    /// The project's groups, filtered by name (a substring, as the API matches), lazily.
+    pub fn list<'s>(&'s self, name: Option<&'s str>) -> impl Stream<Item = Result<SecurityGroup>> + 's {
+        let instance = self.scw.client().instance();
+        paginate(100, move |request| {
+            let instance = instance.clone();
+            async move {
+                let mut call = instance
+                    .list_security_groups()
+                    .zone(&self.zone)
+                    .project(self.scw.project_id()?)
+                    .page(request.page as i32)
+                    .per_page(request.size);
+                if let Some(name) = name {
+                    call = call.name(name);
+                }
+                Ok(Page::from_instance(call.send().await?, |body| {
+                    body.security_groups
+                }))
+            }
+        })
+    }
+
+    /// The project's group named exactly `name`, if any.
+    pub async fn find_by_name(&self, name: &str) -> Result<Option<SecurityGroup>> {
+        check_name("security group name", name)?;
+        find_by_exact_name(self.list(Some(name)), name, |g| g.name.as_deref()).await
+    }
+
+    /// The group named `name`, created from `spec` if there is none. A group created here gets
+    /// its rules before it is returned; if a rule cannot be added, the group is deleted again (a
+    /// group without its SSH rule would lock its servers' users out).
+    pub async fn find_or_create(&self, name: &str, spec: &SecurityGroupSpec) -> Result<SecurityGroup> {
+        check_name("security group name", name)?;
+        for (_, range) in &spec.inbound_tcp {
+            if range.parse::<std::net::IpAddr>().is_err() && !range.contains('/') {
+                return Err(Error::invalid_input(
+                    "ip range",
+                    format!("`{range}` is not an IP range"),
+                ));
+            }
+        }
+        let project = self.scw.project_id()?;
+        let lock = named_lock("security group", self.zone.as_str(), project, name);
+        let _one_at_a_time = lock.lock().await;
+        if let Some(existing) = self.find_by_name(name).await? {
+            return Ok(existing);
+        }
+        let instance = self.scw.client().instance();
+        let created = instance
+            .create_security_group()
+            .zone(&self.zone)
+            .body_map(|b| {
+                b.name(name.to_string())
+                    .project(project.to_string())
+                    .stateful(true)
+                    .inbound_default_policy(SecurityGroupPolicy::Drop)
+                    .outbound_default_policy(SecurityGroupPolicy::Accept)
+                    .enable_default_security(true)
+            })
+            .send()
+            .await;
+        let group = match created {
+            Ok(answer) => {
+                let incomplete = Error::incomplete_answer(
+                    answer.status().as_u16(),
+                    answer.headers(),
+                    "no security group in the answer",
+                );
+                answer.into_inner().security_group.ok_or(incomplete)?
+            }
+            Err(e) => {
+                let e = Error::from(e);
+                // An ambiguous failure may have created it (nothing had this name a moment ago,
+                // under the lock): if so, it still lacks its rules, added below.
+                if !e.may_have_been_applied() {
+                    return Err(e);
+                }
+                match self.find_by_name(name).await? {
+                    Some(group) => group,
+                    None => return Err(e),
+                }
+            }
+        };
+        let group_id = group.id.clone().unwrap_or_default();
+        for (port, range) in &spec.inbound_tcp {
+            let added = instance
+                .create_security_group_rule()
+                .zone(&self.zone)
+                .security_group_id(group_id.as_str())
+                .body_map(|b| {
+                    b.protocol(SecurityGroupRuleProtocol::Tcp)
+                        .direction(SecurityGroupRuleDirection::Inbound)
+                        .action(SecurityGroupRuleAction::Accept)
+                        .ip_range(range.clone())
+                        .dest_port_from(u32::from(*port))
+                })
+                .send()
+                .await;
+            if let Err(e) = added {
+                let original = Error::from(e);
+                return Err(Error::with_cleanup(
+                    original,
+                    self.delete_unchecked(&group_id).await,
+                ));
+            }
+        }
+        Ok(group)
+    }
+
+    /// Deletes a group; [`Error::InUse`] naming the servers that still use it; Ok if it is
+    /// already gone.
+    pub async fn delete(&self, group_id: &str) -> Result<()> {
+        let Some(group) = self.get(group_id).await? else {
+            return Ok(());
+        };
+        if !group.servers.is_empty() {
+            return Err(Error::InUse {
+                kind: "security group".into(),
+                id: group_id.to_string(),
+                users: group
+                    .servers
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "server {} ({})",
+                            s.name.as_deref().unwrap_or("?"),
+                            s.id.as_deref().unwrap_or("?")
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        self.delete_unchecked(group_id).await
+    }
+
+    async fn delete_unchecked(&self, group_id: &str) -> Result<()> {
+        ignore_missing(
+            self.scw
+                .client()
+                .instance()
+                .delete_security_group()
+                .zone(&self.zone)
+                .security_group_id(group_id)
+                .send()
+                .await,
+        )
+    }
+}

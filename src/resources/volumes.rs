@@ -1,0 +1,521 @@
+//! Block Storage volumes (Block v1): create, delete, wait, and attach/detach through the atomic
+//! `attach-volume` / `detach-volume` server actions, serialized per server in the process.
+
+use super::servers::CREATE_TOKEN_TAG;
+use super::{
+    check_id, check_name, check_tag, create_token, ignore_missing, optional, reached, server_lock,
+    zonal_handler,
+};
+use crate::api::block_v1::types::{
+    CreateVolumeRequestFromEmpty, Reference, ReferenceStatus, Volume, VolumeStatus,
+};
+use crate::api::instance_v1::types::AttachServerVolumeBodyVolumeType;
+use crate::paginate::{Page, paginate};
+use crate::wait::{Status, wait_for};
+use crate::{ByteSize, Error, Result};
+
+/// The smallest Block Storage volume: 5 GB.
+pub const MIN_VOLUME_SIZE: ByteSize = ByteSize::from_bytes(5_000_000_000);
+/// The largest Block Storage volume: 10 TB.
+pub const MAX_VOLUME_SIZE: ByteSize = ByteSize::from_bytes(10_000_000_000_000);
+/// The IOPS classes of Block Storage: `sbs_5k` and `sbs_15k`.
+pub const BLOCK_IOPS: [u32; 2] = [5000, 15000];
+
+/// The stable device path of an attached Block volume on its server: Scaleway exposes each as a
+/// SCSI disk with vendor `SCW`, model `sbs` and serial `volume-<id>`, which udev names
+/// `/dev/disk/by-id/scsi-0SCW_sbs_volume-<id>`. `None` when the volume is not attached (no
+/// device then) or is not a Block volume (local volumes have no stable name).
+pub fn device_path(volume: &Volume) -> Option<String> {
+    let id = volume.id.as_deref()?;
+    attached_reference(volume).filter(|(_, status)| *status == ReferenceStatus::Attached)?;
+    Some(format!("/dev/disk/by-id/scsi-0SCW_sbs_volume-{id}"))
+}
+
+/// What to create a Block volume with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeSpec {
+    /// Name (Block names are not unique).
+    pub name: String,
+    /// Size, 5 GB to 10 TB.
+    pub size: ByteSize,
+    /// Provisioned IOPS: 5000 or 15000.
+    pub iops: u32,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+impl VolumeSpec {
+    /// A 5k IOPS volume.
+    pub fn new(name: impl Into<String>, size: ByteSize) -> VolumeSpec {
+        VolumeSpec {
+            name: name.into(),
+            size,
+            iops: 5000,
+            tags: Vec::new(),
+        }
+    }
+
+    /// Provisioned IOPS: 5000 or 15000.
+    pub fn iops(mut self, iops: u32) -> Self {
+        self.iops = iops;
+        self
+    }
+
+    /// One more tag.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
+    /// Everything [`Volumes::create`] checks before any request.
+    pub fn check(&self) -> Result<()> {
+        check_name("volume name", &self.name)?;
+        check_size("volume size", self.size)?;
+        check_iops("volume IOPS", self.iops)?;
+        self.tags.iter().try_for_each(|tag| check_tag(tag))
+    }
+}
+
+pub(crate) fn check_size(field: &'static str, size: ByteSize) -> Result<()> {
+    if size < MIN_VOLUME_SIZE || size > MAX_VOLUME_SIZE {
+        return Err(Error::invalid_input(
+            field,
+            format!("must be {MIN_VOLUME_SIZE} to {MAX_VOLUME_SIZE}, got {size}"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_iops(field: &'static str, iops: u32) -> Result<()> {
+    if !BLOCK_IOPS.contains(&iops) {
+        return Err(Error::invalid_input(
+            field,
+            format!("must be 5000 or 15000, got {iops}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The server holding the volume (attaching, attached or detaching) and the state of that hold.
+fn attached_reference(volume: &Volume) -> Option<(String, ReferenceStatus)> {
+    volume
+        .references
+        .iter()
+        .find(|r| {
+            r.product_resource_type.as_deref() == Some("instance_server")
+                && matches!(
+                    r.status,
+                    ReferenceStatus::Attaching | ReferenceStatus::Attached | ReferenceStatus::Detaching
+                )
+        })
+        .and_then(|r| Some((r.product_resource_id.clone()?, r.status)))
+}
+
+/// The server a volume is attached to (or being attached to or detached from).
+pub fn attached_server(volume: &Volume) -> Option<String> {
+    attached_reference(volume).map(|(server, _)| server)
+}
+
+/// Whether the volume was made by [`Volumes::create`] (it carries a create token): such a
+/// volume is the user's, never a server's own root.
+pub(crate) fn made_by_create(volume: &Volume) -> bool {
+    volume.tags.iter().any(|t| t.starts_with(CREATE_TOKEN_TAG))
+}
+
+zonal_handler!(
+    /// Block volumes of a zone. From [`Scaleway::volumes`](super::Scaleway::volumes).
+    Volumes
+);
+
+impl Volumes<'_> {
+    /// The volume, `None` if it does not exist (or has expired).
+    pub async fn get(&self, volume_id: &str) -> Result<Option<Volume>> {
+        check_id("volume id", volume_id)?;
+        Ok(optional(
+            self.scw
+                .client()
+                .block()
+                .get_volume()
+                .zone(&self.zone)
+                .volume_id(volume_id)
+                .send()
+                .await,
+        )?
+        .map(|a| a.into_inner()))
+    }
+
+    async fn get_existing(&self, volume_id: &str) -> Result<Volume> {
+        self.get(volume_id)
+            .await?
+            .ok_or_else(|| Error::not_found("volume", volume_id))
+    }
+
+    /// The project's volumes, filtered by name (a substring, as the API matches) and tag, as a
+    /// lazy stream.
+    pub fn list<'s>(
+        &'s self,
+        name: Option<&'s str>,
+        tag: Option<&'s str>,
+    ) -> impl futures_util::Stream<Item = Result<Volume>> + 's {
+        self.list_in_pages_of(100, name, tag)
+    }
+
+    fn list_in_pages_of<'s>(
+        &'s self,
+        page_size: u32,
+        name: Option<&'s str>,
+        tag: Option<&'s str>,
+    ) -> impl futures_util::Stream<Item = Result<Volume>> + 's {
+        let block = self.scw.client().block();
+        paginate(page_size, move |request| {
+            let block = block.clone();
+            async move {
+                let mut call = block
+                    .list_volumes()
+                    .zone(&self.zone)
+                    .project_id(self.scw.project_id()?)
+                    .page(request.page as i32)
+                    .page_size(request.size);
+                if let Some(name) = name {
+                    call = call.name(name);
+                }
+                if let Some(tag) = tag {
+                    call = call.tags(vec![tag.to_string()]);
+                }
+                let answer = call.send().await?.into_inner();
+                Ok(Page::new(answer.volumes, answer.total_count))
+            }
+        })
+    }
+
+    /// The project's volume named exactly `name`, if any.
+    pub async fn find_by_name(&self, name: &str) -> Result<Option<Volume>> {
+        check_name("volume name", name)?;
+        super::find_by_exact_name(self.list(Some(name), None), name, |v| v.name.as_deref()).await
+    }
+
+    /// The project's first volume carrying `tag` (a create token: at most one has it).
+    async fn find_by_tag(&self, tag: &str) -> Result<Option<Volume>> {
+        let mut listing = std::pin::pin!(self.list_in_pages_of(1, None, Some(tag)));
+        futures_util::TryStreamExt::try_next(&mut listing).await
+    }
+
+    /// Creates a volume and waits until it is available. The request carries a unique tag: if its
+    /// answer is lost, the volume is looked up by that tag (Block names are not unique) instead
+    /// of being created twice. A volume that never becomes available is deleted, not left
+    /// billed.
+    pub async fn create(&self, spec: &VolumeSpec) -> Result<Volume> {
+        spec.check()?;
+        let project = self.scw.project_id()?;
+        let token = create_token();
+        let mut tags = spec.tags.clone();
+        tags.push(token.clone());
+        let created = self
+            .scw
+            .client()
+            .block()
+            .create_volume()
+            .zone(&self.zone)
+            .body_map(|b| {
+                b.name(spec.name.clone())
+                    .perf_iops(spec.iops)
+                    .project_id(project.to_string())
+                    .from_empty(CreateVolumeRequestFromEmpty {
+                        size: Some(spec.size.bytes()),
+                    })
+                    .tags(tags)
+            })
+            .send()
+            .await;
+        let volume = match created {
+            Ok(answer) => answer.into_inner(),
+            Err(e) => {
+                let e = Error::from(e);
+                if !e.may_have_been_applied() {
+                    return Err(e);
+                }
+                match self.find_by_tag(&token).await {
+                    Ok(Some(volume)) => volume,
+                    _ => return Err(e),
+                }
+            }
+        };
+        let id = volume.id.clone().unwrap_or_default();
+        match self.wait_available(&id, true).await {
+            Ok(volume) => Ok(volume),
+            Err(original) => Err(Error::with_cleanup(original, self.delete(&id).await)),
+        }
+    }
+
+    /// Deletes a detached volume; [`Error::InUse`] (before any change) if a server holds it; Ok
+    /// if it is already gone.
+    pub async fn delete(&self, volume_id: &str) -> Result<()> {
+        let Some(volume) = self.get(volume_id).await? else {
+            return Ok(());
+        };
+        if let Some(server) = attached_server(&volume) {
+            return Err(Error::InUse {
+                kind: "volume".into(),
+                id: volume_id.into(),
+                users: vec![format!("server {server}")],
+            });
+        }
+        self.delete_unchecked(volume_id).await
+    }
+
+    async fn delete_unchecked(&self, volume_id: &str) -> Result<()> {
+        ignore_missing(
+            self.scw
+                .client()
+                .block()
+                .delete_volume()
+                .zone(&self.zone)
+                .volume_id(volume_id)
+                .send()
+                .await,
+        )
+    }
+
+    /// Polls a volume until `classify` says so; a volume that disappears is `None` for
+    /// `classify` to judge.
+    async fn poll(
+        &self,
+        volume_id: &str,
+        what: &str,
+        after_action: bool,
+        classify: impl Fn(&Option<Volume>) -> Status,
+    ) -> Result<Option<Volume>> {
+        let options = if after_action {
+            self.scw.wait_after_action()
+        } else {
+            self.scw.options().wait.clone()
+        };
+        let outcome = wait_for(&options, || self.get(volume_id), classify).await?;
+        let state = |v: &Option<Volume>| {
+            v.as_ref().map_or("deleted".into(), |v| {
+                v.status.map(|s| s.to_string()).unwrap_or_default()
+            })
+        };
+        reached(outcome, format!("volume {volume_id} {what}"), state)
+    }
+
+    /// Waits until the volume is `available` or `in_use`; `error`, `locked` and `deleted` end
+    /// the wait with [`Error::FailedState`], a volume that disappears with [`Error::NotFound`].
+    pub async fn wait(&self, volume_id: &str) -> Result<Volume> {
+        self.wait_available(volume_id, false).await
+    }
+
+    async fn wait_available(&self, volume_id: &str, after_action: bool) -> Result<Volume> {
+        check_id("volume id", volume_id)?;
+        self.poll(volume_id, "to be available", after_action, |v| {
+            match v.as_ref().map(|v| v.status) {
+                None => Status::Failed,
+                Some(Some(VolumeStatus::Available | VolumeStatus::InUse)) => Status::Reached,
+                Some(Some(VolumeStatus::Error | VolumeStatus::Locked | VolumeStatus::Deleted)) => {
+                    Status::Failed
+                }
+                Some(_) => Status::Pending,
+            }
+        })
+        .await?
+        .ok_or_else(|| Error::not_found("volume", volume_id))
+    }
+
+    /// Waits until the volume is settled (as [`Volumes::wait`]) and so is every reference to it
+    /// (`attached` or `detached`; a reference in `error` ends the wait with
+    /// [`Error::FailedState`]).
+    pub async fn wait_with_references(&self, volume_id: &str) -> Result<Volume> {
+        check_id("volume id", volume_id)?;
+        let settled =
+            |r: &Reference| matches!(r.status, ReferenceStatus::Attached | ReferenceStatus::Detached);
+        self.poll(volume_id, "and its references to settle", false, |v| {
+            let Some(volume) = v else { return Status::Failed };
+            if volume
+                .references
+                .iter()
+                .any(|r| r.status == ReferenceStatus::Error)
+            {
+                return Status::Failed;
+            }
+            match volume.status {
+                Some(VolumeStatus::Error | VolumeStatus::Locked | VolumeStatus::Deleted) => Status::Failed,
+                Some(VolumeStatus::Available | VolumeStatus::InUse)
+                    if volume.references.iter().all(settled) =>
+                {
+                    Status::Reached
+                }
+                _ => Status::Pending,
+            }
+        })
+        .await?
+        .ok_or_else(|| Error::not_found("volume", volume_id))
+    }
+
+    /// Waits until the volume's reference to the server says `attached`.
+    async fn wait_attached(&self, volume_id: &str, server_id: &str, after_action: bool) -> Result<Volume> {
+        self.poll(volume_id, "to be attached", after_action, |v| {
+            let Some(volume) = v else { return Status::Failed };
+            let attached = volume.references.iter().any(|r| {
+                r.product_resource_id.as_deref() == Some(server_id) && r.status == ReferenceStatus::Attached
+            });
+            match (attached, volume.status) {
+                (true, _) => Status::Reached,
+                (false, Some(VolumeStatus::Error | VolumeStatus::Deleted)) => Status::Failed,
+                _ => Status::Pending,
+            }
+        })
+        .await?
+        .ok_or_else(|| Error::not_found("volume", volume_id))
+    }
+
+    /// Waits until no server holds the volume; a volume deleted meanwhile counts as free.
+    async fn wait_detached(&self, volume_id: &str, after_action: bool) -> Result<Option<Volume>> {
+        self.poll(volume_id, "to be detached", after_action, |v| {
+            match v.as_ref().map(attached_server) {
+                None | Some(None) => Status::Reached,
+                Some(Some(_)) => Status::Pending,
+            }
+        })
+        .await
+    }
+
+    /// Attaches a volume to a server and waits until it is attached. Serialized with every other
+    /// volume change of that server in the process; Ok at once if it is already attached there;
+    /// a detach in progress is waited out first; [`Error::InUse`] if another server holds it.
+    pub async fn attach(&self, volume_id: &str, server_id: &str) -> Result<Volume> {
+        check_id("volume id", volume_id)?;
+        check_id("server id", server_id)?;
+        let lock = server_lock(&self.zone, server_id);
+        let _one_change_per_server = lock.lock().await;
+        let volume = self.get_existing(volume_id).await?;
+        match attached_reference(&volume) {
+            // Being detached (from this server or another): it is free once that is done.
+            Some((_, ReferenceStatus::Detaching)) => {
+                self.detached(volume_id).await?;
+            }
+            Some((current, ReferenceStatus::Attached)) if current == server_id => return Ok(volume),
+            // On its way here (a first attempt whose answer was lost, say).
+            Some((current, _)) if current == server_id => {
+                return self.wait_attached(volume_id, server_id, false).await;
+            }
+            Some((other, _)) => {
+                return Err(Error::InUse {
+                    kind: "volume".into(),
+                    id: volume_id.into(),
+                    users: vec![format!("server {other}")],
+                });
+            }
+            None => {}
+        }
+        self.scw
+            .client()
+            .instance()
+            .attach_server_volume()
+            .zone(&self.zone)
+            .server_id(server_id)
+            .body_map(|b| {
+                b.volume_id(volume_id)
+                    .volume_type(AttachServerVolumeBodyVolumeType::SbsVolume)
+            })
+            .send()
+            .await?;
+        self.wait_attached(volume_id, server_id, true).await
+    }
+
+    /// Detaches a volume from its server and waits until it is free. Ok if it is not attached;
+    /// a detach already in progress (another caller's) is waited for, not sent again; a
+    /// server's root volume is refused ([`Error::InvalidInput`]): detached, it would leave the
+    /// server without a boot volume and let the next attached volume take the root position.
+    pub async fn detach(&self, volume_id: &str) -> Result<Volume> {
+        check_id("volume id", volume_id)?;
+        let volume = self.get_existing(volume_id).await?;
+        let server_id = match attached_reference(&volume) {
+            None => return Ok(volume),
+            // Already on its way off (an earlier detach): only its end is awaited.
+            Some((_, ReferenceStatus::Detaching)) => return self.detached(volume_id).await,
+            Some((server_id, _)) => server_id,
+        };
+        let root = self
+            .scw
+            .servers()
+            .zone(self.zone.clone())
+            .get(&server_id)
+            .await?
+            .and_then(|s| s.volumes.get("0").and_then(|v| v.id.clone()));
+        if root.as_deref() == Some(volume_id) {
+            return Err(Error::invalid_input(
+                "volume id",
+                format!("{volume_id} is the root volume of server {server_id}; delete the server instead"),
+            ));
+        }
+        self.detach_from(volume_id, &server_id)
+            .await?
+            .ok_or_else(|| Error::not_found("volume", volume_id))
+    }
+
+    /// Waits until the volume is free, and returns it.
+    async fn detached(&self, volume_id: &str) -> Result<Volume> {
+        self.wait_detached(volume_id, false)
+            .await?
+            .ok_or_else(|| Error::not_found("volume", volume_id))
+    }
+
+    /// Detaches a volume from a known server under that server's lock and waits until it is
+    /// free (`None` if it was deleted meanwhile).
+    pub(crate) async fn detach_from(&self, volume_id: &str, server_id: &str) -> Result<Option<Volume>> {
+        let lock = server_lock(&self.zone, server_id);
+        let _one_change_per_server = lock.lock().await;
+        ignore_missing(
+            self.scw
+                .client()
+                .instance()
+                .detach_server_volume()
+                .zone(&self.zone)
+                .server_id(server_id)
+                .body_map(|b| b.volume_id(volume_id))
+                .send()
+                .await,
+        )?;
+        self.wait_detached(volume_id, true).await
+    }
+
+    /// Deletes a volume of a deleted server the moment no server holds it any more. With
+    /// `keep_user_volumes`, a volume made by [`Volumes::create`] (it carries its create token:
+    /// the user's, never a server's own root, even where the root was) is left alone.
+    pub(crate) async fn delete_when_detached(&self, volume_id: &str, keep_user_volumes: bool) -> Result<()> {
+        let Some(volume) = self.get(volume_id).await? else {
+            return Ok(());
+        };
+        if keep_user_volumes && made_by_create(&volume) {
+            tracing::warn!(
+                volume_id,
+                "the volume at a deleted server's root position was made by create: kept"
+            );
+            return Ok(());
+        }
+        // Just read, and its server just deleted: it is not free at once.
+        match self.wait_detached(volume_id, true).await {
+            // Deleted by someone else meanwhile: what this was for is done.
+            Err(Error::FailedState { state, .. }) if state == "deleted" => return Ok(()),
+            Ok(None) => return Ok(()),
+            other => other?,
+        };
+        self.delete_unchecked(volume_id).await
+    }
+
+    /// Sets the provisioned IOPS of a volume and waits until the change is applied.
+    pub async fn set_iops(&self, volume_id: &str, iops: u32) -> Result<Volume> {
+        check_id("volume id", volume_id)?;
+        check_iops("volume IOPS", iops)?;
+        self.scw
+            .client()
+            .block()
+            .update_volume()
+            .zone(&self.zone)
+            .volume_id(volume_id)
+            .body_map(|b| b.perf_iops(iops))
+            .send()
+            .await?;
+        self.wait_available(volume_id, true).await
+    }
+}
