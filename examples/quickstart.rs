@@ -124,6 +124,7 @@ async fn scenario(run: &Run) -> Result<(), ProviderError> {
         network_id: Some(network.id.clone()),
         firewall_id: Some(firewall.id.clone()),
         tags: vec![format!("quickstart={}", run.prefix)],
+        ..ServerOptions::default()
     };
     let server = run
         .step(
@@ -136,10 +137,11 @@ async fn scenario(run: &Run) -> Result<(), ProviderError> {
         .step("wait until the server runs", p.wait_for_server(&server.id, 120))
         .await?;
     println!(
-        "      server {} {:?} public {}",
+        "      server {} {:?} public {} private {}",
         server.id,
         server.status,
-        server.public_ipv4.as_deref().unwrap_or("-")
+        server.public_ipv4.as_deref().unwrap_or("-"),
+        server.private_ipv4.as_deref().unwrap_or("-")
     );
 
     let volume_options = VolumeOptions {

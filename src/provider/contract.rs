@@ -284,6 +284,7 @@ pub async fn run(provider: &dyn Provider, fixture: &ContractFixture) -> Report {
             network_id: network.as_ref().map(|n| n.id.clone()),
             firewall_id: firewall.as_ref().map(|f| f.id.clone()),
             tags: vec![tag.clone()],
+            ..ServerOptions::default()
         })
         .await;
     let server = match created {

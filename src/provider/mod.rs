@@ -21,6 +21,7 @@
 //!         network_id: Some(network.id.clone()),
 //!         firewall_id: Some(firewall.id.clone()),
 //!         tags: vec!["app=web".into()],
+//!         ..ServerOptions::default()
 //!     })
 //!     .await?;
 //! let server = provider.wait_for_server(&server.id, 60).await?;
@@ -92,10 +93,12 @@ pub struct Server {
     pub provider_status: String,
     /// Public IPv4 address, once it has one.
     pub public_ipv4: Option<String>,
-    /// Private IPv4 address on its private network, when known. On Scaleway this is the
-    /// server's `private_ip`, which the API leaves empty for VPC private networks (their addresses
-    /// are kept by the IPAM API, which this crate does not vendor): expect `None` there.
+    /// Private IPv4 address on its (first) private network, once it has one. On Scaleway it
+    /// comes from the IPAM API: known once the server's NIC exists.
     pub private_ipv4: Option<String>,
+    /// Private IPv6 address on its (first) private network, once it has one.
+    #[serde(default)]
+    pub private_ipv6: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
     /// Zone (location) of the server.
@@ -137,11 +140,23 @@ pub struct Volume {
     pub status: VolumeStatus,
     /// The server it is attached to.
     pub server_id: Option<String>,
-    /// The device path on the server; Scaleway does not report it, so always `None` there.
+    /// The stable device path on its server while it is attached
+    /// (`/dev/disk/by-id/scsi-0SCW_sbs_volume-<id>` on Scaleway), `None` when there is none.
     pub device_path: Option<String>,
 }
 
-/// What to create a server with.
+/// The performance class of a volume, in neutral terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeTier {
+    /// The provider's standard block storage (5000 IOPS on Scaleway).
+    Standard,
+    /// The provider's faster block storage (15000 IOPS on Scaleway).
+    Performance,
+}
+
+/// What to create a server with. Fields added later default to `None`: build with
+/// `..ServerOptions::default()` to stay compatible.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerOptions {
     /// Name (1 to 63 characters).
@@ -158,9 +173,19 @@ pub struct ServerOptions {
     pub firewall_id: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
+    /// Size of the root volume in GB (10^9 bytes); `None` for the image's default.
+    #[serde(default)]
+    pub root_volume_gb: Option<u64>,
+    /// Performance class of the root volume; `None` for the provider's default.
+    #[serde(default)]
+    pub root_volume_tier: Option<VolumeTier>,
+    /// Location to create the server in; `None` for the provider's.
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
-/// What to create a volume with.
+/// What to create a volume with. Fields added later default to `None`: build with
+/// `..VolumeOptions::default()` to stay compatible.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolumeOptions {
     /// Name.
@@ -171,7 +196,11 @@ pub struct VolumeOptions {
     /// not attached; use [`Provider::attach_volume`].
     pub server_id: Option<String>,
     /// Provisioned IOPS; the provider's default when `None` (5000 on Scaleway; 15000 selectable).
+    /// [`VolumeOptions::tier`] says the same in neutral terms; the two must agree when both are set.
     pub iops: Option<u32>,
+    /// Performance class; the provider's default when `None`.
+    #[serde(default)]
+    pub tier: Option<VolumeTier>,
 }
 
 /// One size of the catalogue.
@@ -202,7 +231,8 @@ pub struct Location {
     pub country: String,
 }
 
-/// Errors of the provider layer.
+/// Errors of the provider layer. They describe any cloud: an implementation maps its own
+/// errors onto them, keeping the cloud's error as the source of [`ProviderError::Api`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProviderError {
@@ -213,16 +243,16 @@ pub enum ProviderError {
     #[error("invalid {field}: {reason}")]
     InvalidInput {
         /// What was wrong.
-        field: &'static str,
+        field: String,
         /// Why.
         reason: String,
     },
-    /// A resource looked up by name does not exist.
+    /// A resource looked up does not exist.
     #[error("{kind} `{name}` not found")]
     NotFound {
-        /// `network`, `firewall`, ...
+        /// `network`, `firewall`, `server`, `volume`, ...
         kind: &'static str,
-        /// The name looked up.
+        /// The name or id looked up.
         name: String,
     },
     /// A resource cannot be deleted because others use it.
@@ -251,9 +281,20 @@ pub enum ProviderError {
         /// The state it ended in.
         state: String,
     },
-    /// The API refused or failed.
-    #[error(transparent)]
-    Api(#[from] crate::Error),
+    /// The cloud's API refused or failed, or could not be reached.
+    #[error("{source}")]
+    Api {
+        /// The HTTP status of the answer, when there was one.
+        status: Option<u16>,
+        /// Whether the same call may succeed later.
+        retryable: bool,
+        /// Whether the call may have taken effect although it failed.
+        may_have_been_applied: bool,
+        /// The cloud's request id, for its support.
+        request_id: Option<String>,
+        /// The cloud's own error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A step failed and undoing what was created failed too.
     #[error("{original}; cleaning up also failed: {cleanup}")]
     CleanupFailed {
@@ -267,29 +308,54 @@ pub enum ProviderError {
 impl ProviderError {
     /// Whether the error says something does not exist.
     pub fn is_not_found(&self) -> bool {
-        match self {
-            ProviderError::NotFound { .. } => true,
-            ProviderError::Api(e) => e.is_not_found(),
-            _ => false,
-        }
+        matches!(
+            self,
+            ProviderError::NotFound { .. }
+                | ProviderError::Api {
+                    status: Some(404),
+                    ..
+                }
+        )
     }
 
     /// Whether the credentials were refused.
     pub fn is_authentication(&self) -> bool {
-        matches!(self, ProviderError::Api(crate::Error::Authentication { .. }))
+        matches!(
+            self,
+            ProviderError::Api {
+                status: Some(401),
+                ..
+            }
+        )
     }
 
-    pub(crate) fn invalid(field: &'static str, reason: impl fmt::Display) -> ProviderError {
-        ProviderError::InvalidInput {
-            field,
-            reason: reason.to_string(),
+    /// Whether the same call may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ProviderError::Api { retryable: true, .. })
+    }
+
+    /// The HTTP status of the cloud's answer, when the error came from one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ProviderError::Api { status, .. } => *status,
+            _ => None,
         }
     }
-}
 
-impl From<crate::ConfigError> for ProviderError {
-    fn from(e: crate::ConfigError) -> Self {
-        ProviderError::Api(crate::Error::Config(e))
+    /// The cloud's request id, when the error came from an answer.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            ProviderError::Api { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A [`ProviderError::InvalidInput`].
+    pub fn invalid(field: impl Into<String>, reason: impl fmt::Display) -> ProviderError {
+        ProviderError::InvalidInput {
+            field: field.into(),
+            reason: reason.to_string(),
+        }
     }
 }
 
@@ -439,7 +505,7 @@ impl ProviderConfig {
         if let Some(url) = &self.scaleway_api_url {
             builder = builder.api_url(url.clone());
         }
-        Ok(builder.infer()?)
+        Ok(builder.infer().map_err(crate::Error::from)?)
     }
 }
 

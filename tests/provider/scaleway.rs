@@ -49,6 +49,7 @@ fn web_options() -> ServerOptions {
         network_id: None,
         firewall_id: None,
         tags: vec!["app=web".into()],
+        ..ServerOptions::default()
     }
 }
 
@@ -552,7 +553,13 @@ async fn test_find_or_create_firewall_removes_group_when_ssh_rule_fails() {
     let err = api.provider().find_or_create_firewall("app").await.unwrap_err();
 
     assert!(
-        matches!(&err, ProviderError::Api(e) if e.status() == Some(400)),
+        matches!(
+            &err,
+            ProviderError::Api {
+                status: Some(400),
+                ..
+            }
+        ),
         "{err:?}"
     );
     create.assert_calls_async(1).await;
@@ -1003,6 +1010,21 @@ async fn test_create_server_with_network() {
         )
         .mount()
         .await;
+    // The private addresses: one IPAM listing for the server's NICs.
+    let addresses = api
+        .on(GET, "/ipam/v1/regions/fr-par/ips")
+        .query(&[
+            ("page", "1"),
+            ("page_size", "100"),
+            ("resource_ids", NIC_ID),
+            ("resource_type", "instance_private_nic"),
+        ])
+        .reply(
+            200,
+            nic_addresses(NIC_ID, "172.16.4.2/22", "fd6d:9b51:d4ce:80d5::2/64"),
+        )
+        .mount()
+        .await;
     api.seal().await;
 
     let server = api
@@ -1015,6 +1037,9 @@ async fn test_create_server_with_network() {
         .unwrap();
 
     assert_eq!(server.id, SERVER_ID);
+    assert_eq!(server.private_ipv4.as_deref(), Some("172.16.4.2"));
+    assert_eq!(server.private_ipv6.as_deref(), Some("fd6d:9b51:d4ce:80d5::2"));
+    addresses.assert_calls_async(1).await;
     products.assert_calls_async(1).await;
     images.assert_calls_async(1).await;
     create.assert_calls_async(1).await;
@@ -1620,7 +1645,7 @@ async fn test_create_server_rolls_back_when_poweron_fails() {
         .unwrap_err();
 
     match &err {
-        ProviderError::Api(e) => assert_eq!(e.status(), Some(500), "{e}"),
+        ProviderError::Api { status, .. } => assert_eq!(*status, Some(500), "{err}"),
         other => panic!("expected the poweron error, got {other:?}"),
     }
     create.assert_calls_async(1).await;
@@ -1661,11 +1686,23 @@ async fn test_create_server_reports_both_errors_when_cleanup_fails() {
     match &err {
         ProviderError::CleanupFailed { original, cleanup } => {
             assert!(
-                matches!(&**original, ProviderError::Api(e) if e.status() == Some(500)),
+                matches!(
+                    &**original,
+                    ProviderError::Api {
+                        status: Some(500),
+                        ..
+                    }
+                ),
                 "{original:?}"
             );
             assert!(
-                matches!(&**cleanup, ProviderError::Api(e) if e.status() == Some(403)),
+                matches!(
+                    &**cleanup,
+                    ProviderError::Api {
+                        status: Some(403),
+                        ..
+                    }
+                ),
                 "{cleanup:?}"
             );
         }
@@ -1931,6 +1968,7 @@ async fn test_create_volume() {
             size_gb: 10,
             server_id: None,
             iops: None,
+            tier: None,
         })
         .await
         .unwrap();
@@ -2010,7 +2048,13 @@ async fn test_ambiguous_volume_create_never_adopts_an_older_namesake() {
         .unwrap_err();
 
     assert!(
-        matches!(&err, ProviderError::Api(e) if e.status() == Some(500)),
+        matches!(
+            &err,
+            ProviderError::Api {
+                status: Some(500),
+                ..
+            }
+        ),
         "{err:?}"
     );
     create.assert_calls_async(1).await;
@@ -2729,6 +2773,7 @@ fn volume_options(name: &str, size_gb: u64) -> VolumeOptions {
         size_gb,
         server_id: None,
         iops: None,
+        tier: None,
     }
 }
 

@@ -1,12 +1,11 @@
-//! The Scaleway implementation of [`Provider`].
+//! The Scaleway implementation of [`Provider`]: a mapping onto the Scaleway layer
+//! ([`crate::resources`]).
 //!
-//! One provider works in one zone (servers, volumes, security groups) and its region (private
-//! networks), for one project. Each operation is a workflow over the generated clients; the
-//! ones the API makes multi-step (create a server, delete it without leaking billed volumes,
-//! attach a volume) are in their own modules and undo what they created when a step fails.
+//! One provider works in one zone (servers, volumes, security groups; a server or volume may
+//! name another) and its region (private networks), for one project. Every operation converts
+//! the neutral options to the layer's, calls it, and converts the answer back: the workflows,
+//! waits and checks live in the layer, for every Rust user.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,16 +14,18 @@ use super::{
     Firewall, Location, Network, Provider, ProviderError, ProviderResult, Server, ServerOptions, Size,
     Volume, VolumeOptions,
 };
-use crate::wait::{Outcome, WaitOptions};
+use crate::resources::{self, Scaleway, offers_block_storage};
+use crate::wait::WaitOptions;
 use crate::{Client, Region, Zone};
 
 mod catalog;
+mod errors;
 mod firewalls;
 mod networks;
 mod servers;
 mod volumes;
 
-pub use catalog::{IMAGE_ALIASES, SIZE_CHOICES};
+pub use crate::resources::{IMAGE_ALIASES, SIZE_CHOICES};
 
 /// Choices of the Scaleway provider beyond the runtime configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,36 +51,32 @@ pub struct ScalewayOptions {
 
 impl Default for ScalewayOptions {
     fn default() -> Self {
+        let layer = resources::Options::default();
         ScalewayOptions {
             subnet: None,
             vpc_id: None,
             volume_iops: 5000,
             block_root_volume: true,
-            wait: WaitOptions::default(),
+            wait: layer.wait,
             server_poll_interval: Duration::from_secs(5),
-            create_lookup_delay: Duration::from_secs(5),
+            create_lookup_delay: layer.create_lookup_delay,
         }
     }
 }
 
 /// The [`Provider`] for Scaleway.
 pub struct ScalewayProvider {
-    client: Client,
+    scw: Scaleway,
     zone: Zone,
     region: Region,
-    project_id: String,
     options: ScalewayOptions,
-    catalog: catalog::Cache,
-    /// One lock per server for volume changes: the API refuses a second change while one is in
-    /// progress (`allowed_actions` is empty during an attach).
-    server_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for ScalewayProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScalewayProvider")
             .field("zone", &self.zone)
-            .field("project_id", &self.project_id)
+            .field("project_id", &self.scw.client().config().project_id())
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
@@ -99,20 +96,20 @@ impl ScalewayProvider {
 
     /// A provider with options.
     pub fn with_options(client: Client, options: ScalewayOptions) -> ProviderResult<ScalewayProvider> {
-        let project_id = client.config().project_id().map(str::to_string).ok_or_else(|| {
-            ProviderError::invalid(
+        if client.config().project_id().is_none() {
+            return Err(ProviderError::invalid(
                 "project id",
                 "none configured: set SCW_DEFAULT_PROJECT_ID (or SCALEWAY_PROJECT_ID, or scaleway_project_id)",
-            )
-        })?;
-        if ![5000, 15000].contains(&options.volume_iops) {
+            ));
+        }
+        if !resources::BLOCK_IOPS.contains(&options.volume_iops) {
             return Err(ProviderError::invalid("volume IOPS", "must be 5000 or 15000"));
         }
         if let Some(vpc) = &options.vpc_id {
             check_id("VPC id", vpc)?;
         }
-        let zone = client.config().zone();
-        if options.block_root_volume && !offers_block_storage(zone) {
+        let zone = client.config().zone().clone();
+        if options.block_root_volume && !offers_block_storage(&zone) {
             return Err(ProviderError::invalid(
                 "zone",
                 format!(
@@ -120,30 +117,31 @@ impl ScalewayProvider {
                 ),
             ));
         }
+        let layer = resources::Options {
+            wait: options.wait.clone(),
+            create_lookup_delay: options.create_lookup_delay,
+        };
         Ok(ScalewayProvider {
-            zone: client.config().zone().clone(),
-            region: client.config().region().clone(),
-            client,
-            project_id,
+            region: zone.region(),
+            zone,
+            scw: Scaleway::with_options(client, layer),
             options,
-            catalog: catalog::Cache::default(),
-            server_locks: Mutex::new(HashMap::new()),
         })
     }
 
     /// The runtime client, for calls the provider does not cover.
     pub fn client(&self) -> &Client {
-        &self.client
+        self.scw.client()
+    }
+
+    /// The Scaleway layer the provider maps onto, for what the neutral options cannot say.
+    pub fn scaleway(&self) -> &Scaleway {
+        &self.scw
     }
 
     /// The zone the provider works in.
     pub fn zone(&self) -> &Zone {
         &self.zone
-    }
-
-    fn server_lock(&self, server_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.server_locks.lock().unwrap_or_else(|e| e.into_inner());
-        locks.entry(server_id.to_string()).or_default().clone()
     }
 
     /// Block Storage is not offered in every zone: volume operations there fail before any
@@ -158,105 +156,11 @@ impl ScalewayProvider {
             ))
         }
     }
-
-    /// The lock that serializes find-or-create of one named resource (`kind`: "network",
-    /// "firewall") in this project and place, shared by every provider of the process: concurrent
-    /// calls with one name create one resource even through different provider values.
-    fn create_lock(&self, kind: &'static str, place: &str, name: &str) -> Arc<tokio::sync::Mutex<()>> {
-        type Key = (&'static str, String, String, String);
-        static LOCKS: OnceLock<Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
-        let mut locks = LOCKS
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let key = (kind, self.project_id.clone(), place.to_string(), name.to_string());
-        locks.entry(key).or_default().clone()
-    }
 }
 
-/// Zones without Block Storage (Block v1): servers there boot from local volumes.
-const ZONES_WITHOUT_BLOCK_STORAGE: &[&str] = &["it-mil-1"];
-
-/// Whether the zone offers Block Storage volumes.
-fn offers_block_storage(zone: &Zone) -> bool {
-    !ZONES_WITHOUT_BLOCK_STORAGE.contains(&zone.as_str())
-}
-
-/// Resource names: not empty, at most 255 characters, no control characters.
-pub(crate) fn check_name(field: &'static str, name: &str) -> ProviderResult<()> {
-    if name.trim().is_empty() {
-        return Err(ProviderError::invalid(field, "must not be empty"));
-    }
-    if name.chars().count() > 255 {
-        return Err(ProviderError::invalid(field, "must be at most 255 characters"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(ProviderError::invalid(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(())
-}
-
-/// Scaleway ids are UUIDs; anything else (a name, a path with `/`) is refused before it reaches
-/// a URL.
-pub(crate) fn check_id(field: &'static str, id: &str) -> ProviderResult<()> {
-    if uuid::Uuid::try_parse(id).is_ok() && id.len() == 36 {
-        Ok(())
-    } else {
-        Err(ProviderError::invalid(
-            field,
-            format!("`{}` is not a UUID", id.escape_debug()),
-        ))
-    }
-}
-
-/// A generated call's answer, `None` for a 404 (looking something up that may not exist).
-pub(crate) fn found<T, E: serde::Serialize>(
-    result: Result<T, progenitor_client::Error<E>>,
-) -> ProviderResult<Option<T>> {
-    Ok(absent_as_none(result)?)
-}
-
-/// A generated call's answer, `None` for a 404, or a 410 `expired` (Block answers so for a volume
-/// deleted a while ago): for polls that must see a resource disappear.
-pub(crate) fn absent_as_none<T, E: serde::Serialize>(
-    result: Result<T, progenitor_client::Error<E>>,
-) -> crate::Result<Option<T>> {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(e) => match crate::Error::from(e) {
-            e if e.is_not_found() || matches!(e, crate::Error::Expired { .. }) => Ok(None),
-            e => Err(e),
-        },
-    }
-}
-
-/// The state a wait reached, or the error saying where it stopped instead.
-pub(crate) fn reached<S>(
-    outcome: Outcome<S>,
-    what: String,
-    describe: impl Fn(&S) -> String,
-) -> ProviderResult<S> {
-    match outcome {
-        Outcome::Reached(state) => Ok(state),
-        Outcome::Failed(state) => Err(ProviderError::FailedState {
-            what,
-            state: describe(&state),
-        }),
-        Outcome::TimedOut { last, .. } => Err(ProviderError::Timeout {
-            what,
-            last_state: describe(&last),
-        }),
-    }
-}
-
-/// `Ok(())` for a 404: deleting what is already gone succeeds.
-pub(crate) fn gone<T, E: serde::Serialize>(
-    result: Result<T, progenitor_client::Error<E>>,
-) -> ProviderResult<()> {
-    found(result).map(|_| ())
+/// Scaleway ids are UUIDs; anything else (a name, a path with `/`) is refused before any request.
+fn check_id(field: &'static str, id: &str) -> ProviderResult<()> {
+    Ok(resources::check_id(field, id)?)
 }
 
 #[async_trait]
@@ -270,7 +174,6 @@ impl Provider for ScalewayProvider {
     }
 
     async fn get_network_by_name(&self, name: &str) -> ProviderResult<Network> {
-        check_name("network name", name)?;
         networks::find(self, name)
             .await?
             .ok_or_else(|| ProviderError::NotFound {
@@ -288,7 +191,6 @@ impl Provider for ScalewayProvider {
     }
 
     async fn get_firewall_by_name(&self, name: &str) -> ProviderResult<Firewall> {
-        check_name("firewall name", name)?;
         firewalls::find(self, name)
             .await?
             .ok_or_else(|| ProviderError::NotFound {
@@ -306,10 +208,7 @@ impl Provider for ScalewayProvider {
     }
 
     async fn get_server(&self, id: &str) -> ProviderResult<Option<Server>> {
-        check_id("server id", id)?;
-        Ok(servers::get(self, id)
-            .await?
-            .map(|s| servers::to_server(self, &s)))
+        servers::get(self, id).await
     }
 
     async fn list_servers(&self) -> ProviderResult<Vec<Server>> {
@@ -317,12 +216,6 @@ impl Provider for ScalewayProvider {
     }
 
     async fn list_servers_by_tag(&self, tag: &str) -> ProviderResult<Vec<Server>> {
-        if tag.is_empty() || tag.contains(',') {
-            return Err(ProviderError::invalid(
-                "tag",
-                "must be non-empty and contain no comma",
-            ));
-        }
         servers::list(self, Some(tag)).await
     }
 
@@ -335,15 +228,22 @@ impl Provider for ScalewayProvider {
     }
 
     async fn power_on(&self, id: &str) -> ProviderResult<()> {
-        servers::power_on(self, id).await
+        self.scw.servers().zone(self.zone.clone()).power_on(id).await?;
+        Ok(())
     }
 
     async fn power_off(&self, id: &str) -> ProviderResult<()> {
-        servers::power_off(self, id).await
+        self.scw.servers().zone(self.zone.clone()).power_off(id).await?;
+        Ok(())
     }
 
     async fn delete_server(&self, id: &str) -> ProviderResult<()> {
-        servers::delete(self, id).await
+        Ok(self
+            .scw
+            .servers()
+            .zone(self.zone.clone())
+            .delete(id, resources::VolumePolicy::KeepAttached)
+            .await?)
     }
 
     async fn create_volume(&self, options: &VolumeOptions) -> ProviderResult<Volume> {
@@ -353,10 +253,7 @@ impl Provider for ScalewayProvider {
 
     async fn get_volume(&self, id: &str) -> ProviderResult<Option<Volume>> {
         self.check_block_storage()?;
-        check_id("volume id", id)?;
-        Ok(volumes::get(self, id)
-            .await?
-            .map(|v| volumes::to_volume(self, &v)))
+        volumes::get(self, id).await
     }
 
     async fn get_volume_by_name(&self, name: &str) -> ProviderResult<Option<Volume>> {
@@ -366,21 +263,36 @@ impl Provider for ScalewayProvider {
 
     async fn delete_volume(&self, id: &str) -> ProviderResult<()> {
         self.check_block_storage()?;
-        volumes::delete(self, id).await
+        Ok(self.scw.volumes().zone(self.zone.clone()).delete(id).await?)
     }
 
     async fn attach_volume(&self, volume_id: &str, server_id: &str) -> ProviderResult<()> {
         self.check_block_storage()?;
-        volumes::attach(self, volume_id, server_id).await
+        self.scw
+            .volumes()
+            .zone(self.zone.clone())
+            .attach(volume_id, server_id)
+            .await?;
+        Ok(())
     }
 
     async fn detach_volume(&self, volume_id: &str) -> ProviderResult<()> {
         self.check_block_storage()?;
-        volumes::detach(self, volume_id).await
+        self.scw
+            .volumes()
+            .zone(self.zone.clone())
+            .detach(volume_id)
+            .await?;
+        Ok(())
     }
 
     async fn validate_instance_type(&self, instance_type: &str) -> ProviderResult<()> {
-        catalog::validate_instance_type(self, instance_type).await
+        self.scw
+            .catalog()
+            .zone(self.zone.clone())
+            .server_type(instance_type)
+            .await?;
+        Ok(())
     }
 
     async fn validate_region(&self, region: &str) -> ProviderResult<()> {

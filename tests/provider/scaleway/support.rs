@@ -342,7 +342,7 @@ fn recordings() -> &'static Vec<Value> {
     static RECORDS: OnceLock<Vec<Value>> = OnceLock::new();
     RECORDS.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-traffic");
-        ["dev.jsonl", "dev-supplement.jsonl"]
+        ["dev.jsonl", "dev-supplement.jsonl", "ipam-dev.jsonl"]
             .iter()
             .flat_map(|name| {
                 let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -458,6 +458,26 @@ pub fn private_nic(id: &str, server_id: &str, network_id: &str, state: &str) -> 
     nic["state"] = json!(state);
     nic["tags"] = json!([]);
     nic
+}
+
+/// A recorded IPAM listing of one private NIC's addresses (an IPv6 and an IPv4), for `nic_id`.
+pub fn nic_addresses(nic_id: &str, ipv4: &str, ipv6: &str) -> Value {
+    let mut body = recordings()
+        .iter()
+        .find(|r| {
+            r["api"] == "ipam/v1"
+                && r["seq"] == 39
+                && r["source"]
+                    .as_str()
+                    .is_some_and(|s| s.ends_with("instance/data-source-private-nic-basic.cassette.yaml"))
+        })
+        .map(|r| r["resp_body"].clone())
+        .expect("the recorded IPAM listing of a private NIC");
+    for ip in body["ips"].as_array_mut().unwrap() {
+        ip["resource"]["id"] = json!(nic_id);
+        ip["address"] = json!(if ip["is_ipv6"] == json!(true) { ipv6 } else { ipv4 });
+    }
+    body
 }
 
 /// A recorded private network (VPC v2), renamed.
