@@ -7,7 +7,7 @@
 //! that leaves no billed volume behind, attach and detach serialized per server, private
 //! addresses from IPAM. Every call takes its zone (or region) from the handler, which defaults
 //! to the configuration's and can be changed per call with `.zone(…)` / `.region(…)`; sizes are
-//! [`ByteSize`](crate::ByteSize); errors are the runtime's [`Error`](crate::Error).
+//! [`ByteSize`](crate::ByteSize); errors are the runtime's [`Error`].
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), scaleway_sdk::Error> {
