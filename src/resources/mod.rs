@@ -24,7 +24,9 @@
 //!             .cloud_init("#cloud-config\npackages: [postgresql]\n"),
 //!     )
 //!     .await?;
-//! scw.servers().zone(Zone::NL_AMS_1).delete(&server.id, VolumePolicy::DeleteAll).await?;
+//! let id = server.id.unwrap_or_default();
+//! println!("{id} is {}", server.state);
+//! scw.servers().zone(Zone::NL_AMS_1).delete(&id, VolumePolicy::DeleteAll).await?;
 //! # Ok(())
 //! # }
 //! ```
