@@ -8,11 +8,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{check_id, optional, reached, zonal_handler};
+use super::{Awaited, check_id, optional, wait_existing, zonal_handler};
 use crate::api::instance_v1::types::{Image, ImageState};
 use crate::api::marketplace_v2::types::ListLocalImagesType;
 use crate::paginate::{Page, collect_all};
-use crate::wait::{Status, wait_for};
+use crate::wait::Status;
 use crate::{Error, Result, Zone};
 
 /// Image names the host tools use, and the Scaleway image labels they stand for.
@@ -147,29 +147,30 @@ impl Images<'_> {
     pub async fn wait(&self, image_id: &str) -> Result<Image> {
         check_id("image id", image_id)?;
         let instance = self.scw.client().instance();
-        let outcome = wait_for(
-            &self.scw.options().wait,
-            || async {
-                optional(
-                    instance
-                        .get_image()
-                        .zone(&self.zone)
-                        .image_id(image_id)
-                        .send()
-                        .await,
-                )
-                .map(|answer| answer.and_then(|a| a.into_inner().image))
-            },
-            |image: &Option<Image>| match image.as_ref().map(|i| i.state) {
-                None => Status::Failed,
-                Some(ImageState::Available) => Status::Reached,
-                Some(ImageState::Error) => Status::Failed,
-                Some(_) => Status::Pending,
-            },
-        )
-        .await?;
-        let state = |i: &Option<Image>| i.as_ref().map_or("deleted".into(), |i| i.state.to_string());
-        reached(outcome, format!("image {image_id} to be available"), state)?
-            .ok_or_else(|| Error::not_found("instance_image", image_id))
+        let awaited = Awaited {
+            resource: "instance_image",
+            id: image_id,
+            what: format!("image {image_id} to be available"),
+        };
+        let get = || async {
+            let answer = optional(
+                instance
+                    .get_image()
+                    .zone(&self.zone)
+                    .image_id(image_id)
+                    .send()
+                    .await,
+            )?;
+            Ok(answer.and_then(|a| a.into_inner().image))
+        };
+        let classify = |image: &Image| match image.state {
+            ImageState::Available => Status::Reached,
+            ImageState::Error => Status::Failed,
+            ImageState::Creating => Status::Pending,
+        };
+        wait_existing(&self.scw.options().wait, awaited, get, classify, |i| {
+            i.state.to_string()
+        })
+        .await
     }
 }

@@ -352,6 +352,38 @@ pub(crate) fn reached<S>(
     }
 }
 
+/// A resource to wait for: what it is called in errors, and its id.
+pub(crate) struct Awaited<'a> {
+    /// The API's name for the kind (`instance_image`, `snapshot`, ...), for [`Error::NotFound`].
+    pub resource: &'static str,
+    /// Its id.
+    pub id: &'a str,
+    /// What is awaited, e.g. `image 1a2b… to be available`.
+    pub what: String,
+}
+
+/// Polls `get` (the resource, `None` once gone) until `classify` says so. A resource that
+/// disappears meanwhile ends the wait with [`Error::NotFound`]; a failed state with
+/// [`Error::FailedState`], the deadline with [`Error::WaitTimeout`]; `describe` names states.
+pub(crate) async fn wait_existing<T, F, Fut>(
+    options: &WaitOptions,
+    awaited: Awaited<'_>,
+    get: F,
+    classify: impl Fn(&T) -> crate::wait::Status,
+    describe: impl Fn(&T) -> String,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
+{
+    let outcome = crate::wait::wait_for(options, get, |state: &Option<T>| {
+        state.as_ref().map_or(crate::wait::Status::Failed, &classify)
+    })
+    .await?;
+    let describe = |state: &Option<T>| state.as_ref().map_or("deleted".into(), &describe);
+    reached(outcome, awaited.what, describe)?.ok_or_else(|| Error::not_found(awaited.resource, awaited.id))
+}
+
 /// Scaleway ids are UUIDs; anything else (a name, a path with `/`) is refused before it reaches
 /// a URL.
 pub(crate) fn check_id(field: &'static str, id: &str) -> Result<()> {

@@ -1,10 +1,10 @@
 //! Private NICs: a server's link to a private network. A NIC must be `available` before its
 //! server boots, or the server misses the network's DHCP.
 
-use super::{check_id, ignore_missing, optional, reached, zonal_handler};
+use super::{Awaited, check_id, ignore_missing, optional, wait_existing, zonal_handler};
 use crate::api::instance_v1::types::{PrivateNic, PrivateNicState};
 use crate::paginate::{Page, collect_all};
-use crate::wait::{Status, wait_for};
+use crate::wait::Status;
 use crate::{Error, Result};
 
 /// Whether a NIC is ready: `available`, or failed for good in `syncing_error`.
@@ -148,15 +148,19 @@ impl PrivateNics<'_> {
     ) -> Result<PrivateNic> {
         check_id("server id", server_id)?;
         check_id("private NIC id", nic_id)?;
-        let outcome = wait_for(
+        let awaited = Awaited {
+            resource: "instance_private_nic",
+            id: nic_id,
+            what: format!("private NIC {nic_id} {what}"),
+        };
+        wait_existing(
             options,
+            awaited,
             || self.get(server_id, nic_id),
-            |nic: &Option<PrivateNic>| nic.as_ref().map_or(Status::Failed, &classify),
+            classify,
+            |n| n.state.to_string(),
         )
-        .await?;
-        let state = |n: &Option<PrivateNic>| n.as_ref().map_or("deleted".into(), |n| n.state.to_string());
-        reached(outcome, format!("private NIC {nic_id} {what}"), state)?
-            .ok_or_else(|| Error::not_found("instance_private_nic", nic_id))
+        .await
     }
 
     /// Waits until the NIC is `available`; `syncing_error` ends the wait with
