@@ -329,8 +329,8 @@ pub enum VolumePolicy {
     KeepAttached,
     /// Delete every volume attached to the server.
     DeleteAll,
-    /// Detach every Block volume and delete none, the root included. (Local volumes go with
-    /// their server whatever the policy.)
+    /// Detach every volume and delete none, the root included. (Terminating a running server
+    /// deletes its local volumes all the same: that is how the API terminates.)
     DetachAll,
 }
 

@@ -461,10 +461,29 @@ impl Volumes<'_> {
     }
 
     /// Detaches a volume from a known server under that server's lock and waits until it is
-    /// free (`None` if it was deleted meanwhile).
+    /// free (`None` if it was deleted meanwhile). When another change of that server held the
+    /// lock (a concurrent detach of the same volume, say), the volume is read again once the
+    /// lock is ours: if it is no longer attached there, the detach is not sent a second time
+    /// (the API would refuse it with a 412) and only its end is awaited.
     pub(crate) async fn detach_from(&self, volume_id: &str, server_id: &str) -> Result<Option<Volume>> {
         let lock = server_lock(&self.zone, server_id);
-        let _one_change_per_server = lock.lock().await;
+        let (_one_change_per_server, waited_for_another) = match lock.clone().try_lock_owned() {
+            Ok(guard) => (guard, false),
+            Err(_) => (lock.lock_owned().await, true),
+        };
+        if waited_for_another {
+            let still_attached = self
+                .get(volume_id)
+                .await?
+                .and_then(|v| attached_reference(&v))
+                .is_some_and(|(holder, status)| {
+                    holder == server_id
+                        && matches!(status, ReferenceStatus::Attaching | ReferenceStatus::Attached)
+                });
+            if !still_attached {
+                return self.wait_detached(volume_id, false).await;
+            }
+        }
         ignore_missing(
             self.scw
                 .client()
