@@ -1,6 +1,6 @@
 //! Instance flexible IPs: routed IPv4 and IPv6 addresses that outlive their servers.
 
-use super::{check_id, check_tag, create_token, ignore_missing, optional, zonal_handler};
+use super::{check_id, check_tag, create_once, create_token, ignore_missing, optional, zonal_handler};
 use crate::api::instance_v1::types::{CreateIpBodyType, Ip};
 use crate::paginate::{Page, collect_all};
 use crate::{Error, Result};
@@ -69,44 +69,27 @@ impl Ips<'_> {
         let token = create_token();
         let mut all_tags = tags.to_vec();
         all_tags.push(token.clone());
-        let created = self
-            .scw
-            .client()
-            .instance()
-            .create_ip()
-            .zone(&self.zone)
-            .body_map(|b| {
-                b.project(project.to_string()).tags(all_tags).type_(match kind {
-                    IpKind::RoutedIpv4 => CreateIpBodyType::RoutedIpv4,
-                    IpKind::RoutedIpv6 => CreateIpBodyType::RoutedIpv6,
+        let instance = self.scw.client().instance();
+        let post = || async {
+            let answer = instance
+                .create_ip()
+                .zone(&self.zone)
+                .body_map(|b| {
+                    b.project(project.to_string())
+                        .tags(all_tags.clone())
+                        .type_(match kind {
+                            IpKind::RoutedIpv4 => CreateIpBodyType::RoutedIpv4,
+                            IpKind::RoutedIpv6 => CreateIpBodyType::RoutedIpv6,
+                        })
                 })
-            })
-            .send()
-            .await;
-        match created {
-            Ok(answer) => {
-                let incomplete = Error::incomplete_answer(
-                    answer.status().as_u16(),
-                    answer.headers(),
-                    "no IP in the answer",
-                );
-                answer.into_inner().ip.ok_or(incomplete)
-            }
-            Err(e) => {
-                let e = Error::from(e);
-                if !e.may_have_been_applied() {
-                    return Err(e);
-                }
-                match self
-                    .list_by_tag(&token)
-                    .await
-                    .map(|found| found.into_iter().next())
-                {
-                    Ok(Some(ip)) => Ok(ip),
-                    _ => Err(e),
-                }
-            }
-        }
+                .send()
+                .await?;
+            let incomplete =
+                Error::incomplete_answer(answer.status().as_u16(), answer.headers(), "no IP in the answer");
+            answer.into_inner().ip.ok_or(incomplete)
+        };
+        let lookup = || async { Ok(self.list_by_tag(&token).await?.into_iter().next()) };
+        create_once(&self.scw.options().wait, "flexible IP", post, lookup).await
     }
 
     /// Releases an IP; Ok if it is already gone.

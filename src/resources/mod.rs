@@ -352,6 +352,80 @@ pub(crate) fn reached<S>(
     }
 }
 
+/// How many times a create is sent when its answer is lost and a look-up then finds nothing.
+const CREATE_ATTEMPTS: u32 = 3;
+
+/// Runs `lookup` until its outcome is known: a retryable failure (rate limit, 503, timeout, a
+/// lost connection) is tried again with the wait options' growing interval until their
+/// deadline, so that a failed look-up after a lost answer does not pass for "nothing there".
+/// Another failure, or the last retryable one at the deadline, is returned.
+pub(crate) async fn until_known<T, L, F>(options: &WaitOptions, mut lookup: L) -> Result<T>
+where
+    L: FnMut() -> F,
+    F: std::future::Future<Output = Result<T>>,
+{
+    let outcome = crate::wait::wait_for(
+        options,
+        || {
+            let looked = lookup();
+            async move {
+                match looked.await {
+                    Ok(found) => Ok(Ok(found)),
+                    Err(e) if e.is_retryable() => {
+                        tracing::warn!(error = %e, "a look-up failed; trying again until its outcome is known");
+                        Ok(Err(e))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        },
+        |looked: &Result<T>| match looked {
+            Ok(_) => crate::wait::Status::Reached,
+            Err(_) => crate::wait::Status::Pending,
+        },
+    )
+    .await?;
+    match outcome {
+        Outcome::Reached(looked) | Outcome::Failed(looked) | Outcome::TimedOut { last: looked, .. } => looked,
+    }
+}
+
+/// Creates something exactly once: `post` is sent; if its outcome is unknown (a lost answer, a
+/// timeout, a 5xx that may have been applied), `lookup` (run [`until_known`]) decides: what it
+/// finds is the result, and only when it finds nothing is `post` sent again, at most
+/// [`CREATE_ATTEMPTS`] times in all. `lookup` must find exactly what `post` makes (a unique
+/// token tag, a name under a process lock, a server's NIC on a network).
+pub(crate) async fn create_once<T, P, PF, L, LF>(
+    options: &WaitOptions,
+    what: &str,
+    mut post: P,
+    mut lookup: L,
+) -> Result<T>
+where
+    P: FnMut() -> PF,
+    PF: std::future::Future<Output = Result<T>>,
+    L: FnMut() -> LF,
+    LF: std::future::Future<Output = Result<Option<T>>>,
+{
+    let mut attempt = 1;
+    loop {
+        let e = match post().await {
+            Ok(made) => return Ok(made),
+            Err(e) if !e.may_have_been_applied() => return Err(e),
+            Err(e) => e,
+        };
+        if let Some(made) = until_known(options, &mut lookup).await? {
+            tracing::info!(what, "found what a create whose answer was lost made");
+            return Ok(made);
+        }
+        if attempt == CREATE_ATTEMPTS {
+            return Err(e);
+        }
+        tracing::warn!(what, error = %e, "a create was not applied; sending it again");
+        attempt += 1;
+    }
+}
+
 /// A resource to wait for: what it is called in errors, and its id.
 pub(crate) struct Awaited<'a> {
     /// The API's name for the kind (`instance_image`, `snapshot`, ...), for [`Error::NotFound`].

@@ -2,7 +2,7 @@
 
 use futures_util::Stream;
 
-use super::{check_id, check_name, find_by_exact_name, named_lock, optional, regional_handler};
+use super::{check_id, check_name, create_once, find_by_exact_name, named_lock, optional, regional_handler};
 use crate::api::vpc_v2::types::PrivateNetwork;
 use crate::paginate::{Page, collect_all, paginate};
 use crate::wait::{Status, wait_for};
@@ -86,42 +86,34 @@ impl PrivateNetworks<'_> {
         if let Some(existing) = self.find_by_name(name).await? {
             return Ok(existing);
         }
-        let created = self
-            .scw
-            .client()
-            .vpc()
-            .create_private_network()
-            .region(&self.region)
-            .body_map(|b| {
-                let b = b.name(name.to_string()).project_id(project.to_string());
-                let b = if spec.tags.is_empty() {
-                    b
-                } else {
-                    b.tags(spec.tags.clone())
-                };
-                let b = match &spec.vpc_id {
-                    Some(vpc) => b.vpc_id(vpc.clone()),
-                    None => b,
-                };
-                match &spec.subnet {
-                    Some(subnet) => b.subnets(vec![subnet.clone()]),
-                    None => b,
-                }
-            })
-            .send()
-            .await;
-        match created {
-            Ok(network) => Ok(network.into_inner()),
-            Err(e) => {
-                let e = Error::from(e);
-                if e.may_have_been_applied()
-                    && let Some(network) = self.find_by_name(name).await?
-                {
-                    return Ok(network);
-                }
-                Err(e)
-            }
-        }
+        let vpc = self.scw.client().vpc();
+        let post = || async {
+            let answer = vpc
+                .create_private_network()
+                .region(&self.region)
+                .body_map(|b| {
+                    let b = b.name(name.to_string()).project_id(project.to_string());
+                    let b = if spec.tags.is_empty() {
+                        b
+                    } else {
+                        b.tags(spec.tags.clone())
+                    };
+                    let b = match &spec.vpc_id {
+                        Some(vpc) => b.vpc_id(vpc.clone()),
+                        None => b,
+                    };
+                    match &spec.subnet {
+                        Some(subnet) => b.subnets(vec![subnet.clone()]),
+                        None => b,
+                    }
+                })
+                .send()
+                .await?;
+            Ok(answer.into_inner())
+        };
+        // Nothing had this name a moment ago, under the lock: one found now is the one sent.
+        let lookup = || self.find_by_name(name);
+        create_once(&self.scw.options().wait, "private network", post, lookup).await
     }
 
     /// Deletes a network, first removing the NICs of the project's servers on it in every zone

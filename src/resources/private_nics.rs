@@ -1,7 +1,7 @@
 //! Private NICs: a server's link to a private network. A NIC must be `available` before its
 //! server boots, or the server misses the network's DHCP.
 
-use super::{Awaited, check_id, ignore_missing, optional, wait_existing, zonal_handler};
+use super::{Awaited, check_id, create_once, ignore_missing, optional, wait_existing, zonal_handler};
 use crate::api::instance_v1::types::{PrivateNic, PrivateNicState};
 use crate::paginate::{Page, collect_all};
 use crate::wait::Status;
@@ -92,36 +92,25 @@ impl PrivateNics<'_> {
         let nic = match existing {
             Some(existing) => existing,
             None => {
-                let created = self
-                    .scw
-                    .client()
-                    .instance()
-                    .create_private_nic()
-                    .zone(&self.zone)
-                    .server_id(server_id)
-                    .body_map(|b| b.private_network_id(private_network_id.to_string()))
-                    .send()
-                    .await;
-                match created {
-                    Ok(answer) => {
-                        let incomplete = Error::incomplete_answer(
-                            answer.status().as_u16(),
-                            answer.headers(),
-                            "no private NIC in the answer",
-                        );
-                        answer.into_inner().private_nic.ok_or(incomplete)?
-                    }
-                    Err(e) => {
-                        let e = Error::from(e);
-                        if !e.may_have_been_applied() {
-                            return Err(e);
-                        }
-                        match self.find(server_id, private_network_id).await {
-                            Ok(Some(nic)) => nic,
-                            _ => return Err(e),
-                        }
-                    }
-                }
+                let instance = self.scw.client().instance();
+                let post = || async {
+                    let answer = instance
+                        .create_private_nic()
+                        .zone(&self.zone)
+                        .server_id(server_id)
+                        .body_map(|b| b.private_network_id(private_network_id.to_string()))
+                        .send()
+                        .await?;
+                    let incomplete = Error::incomplete_answer(
+                        answer.status().as_u16(),
+                        answer.headers(),
+                        "no private NIC in the answer",
+                    );
+                    answer.into_inner().private_nic.ok_or(incomplete)
+                };
+                // A server has at most one NIC per network: the one there is the one sent.
+                let lookup = || self.find(server_id, private_network_id);
+                create_once(&self.scw.options().wait, "private NIC", post, lookup).await?
             }
         };
         if nic.state == PrivateNicState::Available {

@@ -3,12 +3,15 @@
 
 use futures_util::Stream;
 
-use super::{check_id, check_name, find_by_exact_name, ignore_missing, named_lock, optional, zonal_handler};
+use super::{
+    check_id, check_name, create_once, find_by_exact_name, ignore_missing, named_lock, optional,
+    zonal_handler,
+};
 use crate::api::instance_v1::types::{
     SecurityGroup, SecurityGroupPolicy, SecurityGroupRuleAction, SecurityGroupRuleDirection,
     SecurityGroupRuleProtocol,
 };
-use crate::paginate::{Page, paginate};
+use crate::paginate::{Page, collect_all, paginate};
 use crate::{Error, Result};
 
 /// What a new security group holds: stateful, inbound dropped but for the listed TCP ports,
@@ -41,6 +44,13 @@ impl SecurityGroupSpec {
         self.inbound_tcp.push((port, ip_range.into()));
         self
     }
+}
+
+/// Whether the API's range (it writes a single address as `/32`) is the one asked for.
+fn same_range(api: Option<&str>, asked: &str) -> bool {
+    let Some(api) = api else { return false };
+    let bare = |r: &str| r.strip_suffix("/32").unwrap_or(r).to_string();
+    bare(api) == bare(asked)
 }
 
 zonal_handler!(
@@ -113,58 +123,34 @@ impl SecurityGroups<'_> {
             return Ok(existing);
         }
         let instance = self.scw.client().instance();
-        let created = instance
-            .create_security_group()
-            .zone(&self.zone)
-            .body_map(|b| {
-                b.name(name.to_string())
-                    .project(project.to_string())
-                    .stateful(true)
-                    .inbound_default_policy(SecurityGroupPolicy::Drop)
-                    .outbound_default_policy(SecurityGroupPolicy::Accept)
-                    .enable_default_security(true)
-            })
-            .send()
-            .await;
-        let group = match created {
-            Ok(answer) => {
-                let incomplete = Error::incomplete_answer(
-                    answer.status().as_u16(),
-                    answer.headers(),
-                    "no security group in the answer",
-                );
-                answer.into_inner().security_group.ok_or(incomplete)?
-            }
-            Err(e) => {
-                let e = Error::from(e);
-                // An ambiguous failure may have created it (nothing had this name a moment ago,
-                // under the lock): if so, it still lacks its rules, added below.
-                if !e.may_have_been_applied() {
-                    return Err(e);
-                }
-                match self.find_by_name(name).await? {
-                    Some(group) => group,
-                    None => return Err(e),
-                }
-            }
-        };
-        let group_id = group.id.clone().unwrap_or_default();
-        for (port, range) in &spec.inbound_tcp {
-            let added = instance
-                .create_security_group_rule()
+        let options = &self.scw.options().wait;
+        let post = || async {
+            let answer = instance
+                .create_security_group()
                 .zone(&self.zone)
-                .security_group_id(group_id.as_str())
                 .body_map(|b| {
-                    b.protocol(SecurityGroupRuleProtocol::Tcp)
-                        .direction(SecurityGroupRuleDirection::Inbound)
-                        .action(SecurityGroupRuleAction::Accept)
-                        .ip_range(range.clone())
-                        .dest_port_from(u32::from(*port))
+                    b.name(name.to_string())
+                        .project(project.to_string())
+                        .stateful(true)
+                        .inbound_default_policy(SecurityGroupPolicy::Drop)
+                        .outbound_default_policy(SecurityGroupPolicy::Accept)
+                        .enable_default_security(true)
                 })
                 .send()
-                .await;
-            if let Err(e) = added {
-                let original = Error::from(e);
+                .await?;
+            let incomplete = Error::incomplete_answer(
+                answer.status().as_u16(),
+                answer.headers(),
+                "no security group in the answer",
+            );
+            answer.into_inner().security_group.ok_or(incomplete)
+        };
+        // Nothing had this name a moment ago, under the lock: one found now is the one sent (and
+        // still lacks its rules, added below).
+        let group = create_once(options, "security group", post, || self.find_by_name(name)).await?;
+        let group_id = group.id.clone().unwrap_or_default();
+        for (port, range) in &spec.inbound_tcp {
+            if let Err(original) = self.add_inbound_tcp(&group_id, *port, range).await {
                 return Err(Error::with_cleanup(
                     original,
                     self.delete_unchecked(&group_id).await,
@@ -172,6 +158,54 @@ impl SecurityGroups<'_> {
             }
         }
         Ok(group)
+    }
+
+    /// Adds one inbound TCP accept rule, exactly once: a rule whose answer is lost is looked for
+    /// among the group's rules before it is sent again.
+    async fn add_inbound_tcp(&self, group_id: &str, port: u16, range: &str) -> Result<()> {
+        let instance = self.scw.client().instance();
+        let post = || async {
+            instance
+                .create_security_group_rule()
+                .zone(&self.zone)
+                .security_group_id(group_id)
+                .body_map(|b| {
+                    b.protocol(SecurityGroupRuleProtocol::Tcp)
+                        .direction(SecurityGroupRuleDirection::Inbound)
+                        .action(SecurityGroupRuleAction::Accept)
+                        .ip_range(range.to_string())
+                        .dest_port_from(u32::from(port))
+                })
+                .send()
+                .await?;
+            Ok(())
+        };
+        let lookup = || async {
+            let rules = collect_all(100, |request| {
+                let instance = instance.clone();
+                async move {
+                    let answer = instance
+                        .list_security_group_rules()
+                        .zone(&self.zone)
+                        .security_group_id(group_id)
+                        .page(request.page as i32)
+                        .per_page(request.size)
+                        .send()
+                        .await?;
+                    Ok(Page::from_instance(answer, |body| body.rules))
+                }
+            })
+            .await?;
+            let there = rules.iter().any(|r| {
+                r.protocol == Some(SecurityGroupRuleProtocol::Tcp)
+                    && r.direction == Some(SecurityGroupRuleDirection::Inbound)
+                    && r.action == Some(SecurityGroupRuleAction::Accept)
+                    && r.dest_port_from == Some(u32::from(port))
+                    && same_range(r.ip_range.as_deref(), range)
+            });
+            Ok(there.then_some(()))
+        };
+        create_once(&self.scw.options().wait, "security group rule", post, lookup).await
     }
 
     /// Deletes a group; [`Error::InUse`] naming the servers that still use it; Ok if it is

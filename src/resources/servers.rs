@@ -18,8 +18,8 @@ use super::images::{RootKind, check_image};
 use super::user_data::check_value;
 use super::volumes::{check_iops, check_size};
 use super::{
-    IpKind, check_id, check_name, check_tag, create_token, find_by_exact_name, ignore_missing,
-    offers_block_storage, optional, reached, zonal_handler,
+    IpKind, check_id, check_name, check_tag, create_once, create_token, find_by_exact_name, ignore_missing,
+    offers_block_storage, optional, reached, until_known, zonal_handler,
 };
 use crate::api::instance_v1::types::{
     Server, ServerAction, ServerState, VolumeServerTemplate, VolumeServerVolumeType, VolumeVolumeType,
@@ -487,18 +487,29 @@ impl Servers<'_> {
         self.wait_with(server_id, target, &self.scw.options().wait).await
     }
 
-    /// Sends an action.
+    /// Sends an action, exactly once: when its answer is lost (or it failed in a way that may
+    /// have been applied), the server's state says whether it took effect, and it is sent again
+    /// only if it did not. Actions whose effect the state does not show are sent once.
     async fn action(&self, server_id: &str, action: ServerAction) -> Result<()> {
-        self.scw
-            .client()
-            .instance()
-            .server_action()
-            .zone(&self.zone)
-            .server_id(server_id)
-            .body_map(|b| b.action(action))
-            .send()
-            .await?;
-        Ok(())
+        let instance = self.scw.client().instance();
+        let post = || async {
+            instance
+                .server_action()
+                .zone(&self.zone)
+                .server_id(server_id)
+                .body_map(|b| b.action(action))
+                .send()
+                .await?;
+            Ok(())
+        };
+        let Some(took_effect) = action_effect(action) else {
+            return post().await;
+        };
+        let applied = || async {
+            let server = self.get(server_id).await?;
+            Ok(took_effect.contains(&server.map(|s| s.state)).then_some(()))
+        };
+        create_once(&self.scw.options().wait, "server action", post, applied).await
     }
 
     /// Sends an action and waits for the state it leads to: `running` for `poweron` and
@@ -742,12 +753,16 @@ impl Servers<'_> {
 
     /// The server a create with this token made, looked for at once and once more after the
     /// lookup delay (an answer lost to a timeout may belong to a request still being applied).
+    /// Each look-up is tried until its outcome is known: a failed listing is no proof that
+    /// nothing was made.
     async fn find_created(&self, token: &str) -> Result<Option<Server>> {
-        if let Some(server) = self.list_by_tag(token).await?.into_iter().next() {
+        let options = &self.scw.options().wait;
+        let lookup = || async { Ok(self.list_by_tag(token).await?.into_iter().next()) };
+        if let Some(server) = until_known(options, lookup).await? {
             return Ok(Some(server));
         }
         tokio::time::sleep(self.scw.options().create_lookup_delay).await;
-        Ok(self.list_by_tag(token).await?.into_iter().next())
+        until_known(options, lookup).await
     }
 
     /// After a second attempt: deletes any other server carrying the token (the first attempt
@@ -934,6 +949,20 @@ impl Servers<'_> {
         }
         Ok(())
     }
+}
+
+/// The states (`None`: gone) that show an action took effect, for the actions whose effect
+/// shows at once in the state.
+fn action_effect(action: ServerAction) -> Option<&'static [Option<ServerState>]> {
+    use ServerState::{Running, Starting, Stopped, StoppedInPlace, Stopping};
+    Some(match action {
+        ServerAction::Poweron => &[Some(Starting), Some(Running)],
+        ServerAction::Poweroff => &[Some(Stopping), Some(Stopped)],
+        ServerAction::StopInPlace => &[Some(Stopping), Some(StoppedInPlace)],
+        // Terminating: stopping on its way out, then gone.
+        ServerAction::Terminate => &[Some(Stopping), None],
+        _ => return None,
+    })
 }
 
 /// What `POST /servers` made, and whether it took a second attempt.

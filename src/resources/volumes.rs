@@ -3,8 +3,8 @@
 
 use super::servers::CREATE_TOKEN_TAG;
 use super::{
-    check_id, check_name, check_tag, create_token, ignore_missing, optional, reached, server_lock,
-    zonal_handler,
+    check_id, check_name, check_tag, create_once, create_token, ignore_missing, optional, reached,
+    server_lock, zonal_handler,
 };
 use crate::api::block_v1::types::{
     CreateVolumeRequestFromEmpty, Reference, ReferenceStatus, Volume, VolumeStatus,
@@ -210,36 +210,26 @@ impl Volumes<'_> {
         let token = create_token();
         let mut tags = spec.tags.clone();
         tags.push(token.clone());
-        let created = self
-            .scw
-            .client()
-            .block()
-            .create_volume()
-            .zone(&self.zone)
-            .body_map(|b| {
-                b.name(spec.name.clone())
-                    .perf_iops(spec.iops)
-                    .project_id(project.to_string())
-                    .from_empty(CreateVolumeRequestFromEmpty {
-                        size: Some(spec.size.bytes()),
-                    })
-                    .tags(tags)
-            })
-            .send()
-            .await;
-        let volume = match created {
-            Ok(answer) => answer.into_inner(),
-            Err(e) => {
-                let e = Error::from(e);
-                if !e.may_have_been_applied() {
-                    return Err(e);
-                }
-                match self.find_by_tag(&token).await {
-                    Ok(Some(volume)) => volume,
-                    _ => return Err(e),
-                }
-            }
+        let block = self.scw.client().block();
+        let post = || async {
+            let answer = block
+                .create_volume()
+                .zone(&self.zone)
+                .body_map(|b| {
+                    b.name(spec.name.clone())
+                        .perf_iops(spec.iops)
+                        .project_id(project.to_string())
+                        .from_empty(CreateVolumeRequestFromEmpty {
+                            size: Some(spec.size.bytes()),
+                        })
+                        .tags(tags.clone())
+                })
+                .send()
+                .await?;
+            Ok(answer.into_inner())
         };
+        let options = &self.scw.options().wait;
+        let volume = create_once(options, "volume", post, || self.find_by_tag(&token)).await?;
         let id = volume.id.clone().unwrap_or_default();
         match self.wait_available(&id, true).await {
             Ok(volume) => Ok(volume),
@@ -407,18 +397,30 @@ impl Volumes<'_> {
             }
             None => {}
         }
-        self.scw
-            .client()
-            .instance()
-            .attach_server_volume()
-            .zone(&self.zone)
-            .server_id(server_id)
-            .body_map(|b| {
-                b.volume_id(volume_id)
-                    .volume_type(AttachServerVolumeBodyVolumeType::SbsVolume)
-            })
-            .send()
-            .await?;
+        let instance = self.scw.client().instance();
+        let post = || async {
+            instance
+                .attach_server_volume()
+                .zone(&self.zone)
+                .server_id(server_id)
+                .body_map(|b| {
+                    b.volume_id(volume_id)
+                        .volume_type(AttachServerVolumeBodyVolumeType::SbsVolume)
+                })
+                .send()
+                .await?;
+            Ok(())
+        };
+        // An attach whose answer is lost took effect if the volume is on its way to the server.
+        let applied = || async {
+            let volume = self.get(volume_id).await?;
+            let here = volume
+                .as_ref()
+                .and_then(attached_reference)
+                .is_some_and(|(holder, _)| holder == server_id);
+            Ok(here.then_some(()))
+        };
+        create_once(&self.scw.options().wait, "volume attachment", post, applied).await?;
         self.wait_attached(volume_id, server_id, true).await
     }
 
@@ -484,17 +486,32 @@ impl Volumes<'_> {
                 return self.wait_detached(volume_id, false).await;
             }
         }
-        ignore_missing(
-            self.scw
-                .client()
-                .instance()
-                .detach_server_volume()
-                .zone(&self.zone)
-                .server_id(server_id)
-                .body_map(|b| b.volume_id(volume_id))
-                .send()
-                .await,
-        )?;
+        let instance = self.scw.client().instance();
+        let post = || async {
+            ignore_missing(
+                instance
+                    .detach_server_volume()
+                    .zone(&self.zone)
+                    .server_id(server_id)
+                    .body_map(|b| b.volume_id(volume_id))
+                    .send()
+                    .await,
+            )
+        };
+        // A detach whose answer is lost took effect if the server no longer holds the volume
+        // (or lets go of it).
+        let applied = || async {
+            let volume = self.get(volume_id).await?;
+            let held = volume
+                .as_ref()
+                .and_then(attached_reference)
+                .is_some_and(|(holder, status)| {
+                    holder == server_id
+                        && matches!(status, ReferenceStatus::Attaching | ReferenceStatus::Attached)
+                });
+            Ok((!held).then_some(()))
+        };
+        create_once(&self.scw.options().wait, "volume detachment", post, applied).await?;
         self.wait_detached(volume_id, true).await
     }
 

@@ -1618,7 +1618,14 @@ async fn test_create_server_rolls_back_when_poweron_fails() {
         .await;
     let poweron = mock_poweron(&api, 500).await;
     let nics = json!([private_nic(NIC_ID, SERVER_ID, NETWORK_ID, "available")]);
-    let (present, gone) = mock_server_then_gone(&api, &[web_server("stopped", nics)]).await;
+    // A 500 may have been applied: after each of the three attempts the server is read and is
+    // still stopped; the undo reads it a fourth time.
+    let stopped = web_server("stopped", nics);
+    let (present, gone) = mock_server_then_gone(
+        &api,
+        &[stopped.clone(), stopped.clone(), stopped.clone(), stopped],
+    )
+    .await;
     let delete_nic = api
         .on(
             DELETE,
@@ -1650,7 +1657,7 @@ async fn test_create_server_rolls_back_when_poweron_fails() {
     }
     create.assert_calls_async(1).await;
     nic.assert_calls_async(1).await;
-    poweron.assert_calls_async(1).await;
+    poweron.assert_calls_async(3).await;
     present.assert_calls_async(1).await;
     gone.assert_calls_async(1).await;
     delete_nic.assert_calls_async(1).await;
@@ -1713,8 +1720,9 @@ async fn test_create_server_reports_both_errors_when_cleanup_fails() {
         text.contains("internal error") && text.contains("permission denied"),
         "{text}"
     );
-    poweron.assert_calls_async(1).await;
-    get.assert_calls_async(1).await;
+    // Three attempts, each followed by a read showing the server still stopped; then the undo.
+    poweron.assert_calls_async(3).await;
+    get.assert_calls_async(4).await;
     delete.assert_calls_async(1).await;
     api.finish().await;
 }
@@ -2057,9 +2065,10 @@ async fn test_ambiguous_volume_create_never_adopts_an_older_namesake() {
         ),
         "{err:?}"
     );
-    create.assert_calls_async(1).await;
+    // Not found under its token after each attempt: sent three times, never adopted by name.
+    create.assert_calls_async(3).await;
     by_name.assert_calls_async(0).await;
-    by_token.assert_calls_async(1).await;
+    by_token.assert_calls_async(3).await;
     let seen = api.seen();
     let token = volume_token(&serde_json::from_str(&seen[0].body).unwrap()).unwrap();
     let mut query = seen[1].query.clone();
