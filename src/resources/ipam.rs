@@ -15,8 +15,8 @@ use crate::api::instance_v1::types::Server;
 use crate::api::ipam_v1::types::{Ip, ListIpsResourceType};
 use crate::paginate::{Page, paginate};
 
-/// NIC ids per listing: keeps the query string of one request short.
-const NICS_PER_LISTING: usize = 50;
+/// The most NIC ids one listing filters on: keeps the query string of one request short.
+const MAX_IDS_PER_LISTING: usize = 50;
 
 /// The private addresses of one NIC.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,7 +42,9 @@ fn without_prefix(address: &str) -> String {
 }
 
 impl Ipam<'_> {
-    /// The IPs held by these NICs, lazily (one listing; no request when `nic_ids` is empty).
+    /// The IPs held by these NICs, lazily: one listing, filtered by the NICs' ids when they are
+    /// few, otherwise every private NIC address of the project in the region (a query string of
+    /// hundreds of ids is more than servers accept); no request when `nic_ids` is empty.
     pub fn ips_of_nics<'s>(&'s self, nic_ids: &'s [String]) -> impl Stream<Item = Result<Ip>> + 's {
         let ipam = self.scw.client().ipam();
         paginate(100, move |request| {
@@ -51,46 +53,76 @@ impl Ipam<'_> {
                 if nic_ids.is_empty() {
                     return Ok(Page::new(Vec::new(), Some(0)));
                 }
-                let answer = ipam
+                let call = ipam
                     .list_ips()
                     .region(&self.region)
                     .resource_type(ListIpsResourceType::InstancePrivateNic)
-                    .resource_ids(nic_ids.to_vec())
                     .page(request.page as i32)
-                    .page_size(request.size)
-                    .send()
-                    .await?
-                    .into_inner();
+                    .page_size(request.size);
+                let call = if nic_ids.len() <= MAX_IDS_PER_LISTING {
+                    call.resource_ids(nic_ids.to_vec())
+                } else {
+                    call.project_id(self.scw.project_id()?)
+                };
+                let answer = call.send().await?.into_inner();
                 Ok(Page::new(answer.ips, answer.total_count))
             }
         })
     }
 
-    /// The private addresses of these NICs, by NIC id.
+    /// The private addresses of these NICs, by NIC id: one listing.
     pub async fn of_nics(&self, nic_ids: &[String]) -> Result<HashMap<String, PrivateAddresses>> {
+        let wanted: std::collections::HashSet<&str> = nic_ids.iter().map(String::as_str).collect();
         let mut by_nic: HashMap<String, PrivateAddresses> = HashMap::new();
-        for chunk in nic_ids.chunks(NICS_PER_LISTING) {
-            let ips: Vec<Ip> = self.ips_of_nics(chunk).try_collect().await?;
-            for ip in ips {
-                let Some(resource) = ip.resource else { continue };
-                let Some(nic_id) = resource.id else { continue };
-                let entry = by_nic.entry(nic_id.clone()).or_insert_with(|| PrivateAddresses {
-                    nic_id,
-                    ..PrivateAddresses::default()
-                });
-                if entry.mac_address.is_none() {
-                    entry.mac_address = resource.mac_address;
-                }
-                let Some(address) = ip.address.as_deref() else {
-                    continue;
-                };
-                match ip.is_ipv6 {
-                    Some(true) => entry.ipv6 = Some(without_prefix(address)),
-                    _ => entry.ipv4 = Some(without_prefix(address)),
-                }
+        let ips: Vec<Ip> = self.ips_of_nics(nic_ids).try_collect().await?;
+        for ip in ips {
+            let Some(resource) = ip.resource else { continue };
+            let Some(nic_id) = resource.id.filter(|id| wanted.contains(id.as_str())) else {
+                continue;
+            };
+            let entry = by_nic.entry(nic_id.clone()).or_insert_with(|| PrivateAddresses {
+                nic_id,
+                ..PrivateAddresses::default()
+            });
+            if entry.mac_address.is_none() {
+                entry.mac_address = resource.mac_address;
+            }
+            let Some(address) = ip.address.as_deref() else {
+                continue;
+            };
+            match ip.is_ipv6 {
+                Some(true) => entry.ipv6 = Some(without_prefix(address)),
+                _ => entry.ipv4 = Some(without_prefix(address)),
             }
         }
         Ok(by_nic)
+    }
+
+    /// Waits until every NIC of these servers has its IPv4 in IPAM, and returns the addresses as
+    /// [`Ipam::of_servers`] does.
+    pub async fn wait_for_servers(
+        &self,
+        servers: &[Server],
+    ) -> Result<HashMap<String, Vec<PrivateAddresses>>> {
+        let nics: usize = servers.iter().map(|s| s.private_nics.len()).sum();
+        let outcome = crate::wait::wait_for(
+            &self.scw.options().wait,
+            || self.of_servers(servers),
+            |found: &HashMap<String, Vec<PrivateAddresses>>| {
+                let known = found.values().flatten().filter(|a| a.ipv4.is_some()).count();
+                if known >= nics {
+                    crate::wait::Status::Reached
+                } else {
+                    crate::wait::Status::Pending
+                }
+            },
+        )
+        .await?;
+        let describe = |found: &HashMap<String, Vec<PrivateAddresses>>| {
+            let known = found.values().flatten().filter(|a| a.ipv4.is_some()).count();
+            format!("{known} of {nics} NICs with an IPv4")
+        };
+        super::reached(outcome, "the private addresses of the servers' NICs", describe)
     }
 
     /// The private addresses of each server's NICs, in the order of its NICs, by server id:

@@ -136,8 +136,8 @@ pub struct ServerSpec {
     pub tags: Vec<String>,
     /// Cloud-init user data.
     pub cloud_init: Option<String>,
-    /// Whether [`Servers::create`] returns only once the server is `running` (rather than
-    /// once it has been powered on).
+    /// Whether [`Servers::create`] returns only once the server is `running` and the private
+    /// addresses of its NICs are known to IPAM (rather than once it has been powered on).
     pub wait_running: bool,
 }
 
@@ -212,7 +212,7 @@ impl ServerSpec {
         self
     }
 
-    /// Returns only once the server runs.
+    /// Returns only once the server runs and its private addresses are known.
     pub fn wait_running(mut self, wait: bool) -> Self {
         self.wait_running = wait;
         self
@@ -809,10 +809,16 @@ impl Servers<'_> {
         }
         self.action(id, ServerAction::Poweron).await?;
         if spec.wait_running {
-            return self
+            let running = self
                 .wait_with(id, ServerTarget::Running, &self.scw.wait_after_action())
                 .await?
-                .ok_or_else(|| Error::not_found("instance_server", id));
+                .ok_or_else(|| Error::not_found("instance_server", id))?;
+            if !running.private_nics.is_empty() {
+                let region = self.zone.region();
+                let ipam = self.scw.ipam().region(region);
+                ipam.wait_for_servers(std::slice::from_ref(&running)).await?;
+            }
+            return Ok(running);
         }
         self.get_existing(id).await
     }
