@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{check_id, optional, reached, zonal_handler};
+use super::{check_id, not_gone, optional, reached, zonal_handler};
 use crate::api::instance_v1::types::{Image, ImageState};
 use crate::api::marketplace_v2::types::ListLocalImagesType;
 use crate::paginate::{Page, collect_all};
@@ -168,6 +168,7 @@ impl Images<'_> {
             },
         )
         .await?;
+        not_gone(&outcome, "instance_image", image_id)?;
         let state = |i: &Option<Image>| i.as_ref().map_or("deleted".into(), |i| i.state.to_string());
         reached(outcome, format!("image {image_id} to be available"), state)?
             .ok_or_else(|| Error::not_found("instance_image", image_id))

@@ -1,6 +1,6 @@
 //! Instance volumes: local (`l_ssd`, `scratch`) volumes and their waits.
 
-use super::{check_id, optional, reached, zonal_handler};
+use super::{check_id, not_gone, optional, reached, zonal_handler};
 use crate::api::instance_v1::types::{Volume, VolumeState};
 use crate::wait::{Status, wait_for};
 use crate::{Error, Result};
@@ -42,6 +42,7 @@ impl InstanceVolumes<'_> {
             },
         )
         .await?;
+        not_gone(&outcome, "instance_volume", volume_id)?;
         let state = |v: &Option<Volume>| v.as_ref().map_or("deleted".into(), |v| v.state.to_string());
         reached(outcome, format!("volume {volume_id} to be available"), state)?
             .ok_or_else(|| Error::not_found("instance_volume", volume_id))

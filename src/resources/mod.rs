@@ -352,6 +352,16 @@ pub(crate) fn reached<S>(
     }
 }
 
+/// A resource that disappeared while one of its states was awaited is [`Error::NotFound`], as
+/// the waits document (their polls classify a missing resource as failed, and [`reached`] alone
+/// would report it as a failed state named `deleted`).
+pub(crate) fn not_gone<T>(outcome: &Outcome<Option<T>>, resource: &str, id: &str) -> Result<()> {
+    match outcome {
+        Outcome::Failed(None) => Err(Error::not_found(resource, id)),
+        _ => Ok(()),
+    }
+}
+
 /// Scaleway ids are UUIDs; anything else (a name, a path with `/`) is refused before it reaches
 /// a URL.
 pub(crate) fn check_id(field: &'static str, id: &str) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Private NICs: a server's link to a private network. A NIC must be `available` before its
 //! server boots, or the server misses the network's DHCP.
 
-use super::{check_id, ignore_missing, optional, reached, zonal_handler};
+use super::{check_id, ignore_missing, not_gone, optional, reached, zonal_handler};
 use crate::api::instance_v1::types::{PrivateNic, PrivateNicState};
 use crate::paginate::{Page, collect_all};
 use crate::wait::{Status, wait_for};
@@ -154,6 +154,7 @@ impl PrivateNics<'_> {
             |nic: &Option<PrivateNic>| nic.as_ref().map_or(Status::Failed, &classify),
         )
         .await?;
+        not_gone(&outcome, "instance_private_nic", nic_id)?;
         let state = |n: &Option<PrivateNic>| n.as_ref().map_or("deleted".into(), |n| n.state.to_string());
         reached(outcome, format!("private NIC {nic_id} {what}"), state)?
             .ok_or_else(|| Error::not_found("instance_private_nic", nic_id))

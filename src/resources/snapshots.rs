@@ -1,6 +1,6 @@
 //! Snapshots of Block volumes (Block v1) and of Instance volumes, and their waits.
 
-use super::{check_id, optional, reached, zonal_handler};
+use super::{check_id, not_gone, optional, reached, zonal_handler};
 use crate::api::block_v1::types::{Snapshot as BlockSnapshot, SnapshotStatus};
 use crate::api::instance_v1::types::{Snapshot as InstanceSnapshot, SnapshotState};
 use crate::wait::{Status, wait_for};
@@ -40,6 +40,7 @@ impl Snapshots<'_> {
             },
         )
         .await?;
+        not_gone(&outcome, "snapshot", snapshot_id)?;
         let state = |s: &Option<BlockSnapshot>| s.as_ref().map_or("deleted".into(), |s| s.status.to_string());
         reached(outcome, format!("snapshot {snapshot_id} to be available"), state)?
             .ok_or_else(|| Error::not_found("snapshot", snapshot_id))
@@ -71,6 +72,7 @@ impl Snapshots<'_> {
             },
         )
         .await?;
+        not_gone(&outcome, "instance_snapshot", snapshot_id)?;
         let state =
             |s: &Option<InstanceSnapshot>| s.as_ref().map_or("deleted".into(), |s| s.state.to_string());
         reached(outcome, format!("snapshot {snapshot_id} to be available"), state)?

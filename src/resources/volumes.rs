@@ -3,7 +3,7 @@
 
 use super::servers::CREATE_TOKEN_TAG;
 use super::{
-    check_id, check_name, check_tag, create_token, ignore_missing, optional, reached, server_lock,
+    check_id, check_name, check_tag, create_token, ignore_missing, not_gone, optional, reached, server_lock,
     zonal_handler,
 };
 use crate::api::block_v1::types::{
@@ -291,6 +291,7 @@ impl Volumes<'_> {
             self.scw.options().wait.clone()
         };
         let outcome = wait_for(&options, || self.get(volume_id), classify).await?;
+        not_gone(&outcome, "volume", volume_id)?;
         let state = |v: &Option<Volume>| {
             v.as_ref().map_or("deleted".into(), |v| {
                 v.status.map(|s| s.to_string()).unwrap_or_default()
