@@ -14,9 +14,15 @@ mod support;
 mod catalog;
 mod images;
 mod instance_volumes;
+mod ipam;
+mod ips;
 mod lookup;
+mod private_networks;
+mod private_nics;
+mod security_groups;
 mod snapshots;
 mod user_data;
+mod volumes;
 
 use scaleway_sdk::Error;
 
