@@ -20,6 +20,7 @@ mod lookup;
 mod private_networks;
 mod private_nics;
 mod security_groups;
+mod servers;
 mod snapshots;
 mod user_data;
 mod volumes;
