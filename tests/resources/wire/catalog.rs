@@ -140,3 +140,13 @@ async fn bad_input_is_refused_before_any_request() {
     api.assert_silent();
     api.finish().await;
 }
+
+#[test]
+fn block_storage_is_offered_everywhere_but_milan() {
+    use scaleway_sdk::resources::offers_block_storage;
+
+    assert!(!offers_block_storage(&Zone::IT_MIL_1));
+    for zone in Zone::KNOWN.iter().filter(|z| **z != Zone::IT_MIL_1) {
+        assert!(offers_block_storage(zone), "{zone}");
+    }
+}
