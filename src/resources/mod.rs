@@ -454,8 +454,19 @@ where
         state.as_ref().map_or(crate::wait::Status::Failed, &classify)
     })
     .await?;
+    not_gone(&outcome, awaited.resource, awaited.id)?;
     let describe = |state: &Option<T>| state.as_ref().map_or("deleted".into(), &describe);
     reached(outcome, awaited.what, describe)?.ok_or_else(|| Error::not_found(awaited.resource, awaited.id))
+}
+
+/// A resource that disappeared while one of its states was awaited is [`Error::NotFound`], as
+/// the waits document (their polls classify a missing resource as failed, and [`reached`] alone
+/// would report it as a failed state named `deleted`).
+pub(crate) fn not_gone<T>(outcome: &Outcome<Option<T>>, resource: &str, id: &str) -> Result<()> {
+    match outcome {
+        Outcome::Failed(None) => Err(Error::not_found(resource, id)),
+        _ => Ok(()),
+    }
 }
 
 /// Scaleway ids are UUIDs; anything else (a name, a path with `/`) is refused before it reaches

@@ -3,7 +3,7 @@
 
 use super::servers::CREATE_TOKEN_TAG;
 use super::{
-    check_id, check_name, check_tag, create_once, create_token, ignore_missing, optional, reached,
+    check_id, check_name, check_tag, create_once, create_token, ignore_missing, not_gone, optional, reached,
     server_lock, zonal_handler,
 };
 use crate::api::block_v1::types::{
@@ -281,6 +281,7 @@ impl Volumes<'_> {
             self.scw.options().wait.clone()
         };
         let outcome = wait_for(&options, || self.get(volume_id), classify).await?;
+        not_gone(&outcome, "volume", volume_id)?;
         let state = |v: &Option<Volume>| {
             v.as_ref().map_or("deleted".into(), |v| {
                 v.status.map(|s| s.to_string()).unwrap_or_default()
@@ -530,12 +531,10 @@ impl Volumes<'_> {
             return Ok(());
         }
         // Just read, and its server just deleted: it is not free at once.
-        match self.wait_detached(volume_id, true).await {
-            // Deleted by someone else meanwhile: what this was for is done.
-            Err(Error::FailedState { state, .. }) if state == "deleted" => return Ok(()),
-            Ok(None) => return Ok(()),
-            other => other?,
-        };
+        // Deleted by someone else meanwhile (`None`): what this was for is done.
+        if self.wait_detached(volume_id, true).await?.is_none() {
+            return Ok(());
+        }
         self.delete_unchecked(volume_id).await
     }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use httpmock::prelude::*;
 use httpmock::{HttpMockRequest, Mock};
 use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_sdk::resources::{Options, Scaleway};
 use scaleway_sdk::wait::WaitOptions;
 use scaleway_sdk::{Client, Config, RetryPolicy, Zone};
 use serde_json::{Value, json};
@@ -101,6 +102,18 @@ impl Api {
         ScalewayProvider::with_options(self.client(zone), fast_options()).unwrap()
     }
 
+    /// The Scaleway layer in fr-par-1, with instant waits (used by the `resources` binary).
+    #[allow(dead_code)]
+    pub fn scaleway(&self) -> Scaleway {
+        self.scaleway_in("fr-par-1")
+    }
+
+    /// The Scaleway layer in `zone`, with instant waits (used by the `resources` binary).
+    #[allow(dead_code)]
+    pub fn scaleway_in(&self, zone: &str) -> Scaleway {
+        Scaleway::with_options(self.client(zone), fast_layer_options())
+    }
+
     /// Starts describing a request the server must answer.
     pub fn on(&self, method: httpmock::Method, path: impl Into<String>) -> Expect<'_> {
         Expect {
@@ -114,6 +127,7 @@ impl Api {
             text: None,
             status: 200,
             reply: None,
+            reply_text: None,
             headers: Vec::new(),
             times: None,
         }
@@ -169,6 +183,7 @@ pub struct Expect<'a> {
     text: Option<String>,
     status: u16,
     reply: Option<Value>,
+    reply_text: Option<String>,
     headers: Vec<(String, String)>,
     times: Option<usize>,
 }
@@ -223,6 +238,15 @@ impl<'a> Expect<'a> {
         self
     }
 
+    /// Answer with this status and a `text/plain` body, as user data values are answered.
+    #[allow(dead_code)]
+    pub fn reply_text(mut self, status: u16, body: impl Into<String>) -> Self {
+        self.status = status;
+        self.reply = None;
+        self.reply_text = Some(body.into());
+        self
+    }
+
     /// Answer with this status and an empty body.
     pub fn status(mut self, status: u16) -> Self {
         self.status = status;
@@ -262,12 +286,13 @@ impl<'a> Expect<'a> {
             text,
             status,
             reply,
+            reply_text,
             headers,
             times,
         } = self;
         let json_content = json.is_some() || json_pred.is_some();
         // As recorded: user_data answers are `text/plain`, every other one JSON.
-        let reply_type = if text.is_some() {
+        let reply_type = if text.is_some() || reply_text.is_some() {
             "text/plain"
         } else {
             "application/json"
@@ -314,6 +339,9 @@ impl<'a> Expect<'a> {
                 if let Some(body) = reply {
                     then = then.json_body(body);
                 }
+                if let Some(body) = reply_text {
+                    then = then.body(body);
+                }
                 if let Some(n) = times {
                     then.up_to_n_times(n);
                 }
@@ -332,6 +360,16 @@ pub fn fast_options() -> ScalewayOptions {
         server_poll_interval: Duration::from_millis(1),
         create_lookup_delay: Duration::from_millis(1),
         ..Default::default()
+    }
+}
+
+/// The layer's options with waits that end at once, as [`fast_options`] for the provider.
+#[allow(dead_code)]
+pub fn fast_layer_options() -> Options {
+    let provider = fast_options();
+    Options {
+        wait: provider.wait,
+        create_lookup_delay: provider.create_lookup_delay,
     }
 }
 
