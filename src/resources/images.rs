@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{check_id, optional, reached, zonal_handler};
+use super::{check_id, optional, reached_existing, zonal_handler};
 use crate::api::instance_v1::types::{Image, ImageState};
 use crate::api::marketplace_v2::types::ListLocalImagesType;
 use crate::paginate::{Page, collect_all};
@@ -143,7 +143,8 @@ impl Images<'_> {
     }
 
     /// Waits until an Instance image is `available` (made by a backup or from a snapshot);
-    /// `error` ends the wait with [`Error::FailedState`].
+    /// `error` ends the wait with [`Error::FailedState`], an image that disappears with
+    /// [`Error::NotFound`].
     pub async fn wait(&self, image_id: &str) -> Result<Image> {
         check_id("image id", image_id)?;
         let instance = self.scw.client().instance();
@@ -169,7 +170,12 @@ impl Images<'_> {
         )
         .await?;
         let state = |i: &Option<Image>| i.as_ref().map_or("deleted".into(), |i| i.state.to_string());
-        reached(outcome, format!("image {image_id} to be available"), state)?
-            .ok_or_else(|| Error::not_found("instance_image", image_id))
+        reached_existing(
+            outcome,
+            format!("image {image_id} to be available"),
+            state,
+            "instance_image",
+            image_id,
+        )
     }
 }

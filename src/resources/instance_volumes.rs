@@ -1,9 +1,9 @@
 //! Instance volumes: local (`l_ssd`, `scratch`) volumes and their waits.
 
-use super::{check_id, optional, reached, zonal_handler};
+use super::{check_id, optional, reached_existing, zonal_handler};
+use crate::Result;
 use crate::api::instance_v1::types::{Volume, VolumeState};
 use crate::wait::{Status, wait_for};
-use crate::{Error, Result};
 
 zonal_handler!(
     /// Instance volumes of a zone. From [`Scaleway::instance_volumes`](super::Scaleway::instance_volumes).
@@ -29,7 +29,8 @@ impl InstanceVolumes<'_> {
 
     /// Waits until the volume leaves its transient states (`snapshotting`, `fetching`, `saving`,
     /// `attaching`, `resizing`, `hotsyncing`) for `available`; `error` ends the wait with
-    /// [`Error::FailedState`], a volume that disappears with [`Error::NotFound`].
+    /// [`Error::FailedState`](crate::Error::FailedState), a volume that disappears with
+    /// [`Error::NotFound`](crate::Error::NotFound).
     pub async fn wait(&self, volume_id: &str) -> Result<Volume> {
         check_id("volume id", volume_id)?;
         let outcome = wait_for(
@@ -43,7 +44,12 @@ impl InstanceVolumes<'_> {
         )
         .await?;
         let state = |v: &Option<Volume>| v.as_ref().map_or("deleted".into(), |v| v.state.to_string());
-        reached(outcome, format!("volume {volume_id} to be available"), state)?
-            .ok_or_else(|| Error::not_found("instance_volume", volume_id))
+        reached_existing(
+            outcome,
+            format!("volume {volume_id} to be available"),
+            state,
+            "instance_volume",
+            volume_id,
+        )
     }
 }

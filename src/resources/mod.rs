@@ -352,6 +352,21 @@ pub(crate) fn reached<S>(
     }
 }
 
+/// [`reached`] for a resource that may disappear while it is awaited: one gone is
+/// [`Error::NotFound`], not a failed state.
+pub(crate) fn reached_existing<S>(
+    outcome: Outcome<Option<S>>,
+    what: impl Into<String>,
+    describe: impl Fn(&Option<S>) -> String,
+    resource: &str,
+    id: &str,
+) -> Result<S> {
+    if let Outcome::Failed(None) = outcome {
+        return Err(Error::not_found(resource, id));
+    }
+    reached(outcome, what, describe)?.ok_or_else(|| Error::not_found(resource, id))
+}
+
 /// Scaleway ids are UUIDs; anything else (a name, a path with `/`) is refused before it reaches
 /// a URL.
 pub(crate) fn check_id(field: &'static str, id: &str) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Private NICs: a server's link to a private network. A NIC must be `available` before its
 //! server boots, or the server misses the network's DHCP.
 
-use super::{check_id, ignore_missing, optional, reached, zonal_handler};
+use super::{check_id, ignore_missing, optional, reached_existing, zonal_handler};
 use crate::api::instance_v1::types::{PrivateNic, PrivateNicState};
 use crate::paginate::{Page, collect_all};
 use crate::wait::{Status, wait_for};
@@ -155,12 +155,17 @@ impl PrivateNics<'_> {
         )
         .await?;
         let state = |n: &Option<PrivateNic>| n.as_ref().map_or("deleted".into(), |n| n.state.to_string());
-        reached(outcome, format!("private NIC {nic_id} {what}"), state)?
-            .ok_or_else(|| Error::not_found("instance_private_nic", nic_id))
+        reached_existing(
+            outcome,
+            format!("private NIC {nic_id} {what}"),
+            state,
+            "instance_private_nic",
+            nic_id,
+        )
     }
 
     /// Waits until the NIC is `available`; `syncing_error` ends the wait with
-    /// [`Error::FailedState`].
+    /// [`Error::FailedState`], a NIC that disappears with [`Error::NotFound`].
     pub async fn wait(&self, server_id: &str, nic_id: &str) -> Result<PrivateNic> {
         self.poll(
             server_id,

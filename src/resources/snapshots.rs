@@ -1,10 +1,10 @@
 //! Snapshots of Block volumes (Block v1) and of Instance volumes, and their waits.
 
-use super::{check_id, optional, reached, zonal_handler};
+use super::{check_id, optional, reached_existing, zonal_handler};
+use crate::Result;
 use crate::api::block_v1::types::{Snapshot as BlockSnapshot, SnapshotStatus};
 use crate::api::instance_v1::types::{Snapshot as InstanceSnapshot, SnapshotState};
 use crate::wait::{Status, wait_for};
-use crate::{Error, Result};
 
 zonal_handler!(
     /// Snapshots of a zone. From [`Scaleway::snapshots`](super::Scaleway::snapshots).
@@ -13,7 +13,8 @@ zonal_handler!(
 
 impl Snapshots<'_> {
     /// Waits until a Block snapshot is `available` (or `in_use`); `error`, `locked` and
-    /// `deleted` end the wait with [`Error::FailedState`].
+    /// `deleted` end the wait with [`Error::FailedState`](crate::Error::FailedState), a snapshot
+    /// that disappears with [`Error::NotFound`](crate::Error::NotFound).
     pub async fn wait_block(&self, snapshot_id: &str) -> Result<BlockSnapshot> {
         check_id("snapshot id", snapshot_id)?;
         let block = self.scw.client().block();
@@ -41,12 +42,18 @@ impl Snapshots<'_> {
         )
         .await?;
         let state = |s: &Option<BlockSnapshot>| s.as_ref().map_or("deleted".into(), |s| s.status.to_string());
-        reached(outcome, format!("snapshot {snapshot_id} to be available"), state)?
-            .ok_or_else(|| Error::not_found("snapshot", snapshot_id))
+        reached_existing(
+            outcome,
+            format!("snapshot {snapshot_id} to be available"),
+            state,
+            "snapshot",
+            snapshot_id,
+        )
     }
 
     /// Waits until an Instance snapshot is `available`; `error` and `invalid_data` end the wait
-    /// with [`Error::FailedState`].
+    /// with [`Error::FailedState`](crate::Error::FailedState), a snapshot that disappears with
+    /// [`Error::NotFound`](crate::Error::NotFound).
     pub async fn wait_instance(&self, snapshot_id: &str) -> Result<InstanceSnapshot> {
         check_id("snapshot id", snapshot_id)?;
         let instance = self.scw.client().instance();
@@ -73,7 +80,12 @@ impl Snapshots<'_> {
         .await?;
         let state =
             |s: &Option<InstanceSnapshot>| s.as_ref().map_or("deleted".into(), |s| s.state.to_string());
-        reached(outcome, format!("snapshot {snapshot_id} to be available"), state)?
-            .ok_or_else(|| Error::not_found("instance_snapshot", snapshot_id))
+        reached_existing(
+            outcome,
+            format!("snapshot {snapshot_id} to be available"),
+            state,
+            "instance_snapshot",
+            snapshot_id,
+        )
     }
 }

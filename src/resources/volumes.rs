@@ -11,7 +11,7 @@ use crate::api::block_v1::types::{
 };
 use crate::api::instance_v1::types::AttachServerVolumeBodyVolumeType;
 use crate::paginate::{Page, paginate};
-use crate::wait::{Status, wait_for};
+use crate::wait::{Outcome, Status, wait_for};
 use crate::{ByteSize, Error, Result};
 
 /// The smallest Block Storage volume: 5 GB.
@@ -291,6 +291,9 @@ impl Volumes<'_> {
             self.scw.options().wait.clone()
         };
         let outcome = wait_for(&options, || self.get(volume_id), classify).await?;
+        if let Outcome::Failed(None) = outcome {
+            return Err(Error::not_found("volume", volume_id));
+        }
         let state = |v: &Option<Volume>| {
             v.as_ref().map_or("deleted".into(), |v| {
                 v.status.map(|s| s.to_string()).unwrap_or_default()
