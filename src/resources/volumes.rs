@@ -468,7 +468,7 @@ impl Volumes<'_> {
     pub(crate) async fn detach_from(&self, volume_id: &str, server_id: &str) -> Result<Option<Volume>> {
         let lock = server_lock(&self.zone, server_id);
         let _one_change_per_server = lock.lock().await;
-        ignore_missing(
+        let sent = optional(
             self.scw
                 .client()
                 .instance()
@@ -478,7 +478,26 @@ impl Volumes<'_> {
                 .body_map(|b| b.volume_id(volume_id))
                 .send()
                 .await,
-        )?;
+        );
+        if let Err(refused) = sent {
+            // A concurrent detach of the same volume, waited for on this lock, has freed it
+            // already, and the API refuses to detach what the server no longer holds: that
+            // refusal is this detach done.
+            let client_error = refused
+                .status()
+                .is_some_and(|s| (400..500).contains(&s) && s != 429);
+            if !client_error {
+                return Err(refused);
+            }
+            let still_held = self.get(volume_id).await?.is_some_and(|v| {
+                attached_reference(&v).is_some_and(|(holder, status)| {
+                    holder == server_id && status != ReferenceStatus::Detaching
+                })
+            });
+            if still_held {
+                return Err(refused);
+            }
+        }
         self.wait_detached(volume_id, true).await
     }
 
