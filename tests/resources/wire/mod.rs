@@ -1,0 +1,1 @@
+//! Exact requests of the layer.
