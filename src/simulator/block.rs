@@ -6,7 +6,10 @@ use super::catalog::ZONES;
 use super::http::{self as h, Reply, Req, Res, paged, s, strings};
 use super::instance::project_of;
 use super::server::Ctx;
-use super::store::{BlockVolume, SpecUpdate, Store, UPDATE_SECONDS, api_time, new_id, scaled};
+use super::store::{
+    BLOCK_SNAPSHOT_SECONDS, BlockSnapshot, BlockVolume, ParentVolume, SpecUpdate, Store, UPDATE_SECONDS,
+    api_time, new_id, scaled,
+};
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn new_block_volume(
@@ -48,8 +51,8 @@ pub(crate) fn new_block_volume(
     id
 }
 
-fn block_volume_json(v: &BlockVolume, v1: bool) -> Value {
-    let status = if v.creating_until.is_some() {
+fn volume_status(v: &BlockVolume) -> &'static str {
+    if v.creating_until.is_some() {
         "creating"
     } else if v.update.is_some() {
         "updating"
@@ -57,7 +60,15 @@ fn block_volume_json(v: &BlockVolume, v1: bool) -> Value {
         "in_use"
     } else {
         "available"
-    };
+    }
+}
+
+fn volume_type(iops: u64) -> &'static str {
+    if iops >= 15000 { "sbs_15k" } else { "sbs_5k" }
+}
+
+fn block_volume_json(v: &BlockVolume, v1: bool) -> Value {
+    let status = volume_status(v);
     let references: Vec<Value> = v
         .reference
         .iter()
@@ -69,7 +80,7 @@ fn block_volume_json(v: &BlockVolume, v1: bool) -> Value {
     let mut j = json!({
         "id": v.id,
         "name": v.name,
-        "type": if v.iops >= 15000 { "sbs_15k" } else { "sbs_5k" },
+        "type": volume_type(v.iops),
         "size": v.size,
         "project_id": v.project,
         "created_at": v.created,
@@ -244,6 +255,138 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 .collect();
             paged(req, "volume_types", types)
         }
+        "ListSnapshots" | "CreateSnapshot" | "GetSnapshot" | "UpdateSnapshot" | "DeleteSnapshot" => {
+            snapshots(st, ctx, req, &zone)
+        }
         other => Err(h::not_implemented(req.module, other)),
+    }
+}
+
+/// A Block snapshot as the API shows it (recorded: `class`, `parent_volume` with the volume's
+/// current status, `public`, `references`).
+fn snapshot_json(st: &Store, s: &BlockSnapshot) -> Value {
+    let parent = s.parent_volume.as_ref().map(|p| {
+        let status = st.bvolumes.get(&p.id).map_or("deleted", volume_status);
+        json!({"id": p.id, "name": p.name, "status": status, "type": volume_type(p.iops)})
+    });
+    json!({
+        "class": "sbs",
+        "created_at": s.created,
+        "id": s.id,
+        "name": s.name,
+        "parent_volume": parent,
+        "project_id": s.project,
+        "public": false,
+        "references": [],
+        "size": s.size,
+        "status": if s.creating_until.is_some() { "creating" } else { "available" },
+        "tags": s.tags,
+        "updated_at": s.updated,
+        "zone": s.zone,
+    })
+}
+
+fn snapshots(st: &mut Store, ctx: &Ctx, req: &Req, zone: &str) -> Res {
+    let snapshot = |st: &Store| -> Result<BlockSnapshot, Reply> {
+        let id = req.param("snapshot_id");
+        st.bsnapshots
+            .get(id)
+            .filter(|s| s.zone == zone)
+            .cloned()
+            .ok_or_else(|| h::not_found("snapshot", id))
+    };
+    match req.op.id {
+        "ListSnapshots" => {
+            let project = req.q("project_id");
+            let name = req.q("name");
+            let volume = req.q("volume_id");
+            let tags = req.q_all("tags");
+            let mut found: Vec<&BlockSnapshot> = st
+                .bsnapshots
+                .values()
+                .filter(|s| {
+                    s.zone == zone
+                        && project.is_none_or(|p| p == s.project)
+                        && h::name_matches(name, &s.name)
+                        && h::tags_match(&tags, &s.tags)
+                        && volume.is_none_or(|v| s.parent_volume.as_ref().is_some_and(|p| p.id == v))
+                })
+                .collect();
+            match req.q("order_by") {
+                Some("created_at_desc") => found.sort_by_key(|s| std::cmp::Reverse(s.seq)),
+                Some("name_asc") => found.sort_by(|a, b| a.name.cmp(&b.name)),
+                Some("name_desc") => found.sort_by(|a, b| b.name.cmp(&a.name)),
+                _ => found.sort_by_key(|s| s.seq),
+            }
+            let items = found.into_iter().map(|s| snapshot_json(st, s)).collect();
+            paged(req, "snapshots", items)
+        }
+        "CreateSnapshot" => {
+            let body = req.json()?;
+            let project = project_of(st, &body, "project_id", "snapshot")?;
+            let Some(volume_id) = s(&body, "volume_id") else {
+                return Err(h::required(&["volume_id"]));
+            };
+            let Some(volume) = st.bvolumes.get(volume_id).filter(|v| v.zone == zone).cloned() else {
+                return Err(h::not_found("volume", volume_id));
+            };
+            if volume.creating_until.is_some() {
+                return Err(h::transient_state("volume", volume_id, "creating"));
+            }
+            let seq = st.next_seq();
+            let now = api_time();
+            let id = new_id();
+            let snapshot = BlockSnapshot {
+                id: id.clone(),
+                seq,
+                name: s(&body, "name")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("snp-{}", &id[..8])),
+                zone: zone.to_string(),
+                project,
+                size: volume.size,
+                tags: strings(&body, "tags"),
+                parent_volume: Some(ParentVolume {
+                    id: volume.id.clone(),
+                    name: volume.name.clone(),
+                    iops: volume.iops,
+                }),
+                creating_until: Some(ctx.now + scaled(BLOCK_SNAPSHOT_SECONDS, ctx.scale)),
+                created: now.clone(),
+                updated: now,
+            };
+            st.bsnapshots.insert(id.clone(), snapshot);
+            st.pending_snapshots.insert(id.clone());
+            Ok(Reply::ok(snapshot_json(st, &st.bsnapshots[&id])))
+        }
+        "GetSnapshot" => Ok(Reply::ok(snapshot_json(st, &snapshot(st)?))),
+        "UpdateSnapshot" => {
+            let body = req.json()?;
+            let id = snapshot(st)?.id;
+            let snap = st
+                .bsnapshots
+                .get_mut(&id)
+                .ok_or_else(|| h::not_found("snapshot", &id))?;
+            if let Some(name) = s(&body, "name") {
+                snap.name = name.to_string();
+            }
+            if body.get("tags").is_some_and(Value::is_array) {
+                snap.tags = strings(&body, "tags");
+            }
+            snap.updated = api_time();
+            Ok(Reply::ok(snapshot_json(st, &st.bsnapshots[&id])))
+        }
+        _ => {
+            let snap = snapshot(st)?;
+            if let Some(image) = st.images.values().find(|i| i.root_snapshot == snap.id) {
+                return Err(h::precondition(
+                    "resource_still_in_use",
+                    format!("snapshot is used by image {}, delete it first", image.id),
+                ));
+            }
+            st.bsnapshots.remove(&snap.id);
+            st.pending_snapshots.remove(&snap.id);
+            Ok(Reply::no_content())
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::http::{self as h, Body, Reply, Req, Res, s, strings};
 use super::server::Ctx;
 use super::store::{
     ATTACH_SECONDS, Booking, Completion, DETACH_SECONDS, InstanceVolume, Ip, IpamResource, NIC_RESOURCE, Nic,
-    Rule, SecurityGroup, Server, Store, VolKind, VolRef, instance_time, new_id, scaled,
+    PlacementGroup, Rule, SecurityGroup, Server, Store, VolKind, VolRef, instance_time, new_id, scaled,
 };
 
 const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
@@ -141,29 +141,6 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
             let reply = Reply::ok(json!({"servers": map}));
             Ok(h::instance_list_headers(req, reply, types.len(), page, size))
         }
-        "ListImages" => {
-            let (page, size) = h::instance_page(req)?;
-            let name = req.q("name");
-            let arch = req.q("arch");
-            let images: Vec<Value> = catalog::local_images()
-                .iter()
-                .filter(|i| {
-                    i.zone == zone && h::name_matches(name, i.name) && arch.is_none_or(|a| a == i.arch)
-                })
-                .map(catalog::instance_image_json)
-                .collect();
-            Ok(h::instance_list(
-                req,
-                "images",
-                &images,
-                (page, size),
-                Value::clone,
-            ))
-        }
-        "GetImage" => match catalog::local_image(req.param("image_id")).filter(|i| i.zone == zone) {
-            Some(i) => Ok(Reply::ok(json!({"image": catalog::instance_image_json(i)}))),
-            None => Err(h::not_found("instance_image", req.param("image_id"))),
-        },
         "ListIps" => list_ips(st, req),
         "CreateIp" => create_ip(st, req),
         "GetIp" => {
@@ -349,7 +326,28 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
             st.ivolumes.remove(&id);
             Ok(Reply::no_content())
         }
-        other => Err(h::not_implemented(req.module, other)),
+        "ListPlacementGroups" => list_placement_groups(st, req),
+        "CreatePlacementGroup" => create_placement_group(st, req),
+        "GetPlacementGroup" => {
+            let g = placement_group(st, req)?;
+            Ok(Reply::ok(json!({"placement_group": placement_group_json(g)})))
+        }
+        "UpdatePlacementGroup" => update_placement_group(st, req),
+        "DeletePlacementGroup" => {
+            let id = placement_group(st, req)?.id.clone();
+            if st
+                .servers
+                .values()
+                .any(|s| s.placement_group.as_deref() == Some(id.as_str()))
+            {
+                return Err(h::invalid_request(
+                    "The placement group still has servers. Remove them first.",
+                ));
+            }
+            st.placement_groups.remove(&id);
+            Ok(Reply::no_content())
+        }
+        _ => super::images::handle(st, ctx, req),
     }
 }
 
@@ -478,10 +476,17 @@ pub(crate) fn server_json(st: &Store, srv: &Server) -> Value {
         .public_ips
         .iter()
         .filter_map(|id| st.ips.get(id))
-        .map(|ip| {
-            json!({"id": ip.id, "address": ip.address, "dynamic": ip.dynamic, "gateway": "62.210.0.1",
+        .map(|ip| match ip.prefix {
+            // Recorded: a routed IPv6 shows the server's address in the /64, a link-local
+            // gateway, SLAAC.
+            Some(_) => json!({"id": ip.id, "address": ip.address, "dynamic": ip.dynamic,
+                   "gateway": "fe80::dc00:1ff:fe27:1", "netmask": "64", "family": "inet6",
+                   "provisioning_mode": "slaac", "tags": ip.tags, "state": "attached", "ipam_id": ip.id}),
+            None => {
+                json!({"id": ip.id, "address": ip.address, "dynamic": ip.dynamic, "gateway": "62.210.0.1",
                    "netmask": "32", "family": "inet", "provisioning_mode": "dhcp", "tags": ip.tags,
                    "state": "attached", "ipam_id": ip.id})
+            }
         })
         .collect();
     let mut nics: Vec<&Nic> = st.nics.values().filter(|n| n.server_id == srv.id).collect();
@@ -522,7 +527,7 @@ pub(crate) fn server_json(st: &Store, srv: &Server) -> Value {
         "location": srv.location,
         "maintenances": [],
         "allowed_actions": allowed_actions(st, srv),
-        "placement_group": null,
+        "placement_group": srv.placement_group.as_ref().and_then(|id| st.placement_groups.get(id)).map(placement_group_json),
         "private_nics": nics.into_iter().map(nic_json).collect::<Vec<_>>(),
         "zone": srv.zone,
         "filesystems": [],
@@ -712,6 +717,13 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         },
         None => ensure_default_sg(st, &project, &zone),
     };
+    let placement_group = match s(&body, "placement_group") {
+        Some(id) => match st.placement_groups.get(id) {
+            Some(g) if g.zone == zone => Some(g.id.clone()),
+            _ => return Err(h::not_found("instance_placement_group", id)),
+        },
+        None => None,
+    };
     let id = new_id();
     let name = s(&body, "name")
         .map(str::to_string)
@@ -891,6 +903,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         created: now.clone(),
         modified: now,
         location: None,
+        placement_group,
     };
     let json = server_json(st, &server);
     st.servers.insert(id.clone(), server);
@@ -1159,6 +1172,7 @@ fn server_action(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                         id: ip_id.clone(),
                         seq,
                         address,
+                        prefix: None,
                         zone: srv.zone.clone(),
                         project: srv.project.clone(),
                         organization: srv.organization.clone(),
@@ -1440,10 +1454,14 @@ fn ip_json(st: &Store, ip: &Ip) -> Value {
         .as_ref()
         .and_then(|id| st.servers.get(id))
         .map(|s| json!({"id": s.id, "name": s.name}));
+    let (address, prefix) = match &ip.prefix {
+        Some(prefix) => (Value::Null, json!(prefix)),
+        None => (json!(ip.address), Value::Null),
+    };
     json!({
         "id": ip.id,
-        "address": ip.address,
-        "prefix": null,
+        "address": address,
+        "prefix": prefix,
         "reverse": ip.reverse,
         "server": server,
         "organization": ip.organization,
@@ -1489,7 +1507,7 @@ fn create_ip(st: &mut Store, req: &Req) -> Res {
         None | Some("unknown_iptype") => "routed_ipv4".to_string(),
         Some(t) => t.to_string(),
     };
-    if ip_type != "routed_ipv4" {
+    if ip_type != "routed_ipv4" && ip_type != "routed_ipv6" {
         return Err(h::not_implemented(
             req.module,
             &format!("CreateIp type {ip_type}"),
@@ -1503,11 +1521,19 @@ fn create_ip(st: &mut Store, req: &Req) -> Res {
         None => None,
     };
     let seq = st.next_seq();
-    let address = st.next_public_address();
+    // A routed IPv6 is a /64 (recorded: `address` null, `prefix` `2001:bc8:711:4014::/64`); its
+    // server gets an address in it.
+    let (address, prefix) = if ip_type == "routed_ipv6" {
+        let (prefix, address) = st.next_ipv6_prefix();
+        (address, Some(prefix))
+    } else {
+        (st.next_public_address(), None)
+    };
     let ip = Ip {
         id: new_id(),
         seq,
         address,
+        prefix,
         zone: zone.clone(),
         project,
         organization: st.organization.clone(),
@@ -1923,4 +1949,120 @@ fn create_volume(st: &mut Store, req: &Req) -> Res {
     }
     let json = ivolume_json(st, &st.ivolumes[&id], false);
     Ok(Reply::json(201, json!({"volume": json})).header("location", format!("{BASE}/{zone}/volumes/{id}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Placement groups
+
+fn placement_group<'s>(st: &'s Store, req: &Req) -> Result<&'s PlacementGroup, Reply> {
+    let id = req.param("placement_group_id");
+    st.placement_groups
+        .get(id)
+        .filter(|g| g.zone == req.param("zone"))
+        .ok_or_else(|| h::not_found("instance_placement_group", id))
+}
+
+fn placement_group_json(g: &PlacementGroup) -> Value {
+    json!({
+        "id": g.id,
+        "name": g.name,
+        "organization": g.organization,
+        "project": g.project,
+        "policy_mode": g.policy_mode,
+        "policy_type": g.policy_type,
+        "policy_respected": true,
+        "tags": g.tags,
+        "zone": g.zone,
+    })
+}
+
+fn placement_policy(body: &Value) -> Result<(Option<String>, Option<String>), Reply> {
+    let mode = match s(body, "policy_mode") {
+        None => None,
+        Some(m @ ("optional" | "enforced")) => Some(m.to_string()),
+        Some(_) => return Err(h::constraint("policy_mode", "must be optional or enforced")),
+    };
+    let kind = match s(body, "policy_type") {
+        None => None,
+        Some(t @ ("max_availability" | "low_latency")) => Some(t.to_string()),
+        Some(_) => {
+            return Err(h::constraint(
+                "policy_type",
+                "must be max_availability or low_latency",
+            ));
+        }
+    };
+    Ok((mode, kind))
+}
+
+fn list_placement_groups(st: &Store, req: &Req) -> Res {
+    let (page, size) = h::instance_page(req)?;
+    let zone = req.param("zone");
+    let project = req.q("project");
+    let name = req.q("name");
+    let tags = req.q_all("tags");
+    let mut groups: Vec<&PlacementGroup> = st
+        .placement_groups
+        .values()
+        .filter(|g| {
+            g.zone == zone
+                && project.is_none_or(|p| p == g.project)
+                && h::name_matches(name, &g.name)
+                && h::tags_match(&tags, &g.tags)
+        })
+        .collect();
+    groups.sort_by_key(|g| g.seq);
+    Ok(h::instance_list(
+        req,
+        "placement_groups",
+        &groups,
+        (page, size),
+        |g| placement_group_json(g),
+    ))
+}
+
+fn create_placement_group(st: &mut Store, req: &Req) -> Res {
+    let body = req.json()?;
+    let zone = req.param("zone").to_string();
+    let project = project_of(st, &body, "project", "instance_placement_group")?;
+    let (mode, kind) = placement_policy(&body)?;
+    let seq = st.next_seq();
+    let id = new_id();
+    let g = PlacementGroup {
+        id: id.clone(),
+        seq,
+        name: s(&body, "name")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("pg-{}", &id[..8])),
+        zone: zone.clone(),
+        project,
+        organization: st.organization.clone(),
+        policy_mode: mode.unwrap_or_else(|| "optional".into()),
+        policy_type: kind.unwrap_or_else(|| "max_availability".into()),
+        tags: strings(&body, "tags"),
+    };
+    let json = placement_group_json(&g);
+    st.placement_groups.insert(id.clone(), g);
+    Ok(Reply::json(201, json!({"placement_group": json}))
+        .header("location", format!("{BASE}/{zone}/placement_groups/{id}")))
+}
+
+fn update_placement_group(st: &mut Store, req: &Req) -> Res {
+    let body = req.json()?;
+    let id = placement_group(st, req)?.id.clone();
+    let (mode, kind) = placement_policy(&body)?;
+    let g = st.placement_groups.get_mut(&id).ok_or_else(unreachable_404)?;
+    if let Some(name) = s(&body, "name") {
+        g.name = name.to_string();
+    }
+    if body.get("tags").is_some_and(Value::is_array) {
+        g.tags = strings(&body, "tags");
+    }
+    if let Some(mode) = mode {
+        g.policy_mode = mode;
+    }
+    if let Some(kind) = kind {
+        g.policy_type = kind;
+    }
+    Ok(Reply::ok(json!({"placement_group": placement_group_json(g)})))
 }

@@ -38,6 +38,7 @@ mod block;
 mod catalog;
 mod faults;
 mod http;
+mod images;
 mod instance;
 mod ipam;
 mod marketplace;
@@ -174,7 +175,7 @@ impl Simulator {
 
     /// What exists now: servers, volumes, IPs, user security groups, private NICs, private
     /// networks, non-default VPCs, projects created through the API, IPAM addresses booked
-    /// through the API.
+    /// through the API, snapshots, images made through the API, placement groups.
     pub fn inventory(&self) -> Inventory {
         self.shared.inventory()
     }

@@ -34,6 +34,15 @@ pub struct Inventory {
     /// not listed: they come and go with their NIC.
     #[serde(default)]
     pub ipam_ips: Vec<String>,
+    /// Block snapshots and Instance snapshots.
+    #[serde(default)]
+    pub snapshots: Vec<String>,
+    /// Instance images created through the API (not the marketplace's).
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Instance placement groups.
+    #[serde(default)]
+    pub placement_groups: Vec<String>,
 }
 
 /// A private NIC in the [`Inventory`].
@@ -66,6 +75,9 @@ impl Inventory {
             + self.vpcs.len()
             + self.projects.len()
             + self.ipam_ips.len()
+            + self.snapshots.len()
+            + self.images.len()
+            + self.placement_groups.len()
     }
 }
 
@@ -128,6 +140,7 @@ pub(crate) struct Server {
     pub created: String,
     pub modified: String,
     pub location: Option<Value>,
+    pub placement_group: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -197,11 +210,93 @@ pub(crate) struct BlockVolume {
     pub updated: String,
 }
 
+/// Seconds a Block snapshot stays `creating` (recorded: `available` at the next poll, 5 s later,
+/// for most).
+pub(crate) const BLOCK_SNAPSHOT_SECONDS: f64 = 5.0;
+/// Seconds an Instance snapshot of a local volume stays `snapshotting` (recorded: 10 s to a
+/// minute and more, 40 s typically).
+pub(crate) const INSTANCE_SNAPSHOT_SECONDS: f64 = 40.0;
+
+/// The volume a Block snapshot was taken from, as it was then.
+#[derive(Debug, Clone)]
+pub(crate) struct ParentVolume {
+    pub id: String,
+    pub name: String,
+    pub iops: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct BlockSnapshot {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub zone: String,
+    pub project: String,
+    pub size: u64,
+    pub tags: Vec<String>,
+    pub parent_volume: Option<ParentVolume>,
+    pub creating_until: Option<Instant>,
+    pub created: String,
+    pub updated: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct InstanceSnapshot {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub zone: String,
+    pub project: String,
+    pub organization: String,
+    pub volume_type: String,
+    pub size: u64,
+    /// The volume it was taken from: id and name.
+    pub base_volume: Option<(String, String)>,
+    pub tags: Vec<String>,
+    pub snapshotting_until: Option<Instant>,
+    pub created: String,
+    pub modified: String,
+}
+
+/// An Instance image made through the API from a snapshot (Instance or Block).
+#[derive(Debug, Clone)]
+pub(crate) struct Image {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub zone: String,
+    pub project: String,
+    pub organization: String,
+    pub arch: String,
+    /// The root snapshot's id.
+    pub root_snapshot: String,
+    pub public: bool,
+    pub tags: Vec<String>,
+    pub created: String,
+    pub modified: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PlacementGroup {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub zone: String,
+    pub project: String,
+    pub organization: String,
+    pub policy_mode: String,
+    pub policy_type: String,
+    pub tags: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Ip {
     pub id: String,
     pub seq: u64,
+    /// An IPv4 address, or the address a routed IPv6 gives its server (in its prefix).
     pub address: String,
+    /// The /64 of a routed IPv6.
+    pub prefix: Option<String>,
     pub zone: String,
     pub project: String,
     pub organization: String,
@@ -400,10 +495,17 @@ pub(crate) struct Store {
     pub pns: HashMap<String, PrivateNetwork>,
     pub vpcs: HashMap<String, Vpc>,
     pub ipam: HashMap<String, IpamIp>,
+    pub bsnapshots: HashMap<String, BlockSnapshot>,
+    pub isnapshots: HashMap<String, InstanceSnapshot>,
+    pub images: HashMap<String, Image>,
+    pub placement_groups: HashMap<String, PlacementGroup>,
+    /// Block and Instance snapshots still being made.
+    pub pending_snapshots: BTreeSet<String>,
     pub pending_servers: BTreeSet<String>,
     pub pending_volumes: BTreeSet<String>,
     pub pending_nics: BTreeSet<String>,
     pub ip_counter: u32,
+    pub ipv6_counter: u32,
     pub mac_counter: u32,
     pub subnet_counter: u32,
 }
@@ -480,6 +582,27 @@ impl Store {
         let third = (n / 254) % 256;
         let second = 158 + n / (254 * 256);
         format!("51.{second}.{third}.{host}")
+    }
+
+    /// A routed IPv6 /64 from 2001:bc8:711::/48, and the address a server gets in it.
+    pub fn next_ipv6_prefix(&mut self) -> (String, String) {
+        self.ipv6_counter += 1;
+        let n = self.ipv6_counter;
+        (
+            format!("2001:bc8:711:{n:x}::/64"),
+            format!("2001:bc8:711:{n:x}:dc00:1ff:fe27:{n:x}"),
+        )
+    }
+
+    /// Whether an Instance or Block snapshot is still being made.
+    pub fn snapshot_pending(&self, id: &str) -> bool {
+        self.isnapshots
+            .get(id)
+            .is_some_and(|s| s.snapshotting_until.is_some())
+            || self
+                .bsnapshots
+                .get(id)
+                .is_some_and(|s| s.creating_until.is_some())
     }
 
     pub fn next_mac(&mut self, prefix: &str) -> String {
@@ -577,6 +700,9 @@ impl Store {
                 }
             }
         }
+        if !self.pending_snapshots.is_empty() {
+            self.tick_snapshots(now);
+        }
         if !self.pending_nics.is_empty() {
             let ids: Vec<String> = self.pending_nics.iter().cloned().collect();
             for id in ids {
@@ -591,6 +717,37 @@ impl Store {
                         self.pending_nics.remove(&id);
                     }
                 }
+            }
+        }
+    }
+
+    /// Snapshots that are done become available.
+    fn tick_snapshots(&mut self, now: Instant) {
+        let ids: Vec<String> = self.pending_snapshots.iter().cloned().collect();
+        for id in ids {
+            let mut waiting = false;
+            if let Some(s) = self.bsnapshots.get_mut(&id) {
+                match s.creating_until {
+                    Some(t) if t > now => waiting = true,
+                    Some(_) => {
+                        s.creating_until = None;
+                        s.updated = api_time();
+                    }
+                    None => {}
+                }
+            }
+            if let Some(s) = self.isnapshots.get_mut(&id) {
+                match s.snapshotting_until {
+                    Some(t) if t > now => waiting = true,
+                    Some(_) => {
+                        s.snapshotting_until = None;
+                        s.modified = instance_time();
+                    }
+                    None => {}
+                }
+            }
+            if !waiting {
+                self.pending_snapshots.remove(&id);
             }
         }
     }
@@ -860,6 +1017,15 @@ impl Store {
                     .map(|ip| ip.id.clone())
                     .collect(),
             ),
+            snapshots: sorted(
+                self.bsnapshots
+                    .keys()
+                    .chain(self.isnapshots.keys())
+                    .cloned()
+                    .collect(),
+            ),
+            images: sorted(self.images.keys().cloned().collect()),
+            placement_groups: sorted(self.placement_groups.keys().cloned().collect()),
         }
     }
 }

@@ -427,6 +427,90 @@ async fn scripted_run(sim: &Simulator) -> BTreeMap<Key, Seen> {
     r.call("GET", &format!("{z}/volumes?page=1"), None).await;
     r.call("DELETE", &format!("{z}/volumes/{iv_id}"), None).await;
 
+    // Snapshots and images: an Instance snapshot of the local root and a Block snapshot of the
+    // Block root, an image from each.
+    let isnap = r
+        .call("POST", &format!("{z}/snapshots"), Some(json!({"name": "conf-snap", "volume_id": local_root, "project": project, "volume_type": "l_ssd"})))
+        .await;
+    let isnap_id = isnap["snapshot"]["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{z}/snapshots/{isnap_id}"), None).await;
+    r.call(
+        "GET",
+        &format!("{z}/snapshots?base_volume_id={local_root}&page=1"),
+        None,
+    )
+    .await;
+    let bs = "/block/v1/zones/fr-par-1/snapshots";
+    let bsnap = r
+        .call("POST", bs, Some(json!({"volume_id": root, "name": "conf-bsnap", "project_id": project, "tags": [], "public": false})))
+        .await;
+    let bsnap_id = bsnap["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{bs}/{bsnap_id}"), None).await;
+    r.call(
+        "GET",
+        &format!("{bs}?include_deleted=false&name=conf-bsnap&order_by=created_at_asc"),
+        None,
+    )
+    .await;
+    let mut images = Vec::new();
+    for (name, snapshot) in [("conf-img-l", &isnap_id), ("conf-img-b", &bsnap_id)] {
+        let image = r
+            .call("POST", &format!("{z}/images"), Some(json!({"name": name, "root_volume": snapshot, "arch": "x86_64", "project": project, "public": false})))
+            .await;
+        let image_id = image["image"]["id"].as_str().unwrap().to_string();
+        r.call("GET", &format!("{z}/images/{image_id}"), None).await;
+        images.push(image_id);
+    }
+    r.call("GET", &format!("{z}/images?name=conf-img&page=1"), None)
+        .await;
+    for image_id in &images {
+        r.call("DELETE", &format!("{z}/images/{image_id}"), None).await;
+    }
+    r.call("DELETE", &format!("{z}/snapshots/{isnap_id}"), None).await;
+    r.call("DELETE", &format!("{bs}/{bsnap_id}"), None).await;
+
+    // A placement group and a routed IPv6, given to a server at create.
+    let pg = r
+        .call("POST", &format!("{z}/placement_groups"), Some(json!({"name": "conf-pg", "project": project, "policy_mode": "optional", "policy_type": "low_latency"})))
+        .await;
+    let pg_id = pg["placement_group"]["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{z}/placement_groups/{pg_id}"), None)
+        .await;
+    r.call(
+        "PATCH",
+        &format!("{z}/placement_groups/{pg_id}"),
+        Some(json!({"policy_mode": "enforced"})),
+    )
+    .await;
+    let v6 = r
+        .call(
+            "POST",
+            &format!("{z}/ips"),
+            Some(json!({"project": project, "type": "routed_ipv6"})),
+        )
+        .await;
+    let v6_id = v6["ip"]["id"].as_str().unwrap().to_string();
+    let v6_srv = r
+        .call("POST", &format!("{z}/servers"), Some(json!({"name": "conf-v6", "dynamic_ip_required": false, "commercial_type": "PRO2-S", "image": sbs_id, "volumes": {"0": {"boot": false}}, "public_ips": [v6_id], "placement_group": pg_id, "boot_type": "local", "project": project})))
+        .await;
+    let v6_srv_id = v6_srv["server"]["id"].as_str().unwrap().to_string();
+    r.call("GET", &format!("{z}/servers/{v6_srv_id}"), None).await;
+    r.call("GET", &format!("{z}/ips/{v6_id}"), None).await;
+    r.call("DELETE", &format!("{z}/servers/{v6_srv_id}"), None).await;
+    let v6_root = v6_srv["server"]["volumes"]["0"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    r.call(
+        "DELETE",
+        &format!("/block/v1/zones/fr-par-1/volumes/{v6_root}"),
+        None,
+    )
+    .await;
+    r.call("DELETE", &format!("{z}/ips/{v6_id}"), None).await;
+    r.call("DELETE", &format!("{z}/placement_groups/{pg_id}"), None)
+        .await;
+
     // Security groups and rules.
     let sg = r
         .call("POST", &format!("{z}/security_groups"), Some(json!({"name": "conf-sg", "description": "d", "project": project, "stateful": true, "inbound_default_policy": "accept", "outbound_default_policy": "drop"})))
