@@ -125,6 +125,7 @@ impl Simulator {
             time_scale: options.time_scale.max(0.0),
             store: Mutex::new(store),
             faults: Mutex::new(options.faults.clone()),
+            requests: Default::default(),
         });
         let listener = tokio::net::TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
@@ -178,6 +179,14 @@ impl Simulator {
     /// through the API, snapshots, images made through the API, placement groups.
     pub fn inventory(&self) -> Inventory {
         self.shared.inventory()
+    }
+
+    /// How many API requests the simulator has received since it started: every request but
+    /// those to its own `/__simulator/` routes, whatever the answer (refused credentials, an
+    /// injected fault, a dropped connection included). Read it before and after a call to know
+    /// how many requests the call sent, e.g. none for input refused locally.
+    pub fn requests_served(&self) -> u64 {
+        self.shared.requests.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The fault plan, to change it while the simulator runs.

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body as AxumBody;
@@ -32,6 +33,8 @@ pub(crate) struct Shared {
     pub time_scale: f64,
     pub store: Mutex<Store>,
     pub faults: Mutex<FaultPlan>,
+    /// API requests received (everything but `/__simulator/`), answered or not.
+    pub requests: AtomicU64,
 }
 
 impl Shared {
@@ -112,6 +115,7 @@ async fn front(
     let mut request = request.map(AxumBody::new);
     let path = request.uri().path().to_string();
     if !path.starts_with(RESERVED) {
+        shared.requests.fetch_add(1, Ordering::SeqCst);
         let token = request
             .headers()
             .get("x-auth-token")
