@@ -6,7 +6,9 @@ use super::catalog::ZONES;
 use super::http::{self as h, Reply, Req, Res, paged, s, strings};
 use super::instance::project_of;
 use super::server::Ctx;
-use super::store::{BlockVolume, SpecUpdate, Store, UPDATE_SECONDS, api_time, new_id, scaled};
+use super::store::{
+    BlockVolume, Created, CreatedKind, SpecUpdate, Store, UPDATE_SECONDS, api_time, new_id, scaled,
+};
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn new_block_volume(
@@ -23,6 +25,7 @@ pub(crate) fn new_block_volume(
     let seq = st.next_seq();
     let now = api_time();
     let id = new_id();
+    st.record(Created::new(CreatedKind::BlockVolume, &id, project, zone, name, &tags));
     st.bvolumes.insert(
         id.clone(),
         BlockVolume {
