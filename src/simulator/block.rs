@@ -25,7 +25,14 @@ pub(crate) fn new_block_volume(
     let seq = st.next_seq();
     let now = api_time();
     let id = new_id();
-    st.record(Created::new(CreatedKind::BlockVolume, &id, project, zone, name, &tags));
+    st.record(Created::new(
+        CreatedKind::BlockVolume,
+        &id,
+        project,
+        zone,
+        name,
+        &tags,
+    ));
     st.bvolumes.insert(
         id.clone(),
         BlockVolume {

@@ -125,7 +125,13 @@ impl Storm {
         } else {
             Duration::from_micros(rng.random_range(0..=max))
         };
-        let p = |rate: f64| if rate.is_finite() { rate.clamp(0.0, 1.0) } else { 0.0 };
+        let p = |rate: f64| {
+            if rate.is_finite() {
+                rate.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
         let throttled = p(self.rates.rate_limit_or_unavailable);
         let reset = throttled + p(self.rates.reset_before_apply);
         let lost = reset + p(self.rates.applied_answer_lost);
@@ -182,7 +188,11 @@ impl FaultPlan {
     pub fn storm(seed: u64, rates: StormRates) -> FaultPlan {
         FaultPlan {
             rules: Vec::new(),
-            storm: Some(Storm { seed, rates, draws: 0 }),
+            storm: Some(Storm {
+                seed,
+                rates,
+                draws: 0,
+            }),
         }
     }
 
@@ -259,7 +269,10 @@ impl FaultCounts {
     }
 
     pub(crate) fn count(&mut self, module: &str, operation: &str, latency: Duration, fault: Option<Fault>) {
-        *self.operations.entry(format!("{module}.{operation}")).or_default() += 1;
+        *self
+            .operations
+            .entry(format!("{module}.{operation}"))
+            .or_default() += 1;
         if !latency.is_zero() {
             self.delayed += 1;
         }

@@ -9,8 +9,9 @@ use super::catalog::{self, ZONES};
 use super::http::{self as h, Body, Reply, Req, Res, s, strings};
 use super::server::Ctx;
 use super::store::{
-    ATTACH_SECONDS, Booking, Completion, Created, CreatedKind, DETACH_SECONDS, InstanceVolume, Ip, IpamResource, NIC_RESOURCE, Nic,
-    Rule, SecurityGroup, Server, Store, VolKind, VolRef, instance_time, new_id, scaled,
+    ATTACH_SECONDS, Booking, Completion, Created, CreatedKind, DETACH_SECONDS, InstanceVolume, Ip,
+    IpamResource, NIC_RESOURCE, Nic, Rule, SecurityGroup, Server, Store, VolKind, VolRef, instance_time,
+    new_id, scaled,
 };
 
 const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
@@ -601,7 +602,14 @@ fn ensure_default_sg(st: &mut Store, project: &str, zone: &str) -> String {
         modified: now,
     };
     let id = g.id.clone();
-    st.record(Created::new(CreatedKind::SecurityGroup, &id, &g.project, &g.zone, &g.name, &g.tags));
+    st.record(Created::new(
+        CreatedKind::SecurityGroup,
+        &id,
+        &g.project,
+        &g.zone,
+        &g.name,
+        &g.tags,
+    ));
     st.sgs.insert(id.clone(), g);
     id
 }
@@ -750,6 +758,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 v.parent_snapshot_id = Some(new_id());
             }
             st.attach_block(&vid, &id, None);
+            st.record_server_of(&vid, &id);
             volumes.insert(
                 0,
                 VolRef {
@@ -841,6 +850,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                         b.creating_until = None;
                     }
                     st.attach_block(&vid, &id, None);
+                    st.record_server_of(&vid, &id);
                     VolRef {
                         id: vid,
                         kind: VolKind::Block,
@@ -1691,7 +1701,14 @@ fn create_security_group(st: &mut Store, req: &Req) -> Res {
     };
     let id = g.id.clone();
     let json = sg_json(st, &g);
-    st.record(Created::new(CreatedKind::SecurityGroup, &id, &g.project, &g.zone, &g.name, &g.tags));
+    st.record(Created::new(
+        CreatedKind::SecurityGroup,
+        &id,
+        &g.project,
+        &g.zone,
+        &g.name,
+        &g.tags,
+    ));
     st.sgs.insert(id.clone(), g);
     Ok(Reply::json(201, json!({"security_group": json}))
         .header("location", format!("{BASE}/{zone}/security_groups/{id}")))

@@ -111,7 +111,7 @@ pub struct Created {
     pub name: String,
     /// Its tags at creation.
     pub tags: Vec<String>,
-    /// The server of a private NIC, of a dynamic IP, or of a local volume made with a server.
+    /// The server of a private NIC, of a dynamic IP, or of a volume made with a server.
     pub server_id: Option<String>,
     /// The private network of a private NIC or an IPAM address.
     pub private_network_id: Option<String>,
@@ -122,7 +122,14 @@ pub type CreationLog = Vec<Created>;
 
 impl Created {
     /// A record with the fields every kind has.
-    pub(crate) fn new(kind: CreatedKind, id: &str, project: &str, place: &str, name: &str, tags: &[String]) -> Created {
+    pub(crate) fn new(
+        kind: CreatedKind,
+        id: &str,
+        project: &str,
+        place: &str,
+        name: &str,
+        tags: &[String],
+    ) -> Created {
         Created {
             kind,
             id: id.to_string(),
@@ -554,6 +561,14 @@ impl Store {
         self.created.push(created);
     }
 
+    /// Notes in the creation log the server a resource was made with (a server's Block volume,
+    /// made before it is attached).
+    pub fn record_server_of(&mut self, id: &str, server_id: &str) {
+        if let Some(created) = self.created.iter_mut().rev().find(|c| c.id == id) {
+            created.server_id = Some(server_id.to_string());
+        }
+    }
+
     pub fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
@@ -811,8 +826,15 @@ impl Store {
         let now = api_time();
         let id = new_id();
         self.record(
-            Created::new(CreatedKind::IpamIp, &id, &booking.project, &region, "", &booking.tags)
-                .network(&booking.private_network_id),
+            Created::new(
+                CreatedKind::IpamIp,
+                &id,
+                &booking.project,
+                &region,
+                "",
+                &booking.tags,
+            )
+            .network(&booking.private_network_id),
         );
         self.ipam.insert(
             id.clone(),

@@ -272,7 +272,14 @@ pub(crate) fn handle(st: &mut Store, req: &Req) -> Res {
                 updated: now,
             };
             let json = pn_json(&pn);
-            st.record(Created::new(CreatedKind::PrivateNetwork, &id, &pn.project, &pn.region, &pn.name, &pn.tags));
+            st.record(Created::new(
+                CreatedKind::PrivateNetwork,
+                &id,
+                &pn.project,
+                &pn.region,
+                &pn.name,
+                &pn.tags,
+            ));
             st.pns.insert(id, pn);
             Ok(Reply::ok(json))
         }

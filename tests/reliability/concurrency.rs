@@ -11,7 +11,7 @@ use scaleway_sdk::provider::scaleway::ScalewayProvider;
 use scaleway_sdk::provider::{Provider, ServerOptions, VolumeOptions, VolumeStatus};
 use scaleway_sdk::simulator::{CreatedKind, Simulator, SimulatorOptions};
 
-use super::storm::{duplicates, provider};
+use super::storm::{duplicates, leftovers, provider};
 
 /// Transitions at 2% of the real API's: an attach settles in 20 ms, a detach in 60 ms, a server
 /// starts in about 0.1 s. Attaches and detaches of one server are serialized, so twenty of them
@@ -58,8 +58,13 @@ async fn running_server(p: &ScalewayProvider, name: &str) -> String {
 /// Nothing left and nothing ever created twice.
 fn assert_clean(sim: &Simulator) {
     let left = sim.inventory();
-    assert!(left.is_empty(), "left behind: {left:#?}");
-    let duplicated = duplicates(&sim.created());
+    let created = sim.created();
+    assert!(
+        left.is_empty(),
+        "left behind: {left:#?}\nas created: {:#?}",
+        leftovers(&left, &created)
+    );
+    let duplicated = duplicates(&created);
     assert!(duplicated.is_empty(), "duplicates existed: {duplicated:#?}");
 }
 
@@ -135,7 +140,8 @@ async fn fifty_concurrent_find_or_create_of_one_network_through_five_providers_m
     let sim = simulator().await;
     let providers: Vec<ScalewayProvider> = (0..5).map(|i| provider(&sim, &format!("network-{i}"))).collect();
 
-    let found = join_all((0..50).map(|i| providers[i % providers.len()].find_or_create_network("shared"))).await;
+    let found =
+        join_all((0..50).map(|i| providers[i % providers.len()].find_or_create_network("shared"))).await;
     let ids: BTreeSet<String> = found.into_iter().map(|n| n.unwrap().id).collect();
     assert_eq!(ids.len(), 1, "every caller gets the one network: {ids:?}");
 

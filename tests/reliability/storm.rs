@@ -24,7 +24,8 @@ use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
 use scaleway_sdk::provider::{Provider, ProviderError, ServerOptions, ServerStatus, VolumeOptions};
 use scaleway_sdk::resources::CREATE_TOKEN_TAG;
 use scaleway_sdk::simulator::{
-    Created, CreatedKind, FaultCounts, FaultPlan, InjectedFault, Simulator, SimulatorOptions, StormRates,
+    Created, CreatedKind, FaultCounts, FaultPlan, InjectedFault, Inventory, Simulator, SimulatorOptions,
+    StormRates,
 };
 use scaleway_sdk::wait::WaitOptions;
 use scaleway_sdk::{Client, Config, RetryPolicy};
@@ -141,7 +142,11 @@ struct Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "lifecycle {} failed at {}: {}", self.lifecycle, self.step, self.error)?;
+        writeln!(
+            f,
+            "lifecycle {} failed at {}: {}",
+            self.lifecycle, self.step, self.error
+        )?;
         for fault in &self.faults {
             writeln!(
                 f,
@@ -268,8 +273,7 @@ impl<'a> Lifecycle<'a> {
         self.step("delete_server", p.delete_server(&server.id)).await?;
         self.step("delete_firewall", p.delete_firewall(&firewall.id))
             .await?;
-        self.step("delete_network", p.delete_network(&network.id))
-            .await?;
+        self.step("delete_network", p.delete_network(&network.id)).await?;
         Ok(())
     }
 }
@@ -286,7 +290,11 @@ fn describe(e: &ProviderError) -> String {
             "Api status={status:?} retryable={retryable} may_have_been_applied={may_have_been_applied}"
         ),
         ProviderError::CleanupFailed { original, cleanup } => {
-            format!("CleanupFailed original=[{}] cleanup=[{}]", describe(original), describe(cleanup))
+            format!(
+                "CleanupFailed original=[{}] cleanup=[{}]",
+                describe(original),
+                describe(cleanup)
+            )
         }
         other => format!("{other:?}"),
     }
@@ -329,6 +337,20 @@ async fn clean_up(p: &ScalewayProvider, name: &str, made: &Made) -> Result<(), P
         }
     }
     Ok(())
+}
+
+/// The creation records of what is left, to tell whose it was.
+pub(crate) fn leftovers<'a>(left: &Inventory, created: &'a [Created]) -> Vec<&'a Created> {
+    let ids: Vec<&String> = left
+        .servers
+        .iter()
+        .chain(&left.volumes)
+        .chain(&left.ips)
+        .chain(&left.security_groups)
+        .chain(&left.private_networks)
+        .chain(left.private_nics.iter().map(|n| &n.id))
+        .collect();
+    created.iter().filter(|c| ids.contains(&&c.id)).collect()
 }
 
 fn report(lifecycles: u64, failed: usize, counts: &FaultCounts, attempts: u64, retries: u64) -> String {
@@ -408,18 +430,28 @@ async fn lifecycles_under_a_fault_storm_leave_nothing_and_never_a_duplicate() {
     }
     failures.sort_by_key(|f| f.lifecycle);
 
-    println!("{}", report(lifecycles, failures.len(), &storm, attempts, retries));
+    println!(
+        "{}",
+        report(lifecycles, failures.len(), &storm, attempts, retries)
+    );
     for failure in &failures {
         print!("{failure}");
     }
     let left = sim.inventory();
-    let duplicated = duplicates(&sim.created());
+    let created = sim.created();
+    let duplicated = duplicates(&created);
+    println!("duplicates: {duplicated:#?}");
+    println!("left behind: {:#?}", leftovers(&left, &created));
     assert!(
         cleanup_failures.is_empty(),
         "cleaning up failed lifecycles with faults off failed: {cleanup_failures:#?}"
     );
-    assert!(left.is_empty(), "left behind after the storm and the cleanups: {left:#?}");
     assert!(duplicated.is_empty(), "duplicates existed: {duplicated:#?}");
+    assert!(
+        left.is_empty(),
+        "left behind after the storm and the cleanups: {left:#?}\nas created: {:#?}",
+        leftovers(&left, &created)
+    );
     assert!(
         failures.is_empty(),
         "{} of {lifecycles} lifecycles failed under the storm:\n{}",
@@ -457,9 +489,11 @@ async fn a_storm_is_seeded_and_spares_the_simulators_own_routes() {
         let mut answers = Vec::new();
         for _ in 0..200 {
             let answer = client.instance().list_servers().zone("fr-par-1").send().await;
-            answers.push(answer.map(|_| 200).unwrap_or_else(|e| {
-                scaleway_sdk::Error::from(e).status().map_or(0, |s| s)
-            }));
+            answers.push(
+                answer
+                    .map(|_| 200)
+                    .unwrap_or_else(|e| scaleway_sdk::Error::from(e).status().map_or(0, |s| s)),
+            );
         }
         let counts = sim.fault_counts();
         assert_eq!(counts.requests, 200);
@@ -483,8 +517,74 @@ async fn a_storm_is_seeded_and_spares_the_simulators_own_routes() {
                 .unwrap();
             assert_eq!(inventory.status(), 200);
         }
+        let served: FaultCounts = http
+            .get(format!("{}/__simulator/counts", sim.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(served, counts, "the counts are the same over HTTP");
         assert_eq!(sim.fault_counts().requests, 200);
         runs.push((answers, counts));
     }
     assert_eq!(runs[0], runs[1], "one seed, one storm");
+}
+
+#[tokio::test]
+async fn the_duplicate_check_sees_twins_even_once_deleted() {
+    let sim = Simulator::start(SimulatorOptions {
+        time_scale: 0.0,
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    let p = provider(&sim, "twins");
+    let client = p.client();
+    let project = sim.project_id().to_string();
+    let mut networks = Vec::new();
+    for _ in 0..2 {
+        let network = client
+            .vpc()
+            .create_private_network()
+            .region("fr-par")
+            .body_map(|b| b.name("twin".to_string()).project_id(project.clone()))
+            .send()
+            .await
+            .unwrap();
+        networks.push(network.into_inner().id.unwrap());
+    }
+    let token = format!("{CREATE_TOKEN_TAG}=one-create");
+    for _ in 0..2 {
+        client
+            .block()
+            .create_volume()
+            .zone("fr-par-1")
+            .body_map(|b| {
+                b.name("data".to_string())
+                    .perf_iops(5000)
+                    .project_id(project.clone())
+                    .from_empty(scaleway_sdk::api::block_v1::types::CreateVolumeRequestFromEmpty {
+                        size: Some(10_000_000_000),
+                    })
+                    .tags(vec![token.clone()])
+            })
+            .send()
+            .await
+            .unwrap();
+    }
+    // One of each pair is deleted at once: they existed together all the same.
+    p.delete_network(&networks[1]).await.unwrap();
+    let twins = duplicates(&sim.created());
+    assert_eq!(twins.len(), 2, "{twins:#?}");
+    assert!(
+        twins[0].contains("BlockVolumes tagged") && twins[0].contains(&token),
+        "{twins:#?}"
+    );
+    assert!(twins[1].contains("PrivateNetworks named `twin`"), "{twins:#?}");
+    assert!(
+        twins[1].contains(&networks[1]),
+        "the deleted twin is remembered: {twins:#?}"
+    );
 }
