@@ -49,12 +49,13 @@ pub struct ClientBuilder {
     user_agent: String,
 }
 
-/// What the generated clients carry to reach the runtime: the retry policy and the request
-/// counter. It is the generated clients' "inner" value; get one from [`Client::context`].
+/// What the generated clients carry to reach the runtime: the retry policy and the request and
+/// retry counters. It is the generated clients' "inner" value; get one from [`Client::context`].
 #[derive(Clone, Debug)]
 pub struct ClientContext {
     retry: RetryPolicy,
     requests: Arc<AtomicU64>,
+    retries: Arc<AtomicU64>,
 }
 
 impl ClientBuilder {
@@ -105,10 +106,7 @@ impl ClientBuilder {
         Ok(Client {
             config: Arc::new(self.config),
             http,
-            context: ClientContext {
-                retry: self.retry,
-                requests: Arc::new(AtomicU64::new(0)),
-            },
+            context: ClientContext::new(self.retry),
         })
     }
 }
@@ -153,7 +151,15 @@ impl Client {
 
     /// Requests sent so far by this client and its clones, retries included.
     pub fn request_count(&self) -> u64 {
-        self.context.requests.load(Ordering::Relaxed)
+        self.context.request_count()
+    }
+
+    /// Retries made so far by this client and its clones: attempts after the first of a
+    /// request, made by the [`RetryPolicy`]. `request_count() - retry_count()` is the number of
+    /// calls of the generated clients. A workflow that sends a request again itself (a create
+    /// looked up then sent a second time) makes a new call, not a retry.
+    pub fn retry_count(&self) -> u64 {
+        self.context.retry_count()
     }
 
     /// The Instance v1 API (servers, volumes, security groups, IPs, private NICs, ...).
@@ -198,12 +204,18 @@ impl ClientContext {
         ClientContext {
             retry,
             requests: Arc::new(AtomicU64::new(0)),
+            retries: Arc::new(AtomicU64::new(0)),
         }
     }
 
     /// Requests sent through this context so far, retries included.
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Retries made through this context so far (see [`Client::retry_count`]).
+    pub fn retry_count(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     /// Sends one request of a generated client: with retries, inside a tracing span, and with
@@ -234,6 +246,9 @@ impl ClientContext {
         let outcome = retry::send(http, request, &self.retry, operation, || {
             attempts += 1;
             self.requests.fetch_add(1, Ordering::Relaxed);
+            if attempts > 1 {
+                self.retries.fetch_add(1, Ordering::Relaxed);
+            }
         })
         .instrument(span.clone())
         .await;

@@ -7,8 +7,8 @@ use super::http::{self as h, Reply, Req, Res, paged, s, strings};
 use super::instance::project_of;
 use super::server::Ctx;
 use super::store::{
-    BLOCK_SNAPSHOT_SECONDS, BlockSnapshot, BlockVolume, ParentVolume, SpecUpdate, Store, UPDATE_SECONDS,
-    api_time, new_id, scaled,
+    BLOCK_SNAPSHOT_SECONDS, BlockSnapshot, BlockVolume, Created, CreatedKind, ParentVolume, SpecUpdate,
+    Store, UPDATE_SECONDS, api_time, new_id, scaled,
 };
 
 #[allow(clippy::too_many_arguments)]
@@ -26,6 +26,14 @@ pub(crate) fn new_block_volume(
     let seq = st.next_seq();
     let now = api_time();
     let id = new_id();
+    st.record(Created::new(
+        CreatedKind::BlockVolume,
+        &id,
+        project,
+        zone,
+        name,
+        &tags,
+    ));
     st.bvolumes.insert(
         id.clone(),
         BlockVolume {

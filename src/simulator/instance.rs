@@ -9,8 +9,9 @@ use super::catalog::{self, ZONES};
 use super::http::{self as h, Body, Reply, Req, Res, s, strings};
 use super::server::Ctx;
 use super::store::{
-    ATTACH_SECONDS, Booking, Completion, DETACH_SECONDS, InstanceVolume, Ip, IpamResource, NIC_RESOURCE, Nic,
-    PlacementGroup, Rule, SecurityGroup, Server, Store, VolKind, VolRef, instance_time, new_id, scaled,
+    ATTACH_SECONDS, Booking, Completion, Created, CreatedKind, DETACH_SECONDS, InstanceVolume, Ip,
+    IpamResource, NIC_RESOURCE, Nic, PlacementGroup, Rule, SecurityGroup, Server, Store, VolKind, VolRef,
+    instance_time, new_id, scaled,
 };
 
 const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
@@ -606,6 +607,14 @@ fn ensure_default_sg(st: &mut Store, project: &str, zone: &str) -> String {
         modified: now,
     };
     let id = g.id.clone();
+    st.record(Created::new(
+        CreatedKind::SecurityGroup,
+        &id,
+        &g.project,
+        &g.zone,
+        &g.name,
+        &g.tags,
+    ));
     st.sgs.insert(id.clone(), g);
     id
 }
@@ -761,6 +770,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 v.parent_snapshot_id = Some(new_id());
             }
             st.attach_block(&vid, &id, None);
+            st.record_server_of(&vid, &id);
             volumes.insert(
                 0,
                 VolRef {
@@ -852,6 +862,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                         b.creating_until = None;
                     }
                     st.attach_block(&vid, &id, None);
+                    st.record_server_of(&vid, &id);
                     VolRef {
                         id: vid,
                         kind: VolKind::Block,
@@ -906,6 +917,14 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         placement_group,
     };
     let json = server_json(st, &server);
+    st.record(Created::new(
+        CreatedKind::Server,
+        &id,
+        &server.project,
+        &server.zone,
+        &server.name,
+        &server.tags,
+    ));
     st.servers.insert(id.clone(), server);
     Ok(Reply::json(201, json!({"server": json})).header("location", format!("{BASE}/{zone}/servers/{id}")))
 }
@@ -921,6 +940,9 @@ fn new_local_volume(
     let seq = st.next_seq();
     let now = instance_time();
     let id = new_id();
+    st.record(
+        Created::new(CreatedKind::InstanceVolume, &id, project, zone, name, &[]).server(server.as_deref()),
+    );
     st.ivolumes.insert(
         id.clone(),
         InstanceVolume {
@@ -1166,6 +1188,9 @@ fn server_action(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 let seq = st.next_seq();
                 let address = st.next_public_address();
                 let ip_id = new_id();
+                st.record(
+                    Created::new(CreatedKind::Ip, &ip_id, &srv.project, &srv.zone, "", &[]).server(Some(&id)),
+                );
                 st.ips.insert(
                     ip_id.clone(),
                     Ip {
@@ -1436,6 +1461,11 @@ fn create_nic(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     if syncing {
         st.pending_nics.insert(n.id.clone());
     }
+    st.record(
+        Created::new(CreatedKind::PrivateNic, &n.id, &srv.project, &n.zone, "", &n.tags)
+            .server(Some(&n.server_id))
+            .network(&n.private_network_id),
+    );
     st.nics.insert(n.id.clone(), n);
     Ok(Reply::json(201, json!({"private_nic": json})))
 }
@@ -1544,6 +1574,9 @@ fn create_ip(st: &mut Store, req: &Req) -> Res {
         tags: strings(&body, "tags"),
     };
     let id = ip.id.clone();
+    st.record(
+        Created::new(CreatedKind::Ip, &id, &ip.project, &ip.zone, "", &ip.tags).server(ip.server.as_deref()),
+    );
     st.ips.insert(id.clone(), ip);
     if let Some(server) = server.and_then(|s| st.servers.get_mut(&s)) {
         server.public_ips.push(id.clone());
@@ -1694,6 +1727,14 @@ fn create_security_group(st: &mut Store, req: &Req) -> Res {
     };
     let id = g.id.clone();
     let json = sg_json(st, &g);
+    st.record(Created::new(
+        CreatedKind::SecurityGroup,
+        &id,
+        &g.project,
+        &g.zone,
+        &g.name,
+        &g.tags,
+    ));
     st.sgs.insert(id.clone(), g);
     Ok(Reply::json(201, json!({"security_group": json}))
         .header("location", format!("{BASE}/{zone}/security_groups/{id}")))

@@ -30,8 +30,19 @@
 //! State transitions (a server starting then booted, a volume being created, a Block volume
 //! `attaching` for about a second and `detaching` or `updating` for a few, ...) are computed
 //! lazily from the time of each step, scaled by [`SimulatorOptions::time_scale`](crate::simulator::SimulatorOptions::time_scale); there is no background task.
-//! Reserved routes (no authentication): `GET /__simulator/inventory`, `GET|POST|DELETE
-//! /__simulator/faults`.
+//! Reserved routes (no authentication, never faulted, not counted): `GET /__simulator/inventory`,
+//! `GET|POST|DELETE /__simulator/faults`, `GET /__simulator/counts` (the
+//! [`FaultCounts`](crate::simulator::FaultCounts)), `GET /__simulator/created` (the
+//! [`CreationLog`](crate::simulator::CreationLog)).
+//!
+//! Faults ([`FaultPlan`](crate::simulator::FaultPlan)) are rules for chosen operations, or a
+//! seeded random storm on every request ([`FaultPlan::storm`](crate::simulator::FaultPlan::storm)):
+//! 429s in the rate limiter's shape, 503s in the API's, connections closed before or after
+//! applying, latency. [`Simulator::fault_counts`](crate::simulator::Simulator::fault_counts)
+//! counts what was served and injected, [`Simulator::fault_log`](crate::simulator::Simulator::fault_log)
+//! lists each fault with its request, and [`Simulator::created`](crate::simulator::Simulator::created)
+//! lists every resource ever created, so that a test can prove that no duplicate existed even for
+//! a moment.
 
 mod account;
 mod block;
@@ -49,8 +60,8 @@ mod vpc;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-pub use faults::{Fault, FaultPlan, FaultRule};
-pub use store::{Inventory, InventoryNic};
+pub use faults::{Fault, FaultCounts, FaultPlan, FaultRule, InjectedFault, Storm, StormRates};
+pub use store::{Created, CreatedKind, CreationLog, Inventory, InventoryNic};
 
 /// How a simulator behaves.
 #[derive(Debug, Clone)]
@@ -125,7 +136,7 @@ impl Simulator {
             time_scale: options.time_scale.max(0.0),
             store: Mutex::new(store),
             faults: Mutex::new(options.faults.clone()),
-            requests: Default::default(),
+            activity: Mutex::default(),
         });
         let listener = tokio::net::TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
@@ -186,7 +197,23 @@ impl Simulator {
     /// injected fault, a dropped connection included). Read it before and after a call to know
     /// how many requests the call sent, e.g. none for input refused locally.
     pub fn requests_served(&self) -> u64 {
-        self.shared.requests.load(std::sync::atomic::Ordering::SeqCst)
+        self.shared.activity().counts.requests
+    }
+
+    /// Every resource created since the start, deleted or not, in order: to check that no
+    /// duplicate ever existed (two servers of one create, two networks of one name, ...).
+    pub fn created(&self) -> CreationLog {
+        self.shared.lock().created.clone()
+    }
+
+    /// Requests served (in all and per operation) and faults injected, by kind, since the start.
+    pub fn fault_counts(&self) -> FaultCounts {
+        self.shared.activity().counts.clone()
+    }
+
+    /// The faults injected (latencies aside), oldest first: the last 100,000.
+    pub fn fault_log(&self) -> Vec<InjectedFault> {
+        self.shared.activity().log.iter().cloned().collect()
     }
 
     /// The fault plan, to change it while the simulator runs.

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body as AxumBody;
@@ -14,7 +13,7 @@ use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
 
-use super::faults::{Fault, FaultPlan};
+use super::faults::{Activity, Fault, FaultPlan};
 use super::http::{Body, Reply, Req};
 use super::store::{Inventory, Store};
 use super::{account, block, http as h, instance, ipam, marketplace, vpc};
@@ -33,11 +32,14 @@ pub(crate) struct Shared {
     pub time_scale: f64,
     pub store: Mutex<Store>,
     pub faults: Mutex<FaultPlan>,
-    /// API requests received (everything but `/__simulator/`), answered or not.
-    pub requests: AtomicU64,
+    pub activity: Mutex<Activity>,
 }
 
 impl Shared {
+    pub fn activity(&self) -> std::sync::MutexGuard<'_, Activity> {
+        self.activity.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -71,6 +73,8 @@ pub(crate) async fn serve(
 ) {
     let router = axum::Router::new()
         .route("/__simulator/inventory", get(inventory))
+        .route("/__simulator/counts", get(counts))
+        .route("/__simulator/created", get(created))
         .route(
             "/__simulator/faults",
             get(get_faults).post(set_faults).delete(clear_faults),
@@ -115,7 +119,7 @@ async fn front(
     let mut request = request.map(AxumBody::new);
     let path = request.uri().path().to_string();
     if !path.starts_with(RESERVED) {
-        shared.requests.fetch_add(1, Ordering::SeqCst);
+        shared.activity().counts.requests += 1;
         let token = request
             .headers()
             .get("x-auth-token")
@@ -136,6 +140,18 @@ async fn front(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take(matched.module.name, matched.op.id);
+        let user_agent = request
+            .headers()
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        shared.activity().record(
+            matched.module.name,
+            matched.op.id,
+            (request.method().as_str(), &path, user_agent),
+            latency,
+            fault,
+        );
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
@@ -307,6 +323,14 @@ pub(crate) fn to_response(reply: Reply) -> Response {
 
 async fn inventory(State(shared): State<Arc<Shared>>) -> Response {
     axum::Json(shared.inventory()).into_response()
+}
+
+async fn counts(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.activity().counts.clone()).into_response()
+}
+
+async fn created(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.lock().created.clone()).into_response()
 }
 
 async fn get_faults(State(shared): State<Arc<Shared>>) -> Response {

@@ -81,6 +81,92 @@ impl Inventory {
     }
 }
 
+/// The kind of a [`Created`] resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreatedKind {
+    /// An Instance server.
+    Server,
+    /// A Block Storage volume (made through Block, or with a server).
+    BlockVolume,
+    /// An Instance local volume.
+    InstanceVolume,
+    /// An Instance IP: flexible, or the dynamic IPv4 of a server at power-on.
+    Ip,
+    /// A security group (a project's default one too, made the first time it is needed).
+    SecurityGroup,
+    /// A private NIC.
+    PrivateNic,
+    /// A VPC private network.
+    PrivateNetwork,
+    /// A VPC (a region's default one too, made the first time it is needed).
+    Vpc,
+    /// A project.
+    Project,
+    /// An IPAM address (booked for a private NIC, or through `BookIP`).
+    IpamIp,
+}
+
+/// One resource the simulator created, as it was created: the [`CreationLog`] keeps every one,
+/// deleted or not, so that a test can check that no duplicate ever existed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Created {
+    /// What it is.
+    pub kind: CreatedKind,
+    /// Its id.
+    pub id: String,
+    /// Its project.
+    pub project: String,
+    /// Its zone (Instance and Block resources) or region (VPC and IPAM ones); empty for a project.
+    pub place: String,
+    /// Its name (empty for what has none: IPs, NICs, IPAM addresses).
+    pub name: String,
+    /// Its tags at creation.
+    pub tags: Vec<String>,
+    /// The server of a private NIC, of a dynamic IP, or of a volume made with a server.
+    pub server_id: Option<String>,
+    /// The private network of a private NIC or an IPAM address.
+    pub private_network_id: Option<String>,
+}
+
+/// Every resource the simulator created since it started, in order.
+pub type CreationLog = Vec<Created>;
+
+impl Created {
+    /// A record with the fields every kind has.
+    pub(crate) fn new(
+        kind: CreatedKind,
+        id: &str,
+        project: &str,
+        place: &str,
+        name: &str,
+        tags: &[String],
+    ) -> Created {
+        Created {
+            kind,
+            id: id.to_string(),
+            project: project.to_string(),
+            place: place.to_string(),
+            name: name.to_string(),
+            tags: tags.to_vec(),
+            server_id: None,
+            private_network_id: None,
+        }
+    }
+
+    /// The same record with the server it was made for.
+    pub(crate) fn server(mut self, server_id: Option<&str>) -> Created {
+        self.server_id = server_id.map(str::to_string);
+        self
+    }
+
+    /// The same record with its private network.
+    pub(crate) fn network(mut self, network_id: &str) -> Created {
+        self.private_network_id = Some(network_id.to_string());
+        self
+    }
+}
+
 /// One step of a transition: at `at`, the resource shows `state`/`detail`.
 #[derive(Debug, Clone)]
 pub(crate) struct Step {
@@ -508,6 +594,8 @@ pub(crate) struct Store {
     pub ipv6_counter: u32,
     pub mac_counter: u32,
     pub subnet_counter: u32,
+    /// Every resource ever created, in order.
+    pub created: CreationLog,
 }
 
 /// Instance-style timestamp: `2026-07-30T12:53:14.841115+00:00`.
@@ -550,6 +638,7 @@ impl Store {
     pub fn add_project(&mut self, id: String, name: String, description: String, initial: bool) {
         let seq = self.next_seq();
         let now = api_time();
+        self.record(Created::new(CreatedKind::Project, &id, &id, "", &name, &[]));
         self.projects.insert(
             id.clone(),
             Project {
@@ -567,6 +656,19 @@ impl Store {
 
     pub fn initial_extra_projects(&self) -> Vec<String> {
         self.extra_projects.clone()
+    }
+
+    /// Adds a resource to the creation log.
+    pub fn record(&mut self, created: Created) {
+        self.created.push(created);
+    }
+
+    /// Notes in the creation log the server a resource was made with (a server's Block volume,
+    /// made before it is attached).
+    pub fn record_server_of(&mut self, id: &str, server_id: &str) {
+        if let Some(created) = self.created.iter_mut().rev().find(|c| c.id == id) {
+            created.server_id = Some(server_id.to_string());
+        }
     }
 
     pub fn next_seq(&mut self) -> u64 {
@@ -880,6 +982,17 @@ impl Store {
         let seq = self.next_seq();
         let now = api_time();
         let id = new_id();
+        self.record(
+            Created::new(
+                CreatedKind::IpamIp,
+                &id,
+                &booking.project,
+                &region,
+                "",
+                &booking.tags,
+            )
+            .network(&booking.private_network_id),
+        );
         self.ipam.insert(
             id.clone(),
             IpamIp {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::catalog::REGIONS;
 use super::http::{self as h, Reply, Req, Res, paged, s, strings};
 use super::instance::project_of;
-use super::store::{PrivateNetwork, Store, Subnet, Vpc, api_time, new_id};
+use super::store::{Created, CreatedKind, PrivateNetwork, Store, Subnet, Vpc, api_time, new_id};
 
 fn vpc_json(st: &Store, v: &Vpc) -> Value {
     let count = st.pns.values().filter(|p| p.vpc_id == v.id).count();
@@ -64,6 +64,7 @@ fn new_vpc(
     let seq = st.next_seq();
     let now = api_time();
     let id = new_id();
+    st.record(Created::new(CreatedKind::Vpc, &id, project, region, name, &tags));
     st.vpcs.insert(
         id.clone(),
         Vpc {
@@ -271,6 +272,14 @@ pub(crate) fn handle(st: &mut Store, req: &Req) -> Res {
                 updated: now,
             };
             let json = pn_json(&pn);
+            st.record(Created::new(
+                CreatedKind::PrivateNetwork,
+                &id,
+                &pn.project,
+                &pn.region,
+                &pn.name,
+                &pn.tags,
+            ));
             st.pns.insert(id, pn);
             Ok(Reply::ok(json))
         }

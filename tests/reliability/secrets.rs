@@ -3,8 +3,10 @@
 //! tracing event and span captured at TRACE level, then every error's `Display` and `Debug`, the
 //! `Debug` of every configuration and client value, and the whole trace searched for the key.
 //!
-//! The subscriber is installed for the test's thread only (`set_default` on a current-thread
-//! runtime, where the simulator's tasks run too), so other tests never write to it.
+//! The subscriber is the process's global one, installed once: a subscriber scoped to one thread
+//! misses the callsites that other test threads register while it is not there (tracing caches
+//! their interest as "never"), so the trace would depend on the order tests run in. Other tests
+//! of this binary write to it too, which only widens the search.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -24,6 +26,27 @@ const SECRET: &str = "c0ffee00-5eed-4bad-8bad-decafbad5ec7";
 const WRONG_SECRET: &str = "0ddba11a-feed-4ace-9ace-ba5eba11f00d";
 /// A malformed key: the configuration error must not repeat it either.
 const MALFORMED_SECRET: &str = "hunter2-0ddba11-not-a-uuid";
+
+/// The process's trace, captured at TRACE level from the first call on.
+fn captured() -> &'static Captured {
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_span_events(FmtSpan::FULL)
+            .with_ansi(false)
+            .with_target(true)
+            .with_file(true)
+            .with_line_number(true)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in the reliability tests");
+        captured
+    })
+}
 
 /// Collects everything a tracing subscriber writes.
 #[derive(Clone, Default)]
@@ -101,21 +124,7 @@ fn config(sim: &Simulator, secret: &str, project: &str) -> Config {
 
 #[tokio::test]
 async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_target(true)
-        .with_file(true)
-        .with_line_number(true)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // Another test's thread may have registered a callsite while this subscriber was being
-    // installed, and cached it as disabled: recompute every callsite's interest with it.
-    tracing::callsite::rebuild_interest_cache();
+    let captured = captured();
 
     let sim = Simulator::start(SimulatorOptions {
         time_scale: 0.0,
@@ -301,7 +310,6 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
     provider.delete_firewall(&firewall.id).await.unwrap();
     provider.delete_network(&network.id).await.unwrap();
     assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
-    drop(_guard);
 
     let trace = captured.text();
     // The check can fail: the trace holds the run, failures included.

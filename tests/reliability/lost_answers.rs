@@ -1,0 +1,248 @@
+//! A lost answer on every non-idempotent step of every workflow: the table of steps below runs a
+//! whole lifecycle once per (step, fault), the fault injected on that step's request alone, and
+//! checks that the lifecycle succeeds and leaves nothing behind. A step run twice would leave a
+//! duplicate (a second network, server, volume, rule, IP or NIC) that the lifecycle's deletes do
+//! not know of, so an empty inventory also proves that nothing was made twice.
+//!
+//! The faults: the request applied and its answer lost (`ResetAfterApply`), the connection
+//! closed before it was applied (`Reset`), and a 502 from a proxy (not applied, but ambiguous to
+//! the client). The retry policy repeats none of them for a POST: each workflow has to look up
+//! what happened and go on.
+
+use std::time::Duration;
+
+use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_sdk::provider::{Provider, ServerOptions, VolumeOptions};
+use scaleway_sdk::resources::{Options, PublicIp, RootVolume, Scaleway, ServerSpec, VolumePolicy};
+use scaleway_sdk::simulator::{Fault, FaultRule, Simulator, SimulatorOptions};
+use scaleway_sdk::wait::WaitOptions;
+use scaleway_sdk::{ByteSize, Client, Config, RetryPolicy};
+
+/// The steps of the provider's lifecycle, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Network,
+    Firewall,
+    CreateServer,
+    CreateVolume,
+    Attach,
+    Detach,
+    DeleteVolume,
+    DeleteServer,
+    DeleteFirewall,
+    DeleteNetwork,
+}
+
+/// Every non-idempotent request of the lifecycle: the step it belongs to and its operation.
+const PROVIDER_STEPS: &[(Step, &str)] = &[
+    (Step::Network, "CreatePrivateNetwork"),
+    (Step::Firewall, "CreateSecurityGroup"),
+    (Step::Firewall, "CreateSecurityGroupRule"),
+    (Step::CreateServer, "CreateServer"),
+    (Step::CreateServer, "CreatePrivateNIC"),
+    // poweron
+    (Step::CreateServer, "ServerAction"),
+    (Step::CreateVolume, "block_v1.CreateVolume"),
+    (Step::Attach, "AttachServerVolume"),
+    (Step::Detach, "DetachServerVolume"),
+    (Step::DeleteVolume, "block_v1.DeleteVolume"),
+    (Step::DeleteServer, "DeletePrivateNIC"),
+    // terminate
+    (Step::DeleteServer, "ServerAction"),
+    // the root volume
+    (Step::DeleteServer, "block_v1.DeleteVolume"),
+    (Step::DeleteFirewall, "DeleteSecurityGroup"),
+    (Step::DeleteNetwork, "DeletePrivateNetwork"),
+];
+
+/// The non-idempotent requests only the layer's richer create sends: a routed IPv6 reserved for
+/// the server, and the IOPS of its root raised after the create.
+const LAYER_STEPS: &[&str] = &[
+    "CreateIp",
+    "block_v1.UpdateVolume",
+    "CreateServer",
+    "ServerAction",
+];
+
+const FAULTS: &[Fault] = &[Fault::ResetAfterApply, Fault::Reset, Fault::Status(502)];
+
+async fn simulator() -> Simulator {
+    Simulator::start(SimulatorOptions {
+        time_scale: 0.0,
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn client(sim: &Simulator) -> Client {
+    let config = Config::builder()
+        .secret_key(sim.secret_key())
+        .project_id(sim.project_id())
+        .api_url(sim.base_url())
+        .build()
+        .unwrap();
+    let retry = RetryPolicy::default()
+        .min_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(10));
+    Client::builder(config).retry_policy(retry).build().unwrap()
+}
+
+fn fast_wait() -> WaitOptions {
+    WaitOptions::default()
+        .first_interval(Duration::from_millis(1))
+        .max_interval(Duration::from_millis(10))
+        .timeout(Duration::from_secs(30))
+}
+
+fn provider(sim: &Simulator) -> ScalewayProvider {
+    let options = ScalewayOptions {
+        wait: fast_wait(),
+        server_poll_interval: Duration::from_millis(2),
+        create_lookup_delay: Duration::from_millis(2),
+        ..ScalewayOptions::default()
+    };
+    ScalewayProvider::with_options(client(sim), options).unwrap()
+}
+
+/// The provider's lifecycle, with `fault` on the first `operation` request of `faulty`.
+async fn provider_lifecycle(
+    sim: &Simulator,
+    faulty: Step,
+    operation: &str,
+    fault: Fault,
+) -> Result<(), String> {
+    let p = provider(sim);
+    let arm = |step: Step| {
+        if step == faulty {
+            sim.faults().push(FaultRule::new(Some(operation), fault, Some(1)));
+        }
+    };
+    let fail = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");
+    arm(Step::Network);
+    let network = p
+        .find_or_create_network("net")
+        .await
+        .map_err(|e| fail("network", &e))?;
+    arm(Step::Firewall);
+    let firewall = p
+        .find_or_create_firewall("fw")
+        .await
+        .map_err(|e| fail("firewall", &e))?;
+    arm(Step::CreateServer);
+    let server = p
+        .create_server(&ServerOptions {
+            name: "web".into(),
+            instance_type: "DEV1-S".into(),
+            image: "ubuntu-24.04".into(),
+            user_data: Some("#cloud-config\n".into()),
+            network_id: Some(network.id.clone()),
+            firewall_id: Some(firewall.id.clone()),
+            ..ServerOptions::default()
+        })
+        .await
+        .map_err(|e| fail("create server", &e))?;
+    p.wait_for_server(&server.id, 100)
+        .await
+        .map_err(|e| fail("wait", &e))?;
+    arm(Step::CreateVolume);
+    let volume = p
+        .create_volume(&VolumeOptions {
+            name: "data".into(),
+            size_gb: 10,
+            ..VolumeOptions::default()
+        })
+        .await
+        .map_err(|e| fail("create volume", &e))?;
+    arm(Step::Attach);
+    p.attach_volume(&volume.id, &server.id)
+        .await
+        .map_err(|e| fail("attach", &e))?;
+    arm(Step::Detach);
+    p.detach_volume(&volume.id)
+        .await
+        .map_err(|e| fail("detach", &e))?;
+    arm(Step::DeleteVolume);
+    p.delete_volume(&volume.id)
+        .await
+        .map_err(|e| fail("delete volume", &e))?;
+    arm(Step::DeleteServer);
+    p.delete_server(&server.id)
+        .await
+        .map_err(|e| fail("delete server", &e))?;
+    arm(Step::DeleteFirewall);
+    p.delete_firewall(&firewall.id)
+        .await
+        .map_err(|e| fail("delete firewall", &e))?;
+    arm(Step::DeleteNetwork);
+    p.delete_network(&network.id)
+        .await
+        .map_err(|e| fail("delete network", &e))?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_lost_answer_on_any_step_of_the_provider_lifecycle_is_absorbed_exactly_once() {
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for &(step, operation) in PROVIDER_STEPS {
+        for &fault in FAULTS {
+            runs += 1;
+            let sim = simulator().await;
+            let outcome = provider_lifecycle(&sim, step, operation, fault).await;
+            let injected = sim.faults().get().rules.is_empty();
+            let left = sim.inventory();
+            if outcome.is_err() || !left.is_empty() || !injected {
+                failures.push(format!(
+                    "{operation} in {step:?} with {fault:?}: {outcome:?}; fault used: {injected}; left: {left:?}"
+                ));
+            }
+        }
+    }
+    println!("{runs} lifecycles, {} failed", failures.len());
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The layer's create with a routed IPv6 and a 15k IOPS root, then its delete.
+async fn layer_lifecycle(sim: &Simulator, operation: &str, fault: Fault) -> Result<(), String> {
+    let scw = Scaleway::with_options(
+        client(sim),
+        Options {
+            wait: fast_wait(),
+            create_lookup_delay: Duration::from_millis(2),
+        },
+    );
+    let spec = ServerSpec::new("db", "PRO2-XXS", "ubuntu-24.04")
+        .root_volume(RootVolume::block(ByteSize::from_gb(50).unwrap()).iops(15_000))
+        .public_ip(PublicIp::RoutedIpv6);
+    sim.faults().push(FaultRule::new(Some(operation), fault, Some(1)));
+    let server = scw
+        .servers()
+        .create(&spec)
+        .await
+        .map_err(|e| format!("create: {e}"))?;
+    let id = server.id.unwrap_or_default();
+    scw.servers()
+        .delete(&id, VolumePolicy::DeleteAll)
+        .await
+        .map_err(|e| format!("delete: {e}"))
+}
+
+#[tokio::test]
+async fn a_lost_answer_on_any_step_of_the_layer_create_is_absorbed_exactly_once() {
+    let mut failures = Vec::new();
+    for &operation in LAYER_STEPS {
+        for &fault in FAULTS {
+            let sim = simulator().await;
+            let outcome = layer_lifecycle(&sim, operation, fault).await;
+            let injected = sim.faults().get().rules.is_empty();
+            let left = sim.inventory();
+            if outcome.is_err() || !left.is_empty() || !injected {
+                failures.push(format!(
+                    "{operation} with {fault:?}: {outcome:?}; fault used: {injected}; left: {left:?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
