@@ -14,7 +14,7 @@ use std::time::Duration;
 use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
 use scaleway_sdk::provider::{Provider, ServerOptions, VolumeOptions};
 use scaleway_sdk::resources::{Options, PublicIp, RootVolume, Scaleway, ServerSpec, VolumePolicy};
-use scaleway_sdk::simulator::{Fault, FaultRule, Simulator, SimulatorOptions};
+use scaleway_sdk::simulator::{CreatedKind, Fault, FaultRule, Simulator, SimulatorOptions};
 use scaleway_sdk::wait::WaitOptions;
 use scaleway_sdk::{ByteSize, Client, Config, RetryPolicy};
 
@@ -25,6 +25,8 @@ enum Step {
     Firewall,
     CreateServer,
     CreateVolume,
+    PowerOff,
+    PowerOn,
     Attach,
     Detach,
     DeleteVolume,
@@ -42,6 +44,8 @@ const PROVIDER_STEPS: &[(Step, &str)] = &[
     (Step::CreateServer, "CreatePrivateNIC"),
     // poweron
     (Step::CreateServer, "ServerAction"),
+    (Step::PowerOff, "ServerAction"),
+    (Step::PowerOn, "ServerAction"),
     (Step::CreateVolume, "block_v1.CreateVolume"),
     (Step::Attach, "AttachServerVolume"),
     (Step::Detach, "DetachServerVolume"),
@@ -245,4 +249,41 @@ async fn a_lost_answer_on_any_step_of_the_layer_create_is_absorbed_exactly_once(
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// A lost create answer followed by a failing look-up: the listing that would find the server
+/// answers 503 more times than the retry policy repeats it. The look-up is tried again until its
+/// outcome is known, so the server it made is found and finished, not left stopped and billed.
+#[tokio::test]
+async fn a_lost_create_answer_whose_look_up_fails_too_still_makes_one_server() {
+    let sim = simulator().await;
+    let p = provider(&sim);
+    sim.faults().push(FaultRule::new(
+        Some("CreateServer"),
+        Fault::ResetAfterApply,
+        Some(1),
+    ));
+    // The default policy repeats a 503 four times: the first look-up fails for good.
+    sim.faults()
+        .push(FaultRule::new(Some("ListServers"), Fault::Status(503), Some(6)));
+
+    let server = p
+        .create_server(&ServerOptions {
+            name: "web".into(),
+            instance_type: "DEV1-S".into(),
+            image: "ubuntu-24.04".into(),
+            ..ServerOptions::default()
+        })
+        .await
+        .unwrap();
+
+    let servers = p.list_servers().await.unwrap();
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    assert_eq!(servers[0].id, server.id);
+    let made = sim.created();
+    let servers_made = made.iter().filter(|c| c.kind == CreatedKind::Server).count();
+    assert_eq!(servers_made, 1, "{made:?}");
+    assert!(sim.faults().get().rules.is_empty(), "every fault was used");
+    p.delete_server(&server.id).await.unwrap();
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
 }
