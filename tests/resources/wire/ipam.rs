@@ -147,3 +147,66 @@ async fn of_servers_without_a_nic_sends_nothing() {
     api.assert_silent();
     api.finish().await;
 }
+
+#[tokio::test]
+async fn many_nics_are_read_in_one_project_listing() {
+    let api = Api::start().await;
+    let listing = api
+        .on(GET, "/ipam/v1/regions/fr-par/ips")
+        .query(&[
+            ("resource_type", "instance_private_nic"),
+            ("project_id", PROJECT),
+            ("page", "1"),
+            ("page_size", "100"),
+        ])
+        .reply(200, both_nics())
+        .mount()
+        .await;
+    api.seal().await;
+    // More ids than one query string carries: the project's NIC addresses, kept for these NICs.
+    let mut nics: Vec<String> = (0..60)
+        .map(|n| format!("00000000-0000-4000-8000-{n:012}"))
+        .collect();
+    nics.push(NIC_ID.to_string());
+
+    let found = api.scaleway().ipam().of_nics(&nics).await.unwrap();
+
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[NIC_ID].ipv4.as_deref(), Some(V4));
+    listing.assert_calls_async(1).await;
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn wait_for_servers_polls_until_every_nic_has_its_ipv4() {
+    let api = Api::start().await;
+    // The first answer has no address yet, the second has them.
+    let not_yet = api
+        .on(GET, "/ipam/v1/regions/fr-par/ips")
+        .query(&[
+            ("resource_type", "instance_private_nic"),
+            ("page", "1"),
+            ("page_size", "100"),
+            ("resource_ids", NIC_ID),
+        ])
+        .reply(200, json!({"ips": [], "total_count": 0}))
+        .times(1)
+        .mount()
+        .await;
+    let known = mock_listing(
+        &api,
+        "fr-par",
+        &[NIC_ID],
+        nic_addresses(NIC_ID, &format!("{V4}/22"), &format!("{V6}/64")),
+    )
+    .await;
+    api.seal().await;
+    let servers = [server_with_nics(SERVER_ID, &[NIC_ID])];
+
+    let found = api.scaleway().ipam().wait_for_servers(&servers).await.unwrap();
+
+    assert_eq!(found[SERVER_ID][0].ipv4.as_deref(), Some(V4));
+    not_yet.assert_calls_async(1).await;
+    known.assert_calls_async(1).await;
+    api.finish().await;
+}
