@@ -10,7 +10,7 @@
 //! lifecycle may have failed.
 //!
 //! CI runs a small seeded storm. The full one:
-//! `SCW_SDK_STORM_LIFECYCLES=100 cargo test --all-features --release --test reliability storm:: -- --nocapture`
+//! `SCW_SDK_STORM_LIFECYCLES=100 cargo test --all-features --test reliability storm:: -- --nocapture`
 //! (`SCW_SDK_STORM_SEED` picks another seed, `SCW_SDK_STORM_PARALLEL` how many lifecycles run at
 //! once).
 
