@@ -1,6 +1,8 @@
 //! Instance flexible IPs: routed IPv4 and IPv6 addresses that outlive their servers.
 
-use super::{check_id, check_tag, create_once, create_token, ignore_missing, optional, zonal_handler};
+use super::{
+    check_id, check_tag, check_user_tag, create_once, create_token, ignore_missing, optional, zonal_handler,
+};
 use crate::api::instance_v1::types::{CreateIpBodyType, Ip};
 use crate::paginate::{Page, collect_all};
 use crate::{Error, Result};
@@ -63,7 +65,7 @@ impl Ips<'_> {
     /// lost, the IP is looked up by that tag instead of being reserved twice.
     pub async fn create(&self, kind: IpKind, tags: &[String]) -> Result<Ip> {
         for tag in tags {
-            check_tag(tag)?;
+            check_user_tag(tag)?;
         }
         let project = self.scw.project_id()?;
         let token = create_token();

@@ -507,6 +507,19 @@ pub(crate) fn check_tag(tag: &str) -> Result<()> {
     Ok(())
 }
 
+/// Tags a caller gives a new resource: [`check_tag`], and not the create-token prefix, which
+/// marks what a create made and decides what a delete removes.
+pub(crate) fn check_user_tag(tag: &str) -> Result<()> {
+    check_tag(tag)?;
+    if tag.starts_with(CREATE_TOKEN_TAG) {
+        return Err(Error::invalid_input(
+            "tag",
+            format!("`{tag}` must not start with `{CREATE_TOKEN_TAG}`"),
+        ));
+    }
+    Ok(())
+}
+
 /// A unique tag value marking one create request, so that a create whose answer was lost can
 /// find what it made instead of making a second one.
 pub(crate) fn create_token() -> String {

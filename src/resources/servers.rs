@@ -18,8 +18,8 @@ use super::images::{RootKind, check_image};
 use super::user_data::check_value;
 use super::volumes::{check_iops, check_size};
 use super::{
-    IpKind, check_id, check_name, check_tag, create_once, create_token, find_by_exact_name, ignore_missing,
-    offers_block_storage, optional, reached, until_known, zonal_handler,
+    IpKind, check_id, check_name, check_tag, check_user_tag, create_once, create_token, find_by_exact_name,
+    ignore_missing, offers_block_storage, optional, reached, until_known, zonal_handler,
 };
 use crate::api::instance_v1::types::{
     Server, ServerAction, ServerState, VolumeServerTemplate, VolumeServerVolumeType, VolumeVolumeType,
@@ -309,13 +309,7 @@ impl ServerSpec {
             check_id("IP id", ip)?;
         }
         for tag in &self.tags {
-            check_tag(tag)?;
-            if tag.starts_with(CREATE_TOKEN_TAG) {
-                return Err(Error::invalid_input(
-                    "tag",
-                    format!("`{tag}` must not start with `{CREATE_TOKEN_TAG}`"),
-                ));
-            }
+            check_user_tag(tag)?;
         }
         Ok(())
     }

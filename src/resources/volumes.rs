@@ -3,8 +3,8 @@
 
 use super::servers::CREATE_TOKEN_TAG;
 use super::{
-    check_id, check_name, check_tag, create_once, create_token, ignore_missing, not_gone, optional, reached,
-    server_lock, zonal_handler,
+    check_id, check_name, check_user_tag, create_once, create_token, ignore_missing, not_gone, optional,
+    reached, server_lock, zonal_handler,
 };
 use crate::api::block_v1::types::{
     CreateVolumeRequestFromEmpty, Reference, ReferenceStatus, Volume, VolumeStatus,
@@ -72,7 +72,7 @@ impl VolumeSpec {
         check_name("volume name", &self.name)?;
         check_size("volume size", self.size)?;
         check_iops("volume IOPS", self.iops)?;
-        self.tags.iter().try_for_each(|tag| check_tag(tag))
+        self.tags.iter().try_for_each(|tag| check_user_tag(tag))
     }
 }
 
