@@ -236,7 +236,12 @@ pub async fn section() -> Section {
         &["way", "requests", "throughput / raw", "CPU per request / raw"],
         &rows,
     );
-    md += "\n";
+    md += "\nWhere the difference goes is not measured here. What `ClientContext::execute` \
+           does beyond a raw GET: it opens a `scaleway_request` span (disabled here, but a tracing \
+           subscriber is installed in this process), runs the retry loop, reads the whole body \
+           and decodes it once with the operation's generated type to check it against the spec \
+           (`check_response_body`) before the generated code decodes it again; the provider adds \
+           the id check and the conversion to a neutral `Server`.\n";
     Section {
         markdown: md,
         targets,
