@@ -1,33 +1,16 @@
-//! Throughput and memory of the simulator on this machine (run with `--release`):
-//!
-//! ```text
-//! cargo run --release --features simulator --example simulator_bench
-//! ```
-//!
-//! Creates 10,000 servers (time_scale 0) with concurrent keep-alive clients, then hammers
-//! `GET /servers/{id}` for a few seconds, and reads VmRSS from /proc/self/status before and after
-//! the servers exist. Clients and simulator share the process and the CPUs, so the numbers are a
-//! lower bound for the simulator alone.
+//! Section 5: the simulator's throughput and memory with 10,000 servers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
 use serde_json::{Value, json};
+
+use crate::common::{self, Section};
 
 const SERVERS: usize = 10_000;
 const CLIENTS: usize = 8;
 const GET_SECONDS: u64 = 5;
-const SBS_IMAGE: &str = "da954c89-6891-4c70-8fdc-63e094449a63";
-
-fn vm_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -36,24 +19,24 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let sim = Simulator::start(SimulatorOptions {
-        time_scale: 0.0,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let base = format!("{}/instance/v1/zones/fr-par-1/servers", sim.base_url());
+pub async fn section() -> Section {
+    println!("5. the simulator with {SERVERS} servers…");
+    let sim = common::simulator(0.0).await;
+    let base = format!(
+        "{}/instance/v1/zones/{}/servers",
+        sim.base_url().trim_end_matches('/'),
+        common::ZONE
+    );
     let token = sim.secret_key().to_string();
-    let rss_before = vm_rss_kib();
+    let project = sim.project_id().to_string();
+    let rss_before = common::vm_rss_kib();
 
-    // Creates.
+    // Creates, by concurrent keep-alive clients.
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CLIENTS {
-        let (next, base, token) = (next.clone(), base.clone(), token.clone());
+        let (next, base, token, project) = (next.clone(), base.clone(), token.clone(), project.clone());
         tasks.push(tokio::spawn(async move {
             let client = http();
             let mut ids = Vec::new();
@@ -65,7 +48,7 @@ async fn main() {
                 let r = client
                     .post(&base)
                     .header("X-Auth-Token", &token)
-                    .json(&json!({"name": format!("bench-{n}"), "commercial_type": "PRO2-XXS", "image": SBS_IMAGE}))
+                    .json(&json!({"name": format!("bench-{n}"), "commercial_type": "PRO2-XXS", "image": common::SBS_IMAGE, "project": project}))
                     .send()
                     .await
                     .unwrap();
@@ -80,11 +63,11 @@ async fn main() {
         ids.extend(t.await.unwrap());
     }
     let create_secs = started.elapsed().as_secs_f64();
-    let rss_after = vm_rss_kib();
+    let rss_after = common::vm_rss_kib();
     let inventory = sim.inventory();
     assert_eq!(inventory.servers.len(), SERVERS);
 
-    // GETs.
+    // GETs of random servers among them.
     let ids = Arc::new(ids);
     let count = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(GET_SECONDS);
@@ -115,30 +98,45 @@ async fn main() {
     }
     let get_secs = started.elapsed().as_secs_f64();
     let gets = count.load(Ordering::Relaxed);
+    drop(sim);
 
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    println!("machine: {cpus} CPU(s); {CLIENTS} concurrent keep-alive clients in the same process");
-    println!(
-        "create: {SERVERS} servers (each with an sbs root volume) in {create_secs:.2} s = {:.0} creates/s",
-        SERVERS as f64 / create_secs
+    let mut md = String::from("## 5. The simulator with 10,000 servers\n\n");
+    md += &format!(
+        "{SERVERS} servers created (each with a Block root volume; time scale 0) by {CLIENTS} \
+         concurrent keep-alive reqwest clients, then `GET /servers/{{id}}` of servers among them \
+         for {GET_SECONDS} s. Clients and simulator share this process and its CPUs, so these \
+         are lower bounds for the simulator alone, on this machine under its current load. \
+         Memory is this process's VmRSS before the servers existed and with them.\n\n"
     );
-    println!(
-        "GET /servers/{{id}}: {gets} requests in {get_secs:.2} s = {:.0} GETs/s",
-        gets as f64 / get_secs
-    );
+    let mut rows = vec![
+        vec![
+            "creates".into(),
+            format!(
+                "{SERVERS} in {create_secs:.2} s = {:.0}/s",
+                SERVERS as f64 / create_secs
+            ),
+        ],
+        vec![
+            "GETs".into(),
+            format!("{gets} in {get_secs:.2} s = {:.0}/s", gets as f64 / get_secs),
+        ],
+    ];
     match (rss_before, rss_after) {
-        (Some(b), Some(a)) => println!(
-            "memory (VmRSS): {:.1} MiB before, {:.1} MiB with {SERVERS} servers (+{:.1} MiB, {:.2} KiB per server)",
-            b as f64 / 1024.0,
-            a as f64 / 1024.0,
-            (a.saturating_sub(b)) as f64 / 1024.0,
-            a.saturating_sub(b) as f64 / SERVERS as f64
-        ),
-        _ => println!("memory: /proc/self/status not readable"),
+        (Some(b), Some(a)) => rows.push(vec![
+            "memory (VmRSS)".into(),
+            format!(
+                "{:.1} MiB before, {:.1} MiB with {SERVERS} servers: {:.2} KiB per server",
+                b as f64 / 1024.0,
+                a as f64 / 1024.0,
+                a.saturating_sub(b) as f64 / SERVERS as f64
+            ),
+        ]),
+        _ => rows.push(vec!["memory".into(), "/proc/self/status not readable".into()]),
     }
-    println!(
-        "inventory: {} servers, {} volumes",
-        inventory.servers.len(),
-        inventory.volumes.len()
-    );
+    md += &common::table(&["", "this machine"], &rows);
+    md += "\n";
+    Section {
+        markdown: md,
+        targets: Vec::new(),
+    }
 }

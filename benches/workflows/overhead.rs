@@ -1,0 +1,249 @@
+//! Section 3: what the client adds to a request, against a raw reqwest GET, on a simulator in
+//! another process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use scaleway_sdk::provider::Provider;
+use scaleway_sdk::provider::scaleway::ScalewayProvider;
+use scaleway_sdk::{Client, Config};
+use serde_json::{Value, json};
+
+use crate::common::{self, Section, Target};
+use crate::trace;
+
+const CONCURRENCY: usize = 64;
+const ROUNDS: usize = 3;
+const PHASE: Duration = Duration::from_secs(3);
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Way {
+    Provider,
+    Generated,
+    Raw,
+}
+
+const WAYS: [Way; 3] = [Way::Provider, Way::Generated, Way::Raw];
+
+impl Way {
+    fn name(self) -> &'static str {
+        match self {
+            Way::Provider => "`provider.get_server(id)`",
+            Way::Generated => "`client.instance().get_server()…send()`",
+            Way::Raw => "raw `reqwest` GET → `serde_json::Value`",
+        }
+    }
+}
+
+/// The simulator as its own process, killed when dropped.
+struct External {
+    child: Child,
+    url: String,
+    key: String,
+    project: String,
+}
+
+impl Drop for External {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_external() -> External {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scaleway-sim"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--time-scale", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("scaleway-sim starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut vars = std::collections::HashMap::new();
+    for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+        if let Some((k, v)) = line.split_once('=') {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        if vars.len() == 4 {
+            break;
+        }
+    }
+    External {
+        child,
+        url: vars["SCW_API_URL"].clone(),
+        key: vars["SCW_SECRET_KEY"].clone(),
+        project: vars["SCW_DEFAULT_PROJECT_ID"].clone(),
+    }
+}
+
+struct Measured {
+    ops: u64,
+    secs: f64,
+    cpu: f64,
+}
+
+async fn phase(
+    way: Way,
+    provider: &Arc<ScalewayProvider>,
+    client: &Client,
+    raw: &reqwest::Client,
+    url: &str,
+    key: &str,
+    id: &str,
+) -> Measured {
+    let count = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + PHASE;
+    let cpu_before = common::process_cpu().unwrap_or_default();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (count, provider, client, raw) = (count.clone(), provider.clone(), client.clone(), raw.clone());
+        let (url, key, id) = (url.to_string(), key.to_string(), id.to_string());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                match way {
+                    Way::Provider => {
+                        let server = provider.get_server(&id).await.unwrap().unwrap();
+                        assert_eq!(server.id, id);
+                    }
+                    Way::Generated => {
+                        let server = client
+                            .instance()
+                            .get_server()
+                            .zone(common::ZONE)
+                            .server_id(&id)
+                            .send()
+                            .await
+                            .unwrap()
+                            .into_inner()
+                            .server
+                            .unwrap();
+                        assert_eq!(server.id.as_deref(), Some(id.as_str()));
+                    }
+                    Way::Raw => {
+                        let answer = raw.get(&url).header("X-Auth-Token", &key).send().await.unwrap();
+                        assert_eq!(answer.status(), 200);
+                        let value: Value = answer.json().await.unwrap();
+                        assert_eq!(value["server"]["id"].as_str(), Some(id.as_str()));
+                    }
+                }
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = (common::process_cpu().unwrap_or_default() - cpu_before).as_secs_f64();
+    Measured {
+        ops: count.load(Ordering::Relaxed),
+        secs,
+        cpu,
+    }
+}
+
+pub async fn section() -> Section {
+    println!("3. client overhead against a raw reqwest GET ({CONCURRENCY} concurrent, external simulator)…");
+    let sim = start_external();
+    let config = Config::builder()
+        .secret_key(&sim.key)
+        .project_id(&sim.project)
+        .api_url(&sim.url)
+        .build()
+        .unwrap();
+    let client = Client::new(config).unwrap();
+    let provider = Arc::new(common::provider(client.clone(), 0.0));
+    let raw = reqwest::Client::new();
+    let base = sim.url.trim_end_matches('/');
+    let created: Value = raw
+        .post(format!("{base}/instance/v1/zones/{}/servers", common::ZONE))
+        .header("X-Auth-Token", &sim.key)
+        .json(&json!({"name": "overhead", "commercial_type": "PRO2-XXS", "image": common::SBS_IMAGE, "project": sim.project}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["server"]["id"].as_str().unwrap().to_string();
+    let url = format!("{base}/instance/v1/zones/{}/servers/{id}", common::ZONE);
+
+    // No span is recorded here: a library user without a subscriber pays for none either.
+    trace::set_recording(false);
+    let mut totals: Vec<(u64, f64, f64)> = vec![(0, 0.0, 0.0); WAYS.len()];
+    // Warm-up: connections open, allocator warm.
+    for way in WAYS {
+        phase(way, &provider, &client, &raw, &url, &sim.key, &id).await;
+    }
+    for round in 0..ROUNDS {
+        for k in 0..WAYS.len() {
+            let i = (k + round) % WAYS.len();
+            let m = phase(WAYS[i], &provider, &client, &raw, &url, &sim.key, &id).await;
+            totals[i].0 += m.ops;
+            totals[i].1 += m.secs;
+            totals[i].2 += m.cpu;
+        }
+    }
+    trace::set_recording(true);
+    drop(sim);
+
+    let per = |i: usize| {
+        let (ops, secs, cpu) = totals[i];
+        (ops as f64 / secs, cpu / ops as f64)
+    };
+    let (raw_tput, raw_cpu) = per(2);
+    let mut md = String::from("## 3. Client overhead against a raw reqwest GET\n\n");
+    md += &format!(
+        "One server on a simulator in its own process (the `scaleway-sim` binary this bench \
+         builds, at time scale 0), read by {CONCURRENCY} concurrent tasks in this process in \
+         {ROUNDS} rounds of {:.0} s per way, the order rotating, after a warm-up round. CPU is this \
+         process's user + system time (/proc/self/stat) over each phase, so it is the client side \
+         alone. The provider's `get_server` makes one call here (a server without private NICs \
+         needs no IPAM listing). Request tracing is off (no subscriber records anything).\n\n",
+        PHASE.as_secs_f64()
+    );
+    let mut rows = Vec::new();
+    let mut targets = Vec::new();
+    for (i, way) in WAYS.into_iter().enumerate() {
+        let (tput, cpu) = per(i);
+        rows.push(vec![
+            way.name().to_string(),
+            totals[i].0.to_string(),
+            format!("{:.2}", tput / raw_tput),
+            format!("{:.2}", cpu / raw_cpu),
+        ]);
+        if way == Way::Provider {
+            targets.push(Target::new(
+                "provider throughput ≥ 0.95× raw reqwest",
+                tput / raw_tput >= 0.95,
+                format!("{:.2}×", tput / raw_tput),
+            ));
+            targets.push(Target::new(
+                "provider CPU per request ≤ 1.05× raw reqwest",
+                cpu / raw_cpu <= 1.05,
+                format!("{:.2}×", cpu / raw_cpu),
+            ));
+        }
+    }
+    md += &common::table(
+        &["way", "requests", "throughput / raw", "CPU per request / raw"],
+        &rows,
+    );
+    md += "\nWhere the difference goes is not measured here. What `ClientContext::execute` \
+           does beyond a raw GET: it opens a `scaleway_request` span (disabled here, but a tracing \
+           subscriber is installed in this process), runs the retry loop, reads the whole body \
+           and decodes it once with the operation's generated type to check it against the spec \
+           (`check_response_body`) before the generated code decodes it again; the provider adds \
+           the id check and the conversion to a neutral `Server`.\n";
+    Section {
+        markdown: md,
+        targets,
+    }
+}
