@@ -67,6 +67,15 @@ impl Ips<'_> {
         for tag in tags {
             check_user_tag(tag)?;
         }
+        self.create_tagged(kind, tags).await
+    }
+
+    /// [`Ips::create`] with tags a workflow sets, a server create's token among them (the IP
+    /// reserved for a server carries the server's token, so that its delete releases it).
+    pub(crate) async fn create_tagged(&self, kind: IpKind, tags: &[String]) -> Result<Ip> {
+        for tag in tags {
+            check_tag(tag)?;
+        }
         let project = self.scw.project_id()?;
         let token = create_token();
         let mut all_tags = tags.to_vec();

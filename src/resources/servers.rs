@@ -611,7 +611,7 @@ impl Servers<'_> {
         let ips = self.scw.ips().zone(self.zone.clone());
         let routed_ipv6 = match spec.public_ip {
             PublicIp::RoutedIpv6 => Some(
-                ips.create(IpKind::RoutedIpv6, std::slice::from_ref(&token))
+                ips.create_tagged(IpKind::RoutedIpv6, std::slice::from_ref(&token))
                     .await?,
             ),
             _ => None,
