@@ -12,6 +12,7 @@
 //! | `wildcard_request_bodies` | request bodies declared as `*/*` (user_data), which progenitor rejects |
 //! | `pseudo_property_maps` | maps written as a `<somethingKey>` property plus `additionalProperties: true` |
 //! | `untyped_locality_parameters` | the `zone`/`region` parameter (path, or query filter) as an inline enum in every operation |
+//! | `scalar_parameter_refs` | parameters typed by a `$ref` to a wrapper of one plain value (`per_page` as `google.protobuf.UInt32Value`) |
 //! | `short_schema_names` | component names like `scaleway.instance.v1.Server` (types become `Server`) |
 //! | `inline_name_collisions` | inline schemas whose generated type name is already taken |
 //! | `scaleway_error_responses` | no error responses declared anywhere |
@@ -102,6 +103,11 @@ pub const RULES: &[Rule] = &[
         name: "untyped_locality_parameters",
         summary: "The `zone` / `region` parameter (path or query) becomes a plain string; the facade types it.",
         apply: untyped_locality_parameters,
+    },
+    Rule {
+        name: "scalar_parameter_refs",
+        summary: "A parameter whose schema is a `$ref` to a component holding one plain integer, number, boolean or string (no enum) gets that schema inline, so its setter takes the plain value.",
+        apply: scalar_parameter_refs,
     },
     Rule {
         name: "short_schema_names",
@@ -460,6 +466,86 @@ fn untyped_locality_parameters(doc: &mut Value) -> Result<usize, RuleError> {
                     && let Some(params) = value.get_mut("parameters")
                 {
                     fix(params);
+                }
+            }
+        }
+    }
+    Ok(changes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// scalar_parameter_refs
+
+/// Whether a component schema is one plain value: an integer, number, boolean or string with no
+/// `enum` (an enum is worth its named type) and nothing composed.
+fn is_plain_scalar(schema: &Value) -> bool {
+    let Some(schema) = schema.as_object() else {
+        return false;
+    };
+    let composed = [
+        "$ref",
+        "enum",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "properties",
+        "items",
+    ]
+    .iter()
+    .any(|key| schema.contains_key(*key));
+    !composed
+        && matches!(
+            schema.get("type").and_then(Value::as_str),
+            Some("integer" | "number" | "boolean" | "string")
+        )
+}
+
+/// Official files type some parameters with a wrapper component (Instance's `per_page` is a
+/// `$ref` to `google.protobuf.UInt32Value`, a nullable integer in other operations): the setter
+/// would then take the generated wrapper type instead of a number, and differ from one list to
+/// the next.
+fn scalar_parameter_refs(doc: &mut Value) -> Result<usize, RuleError> {
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+    else {
+        return Ok(0);
+    };
+    let mut changes = 0;
+    let mut inline = |params: &mut Value| {
+        let Some(params) = params.as_array_mut() else {
+            return;
+        };
+        for param in params {
+            let Some(schema) = param.get_mut("schema") else {
+                continue;
+            };
+            let target = schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .and_then(|name| schemas.get(name))
+                .filter(|target| is_plain_scalar(target));
+            if let Some(target) = target {
+                *schema = target.clone();
+                changes += 1;
+            }
+        }
+    };
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (key, value) in item.iter_mut() {
+                if key == "parameters" {
+                    inline(value);
+                } else if HTTP_METHODS.contains(&key.as_str())
+                    && let Some(params) = value.get_mut("parameters")
+                {
+                    inline(params);
                 }
             }
         }

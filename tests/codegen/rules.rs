@@ -289,6 +289,71 @@ paths:
 }
 
 #[test]
+fn parameters_typed_by_a_scalar_wrapper_are_inlined() {
+    let mut doc = yaml(&format!(
+        "{MINIMAL_HEADER}{}",
+        r#"
+paths:
+  /servers:
+    parameters:
+    - {in: query, name: order, schema: {$ref: '#/components/schemas/Order'}}
+    get:
+      operationId: ListServers
+      parameters:
+      - {in: query, name: per_page, schema: {$ref: '#/components/schemas/google.protobuf.UInt32Value'}}
+      - {in: query, name: page, schema: {type: integer}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {servers: {type: array, items: {type: string}}}}
+components:
+  schemas:
+    google.protobuf.UInt32Value: {type: integer, nullable: true}
+    Order: {type: string, enum: [asc, desc]}
+"#
+    ));
+    assert_eq!(apply("scalar_parameter_refs", &mut doc), 1);
+    let params = &doc["paths"]["/servers"]["get"]["parameters"];
+    assert_eq!(params[0]["schema"], json!({"type": "integer", "nullable": true}));
+    assert_eq!(params[1]["schema"], json!({"type": "integer"}));
+    // An enum keeps its named type.
+    assert_eq!(
+        doc["paths"]["/servers"]["parameters"][0]["schema"],
+        json!({"$ref": "#/components/schemas/Order"})
+    );
+    assert_eq!(apply("scalar_parameter_refs", &mut doc), 0, "idempotent");
+
+    // The setter then takes a plain number, as the list's stream needs.
+    let code = generate(Path::new("servers.yml"), doc).unwrap().code;
+    let file: syn::File = syn::parse_str(&code).unwrap();
+    let builder = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
+            _ => None,
+        })
+        .unwrap();
+    let per_page = builder
+        .1
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Impl(imp) => Some(imp),
+            _ => None,
+        })
+        .flat_map(|imp| &imp.items)
+        .find_map(|item| match item {
+            syn::ImplItem::Fn(f) if f.sig.ident == "per_page" => Some(f),
+            _ => None,
+        })
+        .unwrap();
+    let bound = quote::ToTokens::to_token_stream(&per_page.sig.generics.where_clause).to_string();
+    assert!(bound.contains("TryInto < i64 >"), "{bound}");
+}
+
+#[test]
 fn schema_names_are_shortened_unless_taken() {
     let mut doc = yaml(
         r#"
