@@ -73,8 +73,8 @@ fn run() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
         writeln!(
             modules,
-            "    ApiModule {{ name: {:?}, spec_file: \"specs/{}\", operations: {}::OPERATIONS, check_response_body: {}::check_response_body }},",
-            spec.module, file_name, spec.module, spec.module
+            "    ApiModule {{ name: {:?}, spec_file: \"specs/{}\", operations: {}::OPERATIONS, check_response_body: {}::check_response_body, list_operations: {}::LIST_OPERATIONS }},",
+            spec.module, file_name, spec.module, spec.module, spec.module
         )
         .map_err(|e| e.to_string())?;
     }

@@ -115,16 +115,35 @@ pub fn generate(file: &Path, mut doc: Value) -> Result<Generated, GenerateError>
             version,
             applied,
         }),
-        Err(reason) => {
+        Err(Failure {
+            operation_id: Some(operation_id),
+            reason,
+        }) => Err(fail(Some(operation_id), reason)),
+        Err(Failure { reason, .. }) => {
             let operation_id = find_failing_operation(&doc);
             Err(fail(operation_id, reason))
         }
     }
 }
 
+/// Why `run_progenitor` failed; the operation when the failure names it already.
+struct Failure {
+    operation_id: Option<String>,
+    reason: String,
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Failure {
+        Failure {
+            operation_id: None,
+            reason,
+        }
+    }
+}
+
 /// Runs progenitor on a normalized document and formats the result. Panics inside the generator
 /// (it has a few `todo!`s for shapes it does not support) become errors.
-fn run_progenitor(doc: &Value) -> Result<String, String> {
+fn run_progenitor(doc: &Value) -> Result<String, Failure> {
     let spec: openapiv3::OpenAPI =
         serde_json::from_value(doc.clone()).map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
     let outcome = quietly(|| {
@@ -133,15 +152,19 @@ fn run_progenitor(doc: &Value) -> Result<String, String> {
     });
     let tokens = match outcome {
         Ok(Ok(tokens)) => tokens,
-        Ok(Err(e)) => return Err(format!("progenitor: {e}")),
-        Err(panic) => return Err(format!("progenitor panicked: {panic}")),
+        Ok(Err(e)) => return Err(format!("progenitor: {e}").into()),
+        Err(panic) => return Err(format!("progenitor panicked: {panic}").into()),
     };
     let file = syn::parse2::<syn::File>(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
     let table = operation_table(doc, &file);
+    let streams = super::streams::list_streams(doc, &file).map_err(|e| Failure {
+        operation_id: Some(e.operation_id),
+        reason: e.reason,
+    })?;
     // progenitor documents each operation with a usage sketch fenced as ```ignore; it is not
     // meant to compile on its own, so it is marked as plain text instead.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
-    Ok(format!("{code}\n{table}"))
+    Ok(format!("{code}\n{table}\n{}", prettyplease::unparse(&streams)))
 }
 
 /// Source of the `OPERATIONS` table and of `check_response_body`, appended to each module.

@@ -8,3 +8,4 @@
 pub mod generate;
 pub mod normalize;
 pub mod specs;
+pub mod streams;

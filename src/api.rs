@@ -23,6 +23,10 @@
 //! # }
 //! ```
 //!
+//! Every list operation's builder also has `stream()`, a [`Listing`](crate::paginate::Listing)
+//! of its items that requests each page as it is read (`list_servers().zone(z).stream()`);
+//! [`ApiModule::list_operations`] names them.
+//!
 //! Non-2xx answers come back as `progenitor_client::Error::ErrorResponse` carrying the parsed
 //! [`instance_v1::types::ScalewayError`] body, its status and its headers.
 
@@ -31,6 +35,9 @@ pub use progenitor_client::{ByteStream, Error, ResponseValue};
 pub use crate::client::ClientContext;
 
 mod operation;
-pub use operation::{ApiModule, CheckResponseBody, Operation};
+pub use operation::{ApiModule, CheckResponseBody, ListOperation, Operation, Pagination};
+
+// The generated `stream()` functions reach the runtime's listing as `super::paginate`.
+use crate::paginate;
 
 include!(concat!(env!("OUT_DIR"), "/api_modules.rs"));

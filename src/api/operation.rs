@@ -60,6 +60,39 @@ impl Operation {
     }
 }
 
+/// A list operation of a generated API: its builder has a `stream()` that reads every page
+/// lazily (see [`crate::paginate::Listing`]).
+///
+/// Each generated module has a `LIST_OPERATIONS` table of these, in spec order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListOperation {
+    /// The spec's operationId as written in the spec, as in [`Operation::id`].
+    pub id: &'static str,
+    /// The field of the answer that holds the items, e.g. `servers`.
+    pub items: &'static str,
+    /// How it pages.
+    pub pagination: Pagination,
+}
+
+/// The two pagination styles of Scaleway's APIs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pagination {
+    /// `page` and `per_page`, the total in the `X-Total-Count` header (Instance v1).
+    PerPage,
+    /// `page` and `page_size`, the total in the body's `total_count` (the other APIs).
+    PageSize,
+}
+
+impl Pagination {
+    /// The query parameter that sets the number of items per page.
+    pub fn page_size_parameter(self) -> &'static str {
+        match self {
+            Pagination::PerPage => "per_page",
+            Pagination::PageSize => "page_size",
+        }
+    }
+}
+
 /// Deserializes a successful JSON body of an operation (by operationId) with its generated type;
 /// `None` when the operation is unknown or answers no JSON.
 pub type CheckResponseBody = fn(&str, &[u8]) -> Option<Result<(), serde_json::Error>>;
@@ -75,6 +108,8 @@ pub struct ApiModule {
     pub operations: &'static [Operation],
     /// The module's `check_response_body`.
     pub check_response_body: CheckResponseBody,
+    /// The module's list operations, each with a `stream()` on its builder.
+    pub list_operations: &'static [ListOperation],
 }
 
 impl ApiModule {

@@ -1,5 +1,6 @@
 //! Build-time code generation: spec discovery and normalization rules, official spec files
-//! dropped in unchanged, and the generated types against real recorded traffic.
+//! dropped in unchanged, the generated types against real recorded traffic, and a stream on
+//! every list operation.
 //!
 //! The tests include `codegen/` itself, so what they check is exactly what `build.rs` runs.
 
@@ -9,3 +10,4 @@ mod codegen;
 mod official_specs;
 mod real_traffic;
 mod rules;
+mod streams;

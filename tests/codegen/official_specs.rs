@@ -6,7 +6,8 @@
 //! 1. generates the module exactly as `build.rs` does;
 //! 2. checks that every map the file writes as a `<somethingKey>` pseudo-property became a
 //!    `BTreeMap` field in the generated struct (not an optional field named after the key);
-//! 3. compiles all generated modules in a scratch crate with `cargo build`.
+//! 3. checks that every GET with paging parameters got a `stream()`;
+//! 4. compiles all generated modules in a scratch crate with `cargo build`.
 
 use crate::codegen;
 
@@ -167,14 +168,32 @@ fn official_specs_normalize_generate_and_compile() {
     std::fs::create_dir_all(scratch.join("src")).unwrap();
 
     // Generated modules refer to `super::Operation` and carry `super::ClientContext`, which the
-    // crate defines in `api`; here they are stand-ins at the scratch crate's root.
+    // crate defines in `api`; here they are stand-ins at the scratch crate's root. Their streams
+    // call `super::paginate`: the crate's own file, over a stand-in of the runtime's error that
+    // only converts the generated clients' one, as the streams need.
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut lib = format!(
-        "include!({:?});\n#[derive(Clone, Debug)]\npub struct ClientContext;\n",
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/operation.rs")
+        "include!({:?});\n#[derive(Clone, Debug)]\npub struct ClientContext;\n\
+         #[path = {:?}]\n#[allow(dead_code)]\npub mod paginate;\n\
+         pub mod error {{\n\
+         \x20   #[derive(Debug)]\n\
+         \x20   pub struct Error;\n\
+         \x20   pub type Result<T, E = Error> = std::result::Result<T, E>;\n\
+         \x20   impl<E> From<progenitor_client::Error<E>> for Error {{\n\
+         \x20       fn from(_: progenitor_client::Error<E>) -> Error {{\n\
+         \x20           Error\n\
+         \x20       }}\n\
+         \x20   }}\n\
+         }}\n",
+        manifest_dir.join("src/api/operation.rs"),
+        manifest_dir.join("src/paginate.rs"),
     );
     for file in official_specs() {
         let raw = codegen::generate::load(&file).unwrap();
         let expected_maps = pseudo_maps(&raw);
+        let mut normalized = raw.clone();
+        codegen::normalize::normalize(&mut normalized).unwrap();
+        let paged_gets = crate::streams::paged_gets(&normalized);
         let generated = codegen::generate::generate(&file, raw).unwrap_or_else(|e| panic!("{e}"));
         let module = codegen::specs::module_name(file.file_name().unwrap().to_str().unwrap()).unwrap();
         println!(
@@ -212,6 +231,12 @@ fn official_specs_normalize_generate_and_compile() {
             "a pseudo-property survived in {}",
             file.display()
         );
+        // Every list of the official file has its stream, compiled below with the rest.
+        let streamed: Vec<String> = crate::streams::streams(&code).into_keys().collect();
+        let mut expected: Vec<String> = paged_gets.into_iter().map(|(_, builder, _)| builder).collect();
+        expected.sort();
+        assert!(!expected.is_empty(), "{}: no paged GET", file.display());
+        assert_eq!(streamed, expected, "{}: builders with a stream()", file.display());
 
         std::fs::write(scratch.join("src").join(format!("{module}.rs")), &generated.code).unwrap();
         lib.push_str(&format!(
@@ -230,7 +255,6 @@ fn official_specs_normalize_generate_and_compile() {
     .unwrap();
     // Same dependency versions as this crate. The scratch crate has a target directory of its own
     // (the test's one is in use); without debug information it stays small.
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     if let Ok(lock) = std::fs::read(manifest_dir.join("Cargo.lock")) {
         std::fs::write(scratch.join("Cargo.lock"), lock).unwrap();
     }
