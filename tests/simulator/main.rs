@@ -1,7 +1,8 @@
 //! The Scaleway API simulator: multi-step workflows, shape conformance with real recorded
-//! traffic, and behaviour under concurrent clients.
+//! traffic, behaviour under concurrent clients, and the generated list streams paging through it.
 
 mod concurrency;
 mod conformance;
 mod ipam;
+mod streams;
 mod workflows;
