@@ -5,11 +5,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use futures_util::TryStreamExt;
 use tokio::sync::OnceCell;
 
 use super::zonal_handler;
 use crate::api::instance_v1::types::ServerType;
-use crate::paginate::{Page, collect_all};
 use crate::{Error, Result, Zone};
 
 /// Neutral sizes and the commercial types behind them, best first. The first is the host tools'
@@ -49,26 +49,17 @@ impl Catalog<'_> {
         };
         let types = cell
             .get_or_try_init(|| async {
-                let instance = self.scw.client().instance();
-                let pages = collect_all(100, |request| {
-                    let instance = instance.clone();
-                    let zone = self.zone.clone();
-                    async move {
-                        let answer = instance
-                            .list_servers_types()
-                            .zone(&zone)
-                            .page(request.page as i32)
-                            .per_page(request.size)
-                            .send()
-                            .await?;
-                        // The body is a map; each page is one batch of (name, type) pairs.
-                        Ok(Page::from_instance(answer, |body| {
-                            body.servers.into_iter().collect::<Vec<_>>()
-                        }))
-                    }
-                })
-                .await?;
-                Ok::<_, Error>(Arc::new(pages.into_iter().collect()))
+                // The body is a map: each page is one batch of (name, type) pairs.
+                let types: BTreeMap<_, _> = self
+                    .scw
+                    .client()
+                    .instance()
+                    .list_servers_types()
+                    .zone(&self.zone)
+                    .stream()
+                    .try_collect()
+                    .await?;
+                Ok::<_, Error>(Arc::new(types))
             })
             .await?;
         Ok(types.clone())
@@ -101,28 +92,14 @@ impl Catalog<'_> {
     /// The availability of every commercial type of the zone (`available`, `scarce`,
     /// `shortage`), every page.
     pub async fn availability(&self) -> Result<BTreeMap<String, String>> {
-        let instance = self.scw.client().instance();
-        Ok(collect_all(100, |request| {
-            let instance = instance.clone();
-            let zone = self.zone.clone();
-            async move {
-                let answer = instance
-                    .get_server_types_availability()
-                    .zone(&zone)
-                    .page(request.page as i32)
-                    .per_page(request.size)
-                    .send()
-                    .await?;
-                Ok(Page::from_instance(answer, |body| {
-                    body.servers
-                        .into_iter()
-                        .map(|(name, a)| (name, a.availability.to_string()))
-                        .collect::<Vec<_>>()
-                }))
-            }
-        })
-        .await?
-        .into_iter()
-        .collect())
+        self.scw
+            .client()
+            .instance()
+            .get_server_types_availability()
+            .zone(&self.zone)
+            .stream()
+            .map_ok(|(name, availability)| (name, availability.availability.to_string()))
+            .try_collect()
+            .await
     }
 }

@@ -8,10 +8,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use futures_util::TryStreamExt;
+
 use super::{Awaited, check_id, optional, wait_existing, zonal_handler};
 use crate::api::instance_v1::types::{Image, ImageState};
 use crate::api::marketplace_v2::types::ListLocalImagesType;
-use crate::paginate::{Page, collect_all};
 use crate::wait::Status;
 use crate::{Error, Result, Zone};
 
@@ -97,31 +98,23 @@ impl Images<'_> {
             RootKind::Block => ListLocalImagesType::InstanceSbs,
             RootKind::Local => ListLocalImagesType::InstanceLocal,
         };
-        let marketplace = self.scw.client().marketplace();
-        let images = collect_all(100, |request| {
-            let marketplace = marketplace.clone();
-            let zone = self.zone.clone();
-            async move {
-                let answer = marketplace
-                    .list_local_images()
-                    .image_label(label)
-                    .zone(&zone)
-                    .type_(kind)
-                    .page(request.page as i32)
-                    .page_size(request.size)
-                    .send()
-                    .await?
-                    .into_inner();
-                Ok(Page::new(answer.local_images, answer.total_count.map(u64::from)))
-            }
-        })
-        .await
-        .map_err(|e| match e {
-            e if e.is_not_found() => {
-                Error::invalid_input("image", format!("no image labelled `{label}` in {}", self.zone))
-            }
-            e => e,
-        })?;
+        let images: Vec<_> = self
+            .scw
+            .client()
+            .marketplace()
+            .list_local_images()
+            .image_label(label)
+            .zone(&self.zone)
+            .type_(kind)
+            .stream()
+            .try_collect()
+            .await
+            .map_err(|e| match e {
+                e if e.is_not_found() => {
+                    Error::invalid_input("image", format!("no image labelled `{label}` in {}", self.zone))
+                }
+                e => e,
+            })?;
         let id = images
             .iter()
             .find(|i| i.compatible_commercial_types.iter().any(|t| t == commercial_type))

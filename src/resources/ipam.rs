@@ -7,13 +7,12 @@
 
 use std::collections::HashMap;
 
-use futures_util::{Stream, TryStreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt, stream};
 
-use super::regional_handler;
+use super::{listing_or_error, regional_handler};
 use crate::Result;
 use crate::api::instance_v1::types::Server;
 use crate::api::ipam_v1::types::{Ip, ListIpsResourceType};
-use crate::paginate::{Page, paginate};
 
 /// The most NIC ids one listing filters on: keeps the query string of one request short.
 const MAX_IDS_PER_LISTING: usize = 50;
@@ -46,28 +45,22 @@ impl Ipam<'_> {
     /// few, otherwise every private NIC address of the project in the region (a query string of
     /// hundreds of ids is more than servers accept); no request when `nic_ids` is empty.
     pub fn ips_of_nics<'s>(&'s self, nic_ids: &'s [String]) -> impl Stream<Item = Result<Ip>> + 's {
-        let ipam = self.scw.client().ipam();
-        paginate(100, move |request| {
-            let ipam = ipam.clone();
-            async move {
-                if nic_ids.is_empty() {
-                    return Ok(Page::new(Vec::new(), Some(0)));
-                }
-                let call = ipam
-                    .list_ips()
-                    .region(&self.region)
-                    .resource_type(ListIpsResourceType::InstancePrivateNic)
-                    .page(request.page as i32)
-                    .page_size(request.size);
-                let call = if nic_ids.len() <= MAX_IDS_PER_LISTING {
-                    call.resource_ids(nic_ids.to_vec())
-                } else {
-                    call.project_id(self.scw.project_id()?)
-                };
-                let answer = call.send().await?.into_inner();
-                Ok(Page::new(answer.ips, answer.total_count))
-            }
-        })
+        if nic_ids.is_empty() {
+            return stream::empty().left_stream();
+        }
+        let call = self
+            .scw
+            .apis()
+            .ipam
+            .list_ips()
+            .region(&self.region)
+            .resource_type(ListIpsResourceType::InstancePrivateNic);
+        let call = if nic_ids.len() <= MAX_IDS_PER_LISTING {
+            Ok(call.resource_ids(nic_ids.to_vec()))
+        } else {
+            self.scw.project_id().map(|project| call.project_id(project))
+        };
+        listing_or_error(call.map(|call| call.stream())).right_stream()
     }
 
     /// The private addresses of these NICs, by NIC id: one listing.

@@ -1,10 +1,11 @@
 //! Instance flexible IPs: routed IPv4 and IPv6 addresses that outlive their servers.
 
+use futures_util::TryStreamExt;
+
 use super::{
     check_id, check_tag, check_user_tag, create_once, create_token, ignore_missing, optional, zonal_handler,
 };
 use crate::api::instance_v1::types::{CreateIpBodyType, Ip};
-use crate::paginate::{Page, collect_all};
 use crate::{Error, Result};
 
 /// The kind of a flexible IP.
@@ -42,23 +43,16 @@ impl Ips<'_> {
     pub async fn list_by_tag(&self, tag: &str) -> Result<Vec<Ip>> {
         check_tag(tag)?;
         let project = self.scw.project_id()?;
-        let instance = self.scw.client().instance();
-        collect_all(100, |request| {
-            let instance = instance.clone();
-            async move {
-                let answer = instance
-                    .list_ips()
-                    .zone(&self.zone)
-                    .project(project)
-                    .tags(tag)
-                    .page(request.page as i32)
-                    .per_page(request.size)
-                    .send()
-                    .await?;
-                Ok(Page::from_instance(answer, |body| body.ips))
-            }
-        })
-        .await
+        self.scw
+            .client()
+            .instance()
+            .list_ips()
+            .zone(&self.zone)
+            .project(project)
+            .tags(tag)
+            .stream()
+            .try_collect()
+            .await
     }
 
     /// Reserves a flexible IP in the project. The request carries a unique tag: if its answer is

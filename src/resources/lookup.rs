@@ -13,18 +13,10 @@ use crate::Result;
 ///
 /// ```no_run
 /// # async fn example(client: scaleway_sdk::Client) -> Result<(), scaleway_sdk::Error> {
-/// use scaleway_sdk::paginate::{Page, paginate};
 /// use scaleway_sdk::resources::find_by_exact_name;
 ///
 /// let instance = client.instance();
-/// let listing = paginate(100, |request| {
-///     let instance = instance.clone();
-///     async move {
-///         let answer = instance.list_security_groups().zone("fr-par-1").name("web")
-///             .page(request.page as i32).per_page(request.size).send().await?;
-///         Ok(Page::from_instance(answer, |body| body.security_groups))
-///     }
-/// });
+/// let listing = instance.list_security_groups().zone("fr-par-1").name("web").stream();
 /// let group = find_by_exact_name(listing, "web", |g| g.name.as_deref()).await?;
 /// # let _ = group;
 /// # Ok(())

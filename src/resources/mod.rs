@@ -37,6 +37,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use futures_util::{Stream, TryStreamExt, stream};
+
+use crate::api;
+use crate::paginate::Listing;
 use crate::wait::{Outcome, WaitOptions};
 use crate::{Client, Error, Result, Zone};
 
@@ -102,9 +106,20 @@ pub struct Scaleway {
 
 struct Shared {
     client: Client,
+    apis: Apis,
     options: Options,
     catalog: catalog::Cache,
     images: images::Cache,
+}
+
+/// The generated clients the layer's lazy listings read from. A listing's stream borrows its
+/// client for as long as it is read, past the call that returns it, so the clients are built
+/// once with the layer instead of per call.
+pub(crate) struct Apis {
+    pub(crate) instance: api::instance_v1::Client,
+    pub(crate) vpc: api::vpc_v2::Client,
+    pub(crate) ipam: api::ipam_v1::Client,
+    pub(crate) block: api::block_v1::Client,
 }
 
 impl std::fmt::Debug for Scaleway {
@@ -192,6 +207,12 @@ impl Scaleway {
     pub fn with_options(client: Client, options: Options) -> Scaleway {
         Scaleway {
             shared: Arc::new(Shared {
+                apis: Apis {
+                    instance: client.instance(),
+                    vpc: client.vpc(),
+                    ipam: client.ipam(),
+                    block: client.block(),
+                },
                 client,
                 options,
                 catalog: catalog::Cache::default(),
@@ -203,6 +224,11 @@ impl Scaleway {
     /// The runtime client, for the generated calls this layer does not cover.
     pub fn client(&self) -> &Client {
         &self.shared.client
+    }
+
+    /// The generated clients for lazy listings.
+    pub(crate) fn apis(&self) -> &Apis {
+        &self.shared.apis
     }
 
     /// The options.
@@ -285,6 +311,14 @@ impl Scaleway {
             )
         })
     }
+}
+
+/// A listing whose request could not be built (no project id configured) fails when it is read,
+/// with the error as its only item, as a listing whose first page fails does.
+pub(crate) fn listing_or_error<'s, T: Send + 's>(
+    listing: Result<Listing<'s, T>>,
+) -> impl Stream<Item = Result<T>> + 's {
+    stream::iter([listing]).try_flatten()
 }
 
 /// The lock that serializes changes of one server's volumes in this process (the API refuses a

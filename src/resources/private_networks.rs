@@ -1,10 +1,12 @@
 //! VPC private networks (regional), and their deletion with the NICs that still use them.
 
-use futures_util::Stream;
+use futures_util::{Stream, TryStreamExt};
 
-use super::{check_id, check_name, create_once, find_by_exact_name, named_lock, optional, regional_handler};
+use super::{
+    check_id, check_name, create_once, find_by_exact_name, listing_or_error, named_lock, optional,
+    regional_handler,
+};
 use crate::api::vpc_v2::types::PrivateNetwork;
-use crate::paginate::{Page, collect_all, paginate};
 use crate::wait::{Status, wait_for};
 use crate::{Error, Result, Zone};
 
@@ -44,26 +46,19 @@ impl PrivateNetworks<'_> {
 
     /// The project's networks, filtered by name (a substring, as the API matches), lazily.
     pub fn list<'s>(&'s self, name: Option<&'s str>) -> impl Stream<Item = Result<PrivateNetwork>> + 's {
-        let vpc = self.scw.client().vpc();
-        paginate(100, move |request| {
-            let vpc = vpc.clone();
-            async move {
-                let mut call = vpc
-                    .list_private_networks()
-                    .region(&self.region)
-                    .project_id(self.scw.project_id()?)
-                    .page(request.page as i32)
-                    .page_size(request.size);
-                if let Some(name) = name {
-                    call = call.name(name);
-                }
-                let answer = call.send().await?.into_inner();
-                Ok(Page::new(
-                    answer.private_networks,
-                    answer.total_count.map(u64::from),
-                ))
+        listing_or_error(self.scw.project_id().map(|project| {
+            let mut call = self
+                .scw
+                .apis()
+                .vpc
+                .list_private_networks()
+                .region(&self.region)
+                .project_id(project);
+            if let Some(name) = name {
+                call = call.name(name);
             }
-        })
+            call.stream()
+        }))
     }
 
     /// The project's network named exactly `name`, if any.
@@ -180,24 +175,18 @@ impl PrivateNetworks<'_> {
     }
 
     async fn remove_nics_in(&self, zone: &Zone, network_id: &str) -> Result<usize> {
-        let instance = self.scw.client().instance();
         let project = self.scw.project_id()?;
-        let servers = collect_all(100, |request| {
-            let instance = instance.clone();
-            async move {
-                let answer = instance
-                    .list_servers()
-                    .zone(zone)
-                    .project(project)
-                    .private_network(network_id)
-                    .page(request.page as i32)
-                    .per_page(request.size)
-                    .send()
-                    .await?;
-                Ok(Page::from_instance(answer, |body| body.servers))
-            }
-        })
-        .await?;
+        let servers: Vec<_> = self
+            .scw
+            .client()
+            .instance()
+            .list_servers()
+            .zone(zone)
+            .project(project)
+            .private_network(network_id)
+            .stream()
+            .try_collect()
+            .await?;
         let nics = self.scw.private_nics().zone(zone.clone());
         let mut removed = 0;
         for server in servers {

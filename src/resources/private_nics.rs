@@ -1,9 +1,10 @@
 //! Private NICs: a server's link to a private network. A NIC must be `available` before its
 //! server boots, or the server misses the network's DHCP.
 
+use futures_util::TryStreamExt;
+
 use super::{Awaited, check_id, create_once, ignore_missing, optional, wait_existing, zonal_handler};
 use crate::api::instance_v1::types::{PrivateNic, PrivateNicState};
-use crate::paginate::{Page, collect_all};
 use crate::wait::Status;
 use crate::{Error, Result};
 
@@ -43,22 +44,15 @@ impl PrivateNics<'_> {
     /// Every NIC of a server.
     pub async fn list(&self, server_id: &str) -> Result<Vec<PrivateNic>> {
         check_id("server id", server_id)?;
-        let instance = self.scw.client().instance();
-        collect_all(100, |request| {
-            let instance = instance.clone();
-            async move {
-                let answer = instance
-                    .list_private_nics()
-                    .zone(&self.zone)
-                    .server_id(server_id)
-                    .page(request.page as i32)
-                    .per_page(request.size)
-                    .send()
-                    .await?;
-                Ok(Page::from_instance(answer, |body| body.private_nics))
-            }
-        })
-        .await
+        self.scw
+            .client()
+            .instance()
+            .list_private_nics()
+            .zone(&self.zone)
+            .server_id(server_id)
+            .stream()
+            .try_collect()
+            .await
     }
 
     /// The server's NIC on a private network, if it has one.

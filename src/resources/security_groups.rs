@@ -1,17 +1,16 @@
 //! Instance security groups: found or created by name with their inbound rules, deleted only
 //! when no server uses them.
 
-use futures_util::Stream;
+use futures_util::{Stream, TryStreamExt};
 
 use super::{
-    check_id, check_name, create_once, find_by_exact_name, ignore_missing, named_lock, optional,
-    zonal_handler,
+    check_id, check_name, create_once, find_by_exact_name, ignore_missing, listing_or_error, named_lock,
+    optional, zonal_handler,
 };
 use crate::api::instance_v1::types::{
     SecurityGroup, SecurityGroupPolicy, SecurityGroupRuleAction, SecurityGroupRuleDirection,
     SecurityGroupRuleProtocol,
 };
-use crate::paginate::{Page, collect_all, paginate};
 use crate::{Error, Result};
 
 /// What a new security group holds: stateful, inbound dropped but for the listed TCP ports,
@@ -77,24 +76,19 @@ impl SecurityGroups<'_> {
 
     /// The project's groups, filtered by name (a substring, as the API matches), lazily.
     pub fn list<'s>(&'s self, name: Option<&'s str>) -> impl Stream<Item = Result<SecurityGroup>> + 's {
-        let instance = self.scw.client().instance();
-        paginate(100, move |request| {
-            let instance = instance.clone();
-            async move {
-                let mut call = instance
-                    .list_security_groups()
-                    .zone(&self.zone)
-                    .project(self.scw.project_id()?)
-                    .page(request.page as i32)
-                    .per_page(request.size);
-                if let Some(name) = name {
-                    call = call.name(name);
-                }
-                Ok(Page::from_instance(call.send().await?, |body| {
-                    body.security_groups
-                }))
+        listing_or_error(self.scw.project_id().map(|project| {
+            let mut call = self
+                .scw
+                .apis()
+                .instance
+                .list_security_groups()
+                .zone(&self.zone)
+                .project(project);
+            if let Some(name) = name {
+                call = call.name(name);
             }
-        })
+            call.stream()
+        }))
     }
 
     /// The project's group named exactly `name`, if any.
@@ -181,21 +175,13 @@ impl SecurityGroups<'_> {
             Ok(())
         };
         let lookup = || async {
-            let rules = collect_all(100, |request| {
-                let instance = instance.clone();
-                async move {
-                    let answer = instance
-                        .list_security_group_rules()
-                        .zone(&self.zone)
-                        .security_group_id(group_id)
-                        .page(request.page as i32)
-                        .per_page(request.size)
-                        .send()
-                        .await?;
-                    Ok(Page::from_instance(answer, |body| body.rules))
-                }
-            })
-            .await?;
+            let rules: Vec<_> = instance
+                .list_security_group_rules()
+                .zone(&self.zone)
+                .security_group_id(group_id)
+                .stream()
+                .try_collect()
+                .await?;
             let there = rules.iter().any(|r| {
                 r.protocol == Some(SecurityGroupRuleProtocol::Tcp)
                     && r.direction == Some(SecurityGroupRuleDirection::Inbound)

@@ -19,12 +19,11 @@ use super::user_data::check_value;
 use super::volumes::{check_iops, check_size};
 use super::{
     IpKind, check_id, check_name, check_tag, check_user_tag, create_once, create_token, find_by_exact_name,
-    ignore_missing, offers_block_storage, optional, reached, until_known, zonal_handler,
+    ignore_missing, listing_or_error, offers_block_storage, optional, reached, until_known, zonal_handler,
 };
 use crate::api::instance_v1::types::{
     Server, ServerAction, ServerState, VolumeServerTemplate, VolumeServerVolumeType, VolumeVolumeType,
 };
-use crate::paginate::{Page, paginate};
 use crate::wait::{Outcome, Status, WaitOptions, wait_for};
 use crate::{ByteSize, Error, Result};
 
@@ -385,28 +384,25 @@ impl Servers<'_> {
 
     /// The project's servers, lazily.
     pub fn list<'s>(&'s self, filter: &'s ServerFilter) -> impl Stream<Item = Result<Server>> + 's {
-        let instance = self.scw.client().instance();
-        paginate(100, move |request| {
-            let instance = instance.clone();
-            async move {
-                let mut call = instance
-                    .list_servers()
-                    .zone(&self.zone)
-                    .project(self.scw.project_id()?)
-                    .page(request.page as i32)
-                    .per_page(request.size);
-                if let Some(name) = &filter.name {
-                    call = call.name(name.as_str());
-                }
-                if let Some(tag) = &filter.tag {
-                    call = call.tags(tag.as_str());
-                }
-                if let Some(network) = &filter.private_network {
-                    call = call.private_network(network.as_str());
-                }
-                Ok(Page::from_instance(call.send().await?, |body| body.servers))
+        listing_or_error(self.scw.project_id().map(|project| {
+            let mut call = self
+                .scw
+                .apis()
+                .instance
+                .list_servers()
+                .zone(&self.zone)
+                .project(project);
+            if let Some(name) = &filter.name {
+                call = call.name(name.as_str());
             }
-        })
+            if let Some(tag) = &filter.tag {
+                call = call.tags(tag.as_str());
+            }
+            if let Some(network) = &filter.private_network {
+                call = call.private_network(network.as_str());
+            }
+            call.stream()
+        }))
     }
 
     /// The project's server named exactly `name`, if any.

@@ -3,14 +3,14 @@
 
 use super::servers::CREATE_TOKEN_TAG;
 use super::{
-    check_id, check_name, check_user_tag, create_once, create_token, ignore_missing, not_gone, optional,
-    reached, server_lock, zonal_handler,
+    check_id, check_name, check_user_tag, create_once, create_token, ignore_missing, listing_or_error,
+    not_gone, optional, reached, server_lock, zonal_handler,
 };
 use crate::api::block_v1::types::{
     CreateVolumeRequestFromEmpty, Reference, ReferenceStatus, Volume, VolumeStatus,
 };
 use crate::api::instance_v1::types::AttachServerVolumeBodyVolumeType;
-use crate::paginate::{Page, paginate};
+use crate::paginate::DEFAULT_PAGE_SIZE;
 use crate::wait::{Status, wait_for};
 use crate::{ByteSize, Error, Result};
 
@@ -157,7 +157,7 @@ impl Volumes<'_> {
         name: Option<&'s str>,
         tag: Option<&'s str>,
     ) -> impl futures_util::Stream<Item = Result<Volume>> + 's {
-        self.list_in_pages_of(100, name, tag)
+        self.list_in_pages_of(DEFAULT_PAGE_SIZE, name, tag)
     }
 
     fn list_in_pages_of<'s>(
@@ -166,26 +166,22 @@ impl Volumes<'_> {
         name: Option<&'s str>,
         tag: Option<&'s str>,
     ) -> impl futures_util::Stream<Item = Result<Volume>> + 's {
-        let block = self.scw.client().block();
-        paginate(page_size, move |request| {
-            let block = block.clone();
-            async move {
-                let mut call = block
-                    .list_volumes()
-                    .zone(&self.zone)
-                    .project_id(self.scw.project_id()?)
-                    .page(request.page as i32)
-                    .page_size(request.size);
-                if let Some(name) = name {
-                    call = call.name(name);
-                }
-                if let Some(tag) = tag {
-                    call = call.tags(vec![tag.to_string()]);
-                }
-                let answer = call.send().await?.into_inner();
-                Ok(Page::new(answer.volumes, answer.total_count))
+        listing_or_error(self.scw.project_id().map(|project| {
+            let mut call = self
+                .scw
+                .apis()
+                .block
+                .list_volumes()
+                .zone(&self.zone)
+                .project_id(project);
+            if let Some(name) = name {
+                call = call.name(name);
             }
-        })
+            if let Some(tag) = tag {
+                call = call.tags(vec![tag.to_string()]);
+            }
+            call.stream().page_size(page_size)
+        }))
     }
 
     /// The project's volume named exactly `name`, if any.
