@@ -3,6 +3,7 @@
 #[path = "codegen/mod.rs"]
 mod codegen;
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -24,8 +25,18 @@ fn run() -> Result<(), String> {
     // A file added to or removed from specs/ changes the directory's modification time.
     println!("cargo::rerun-if-changed={}", spec_dir.display());
     println!("cargo::rerun-if-changed=codegen");
+    println!("cargo::rerun-if-changed=Cargo.toml");
 
     let files = codegen::specs::discover(&spec_dir).map_err(|e| e.to_string())?;
+    let features = declared_features(&manifest_dir.join("Cargo.toml"))?;
+    let files: Vec<_> = files
+        .into_iter()
+        .filter(|spec| {
+            codegen::specs::module_enabled(&spec.module, &features, |feature| {
+                std::env::var_os(format!("CARGO_FEATURE_{}", feature.to_uppercase())).is_some()
+            })
+        })
+        .collect();
     let mut index = String::new();
     let mut modules = String::new();
     for spec in &files {
@@ -84,6 +95,18 @@ fn run() -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     write_if_changed(&out_dir.join("api_modules.rs"), &index)
+}
+
+/// The features `Cargo.toml` declares.
+fn declared_features(manifest: &Path) -> Result<BTreeSet<String>, String> {
+    let text =
+        std::fs::read_to_string(manifest).map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    let table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", manifest.display()))?;
+    Ok(table
+        .get("features")
+        .and_then(toml::Value::as_table)
+        .map(|features| features.keys().cloned().collect())
+        .unwrap_or_default())
 }
 
 /// Leaves an unchanged file alone so that its timestamp does not force a recompilation.

@@ -4,7 +4,7 @@
 //! developer site (`scaleway.instance.v1.Api.yml`) and a short local name (`instance.v1.yml`) both
 //! become `instance_v1`, and dropping a new file into `specs/` is all it takes to add a module.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -144,4 +144,15 @@ pub fn from_paths(paths: Vec<PathBuf>) -> Result<Vec<SpecFile>, DiscoveryError> 
         .into_iter()
         .map(|(module, path)| SpecFile { module, path })
         .collect())
+}
+
+/// Whether a spec's module is built. A module with a cargo feature of its own name (declared in
+/// `Cargo.toml`) is built when that feature is on; a module with none is always built, so that a
+/// spec file just dropped into `specs/` works before anyone declares a feature for it.
+pub fn module_enabled(
+    module: &str,
+    declared_features: &BTreeSet<String>,
+    feature_on: impl Fn(&str) -> bool,
+) -> bool {
+    !declared_features.contains(module) || feature_on(module)
 }

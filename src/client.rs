@@ -162,37 +162,44 @@ impl Client {
         self.context.retry_count()
     }
 
-    /// The Instance v1 API (servers, volumes, security groups, IPs, private NICs, ...).
+    /// The Instance v1 API (servers, volumes, security groups, IPs, private NICs, ...). Feature `instance_v1`.
+    #[cfg(feature = "instance_v1")]
     pub fn instance(&self) -> api::instance_v1::Client {
         api::instance_v1::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
     }
 
-    /// The VPC v2 API (VPCs, private networks).
+    /// The VPC v2 API (VPCs, private networks). Feature `vpc_v2`.
+    #[cfg(feature = "vpc_v2")]
     pub fn vpc(&self) -> api::vpc_v2::Client {
         api::vpc_v2::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
     }
 
-    /// The IPAM v1 API (the private IPv4 and IPv6 addresses of private NICs and other resources).
+    /// The IPAM v1 API (the private IPv4 and IPv6 addresses of private NICs and other resources). Feature `ipam_v1`.
+    #[cfg(feature = "ipam_v1")]
     pub fn ipam(&self) -> api::ipam_v1::Client {
         api::ipam_v1::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
     }
 
-    /// The Block Storage v1 API (the current one).
+    /// The Block Storage v1 API (the current one). Feature `block_v1`.
+    #[cfg(feature = "block_v1")]
     pub fn block(&self) -> api::block_v1::Client {
         api::block_v1::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
     }
 
-    /// The Block Storage v1alpha1 API (the one the `scw` CLI still calls).
+    /// The Block Storage v1alpha1 API (the one the `scw` CLI still calls). Feature `block_v1alpha1`.
+    #[cfg(feature = "block_v1alpha1")]
     pub fn block_v1alpha1(&self) -> api::block_v1alpha1::Client {
         api::block_v1alpha1::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
     }
 
-    /// The Account v3 API (projects).
+    /// The Account v3 API (projects). Feature `account_v3`.
+    #[cfg(feature = "account_v3")]
     pub fn account(&self) -> api::account_v3::Client {
         api::account_v3::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
     }
 
-    /// The Marketplace v2 API (images and their local variants per zone).
+    /// The Marketplace v2 API (images and their local variants per zone). Feature `marketplace_v2`.
+    #[cfg(feature = "marketplace_v2")]
     pub fn marketplace(&self) -> api::marketplace_v2::Client {
         api::marketplace_v2::Client::new_with_client(self.base_url(), self.http.clone(), self.context.clone())
     }

@@ -7,7 +7,9 @@ pub mod config;
 pub mod error;
 pub mod locality;
 pub mod paginate;
+#[cfg(feature = "provider")]
 pub mod provider;
+#[cfg(feature = "resources")]
 pub mod resources;
 pub mod retry;
 /// In-process simulator of the vendored Scaleway APIs (feature `simulator`).

@@ -1,5 +1,5 @@
 //! Section 7 (with `SCW_SDK_BENCH_BUILD=1`): a library user's build of a crate that depends on
-//! this one by path, with default features.
+//! this one by path, with default features, and with the Instance API alone.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,6 +42,34 @@ fn cargo_build(dir: &Path, target: &Path, release: bool) -> Timed {
     }
 }
 
+/// A throwaway binary crate in a temporary directory depending on this one (`dependency`, where
+/// `%PATH%` stands for this checkout) and printing `expression` of `scaleway_sdk`, with this
+/// checkout's `Cargo.lock` so that it builds the same dependency versions.
+fn user_crate(root: &Path, name: &str, dependency: &str, expression: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("scw-sdk-user-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let dependency = dependency.replace("%PATH%", &format!("{:?}", root.display().to_string()));
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"scw-user\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\nscaleway-sdk = {dependency}\n\n[workspace]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        format!(
+            "fn main() {{\n    let zone: scaleway_sdk::Zone = \"fr-par-1\".parse().unwrap();\n    \
+             println!(\"{{zone}}: {{}}\", scaleway_sdk::{expression});\n}}\n"
+        ),
+    )
+    .unwrap();
+    let _ = std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"));
+    dir
+}
+
 pub fn section() -> Section {
     let mut md = String::from("## 7. A library user's build\n\n");
     if std::env::var("SCW_SDK_BENCH_BUILD").as_deref() != Ok("1") {
@@ -53,27 +81,7 @@ pub fn section() -> Section {
     }
     println!("7. a library user's build (cold debug, cold release, rebuild after touching a spec)…");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("scw-sdk-user-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"scw-user\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-             [dependencies]\nscaleway-sdk = {{ path = {:?} }}\n\n[workspace]\n",
-            root.display().to_string()
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("src/main.rs"),
-        "fn main() {\n    let zone: scaleway_sdk::Zone = \"fr-par-1\".parse().unwrap();\n    \
-         println!(\"{zone}: {} API modules\", scaleway_sdk::api::MODULES.len());\n}\n",
-    )
-    .unwrap();
-    // The same dependency versions as this checkout.
-    let _ = std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"));
-
+    let dir = user_crate(&root, "default", "{ path = %PATH% }", "api::MODULES.len()");
     let debug_target = dir.join("target-debug");
     let release_target = dir.join("target-release");
     let debug = cargo_build(&dir, &debug_target, false);
@@ -89,12 +97,23 @@ pub fn section() -> Section {
     drop(file);
     let rebuild = cargo_build(&dir, &debug_target, false);
     let _ = std::fs::remove_dir_all(&dir);
+    // The same crate using the Instance API alone, with the other APIs, the layer and the
+    // provider turned off: what the per-API features save.
+    let one_api_dir = user_crate(
+        &root,
+        "instance-only",
+        "{ path = %PATH%, default-features = false, features = [\"instance_v1\"] }",
+        "api::instance_v1::OPERATIONS.len()",
+    );
+    let one_api = cargo_build(&one_api_dir, &one_api_dir.join("target-debug"), false);
+    let _ = std::fs::remove_dir_all(&one_api_dir);
 
     md += &format!(
         "A throwaway binary crate in a temporary directory depending on this crate by path \
          (default features, this checkout's `Cargo.lock`), built with `cargo build` into a fresh \
          `CARGO_TARGET_DIR` in debug, then in release, then rebuilt in debug after touching \
-         `specs/{}`. Seconds on this machine ({} CPUs, shared with other builds): the load \
+         `specs/{}`; last, the same crate built cold in debug with the Instance API alone \
+         (no other API module, no layer, no provider). Seconds on this machine ({} CPUs, shared with other builds): the load \
          average (1, 5, 15 min) is given before and after each build.\n\n",
         spec.file_name().unwrap().to_string_lossy(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -113,6 +132,10 @@ pub fn section() -> Section {
             row("cold debug", &debug),
             row("cold release", &release),
             row("debug rebuild after touching one spec", &rebuild),
+            row(
+                "cold debug, Instance API only (`default-features = false, features = [\"instance_v1\"]`)",
+                &one_api,
+            ),
         ],
     );
     md += "\n";

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::codegen::generate::{generate, load};
 use crate::codegen::normalize::{self, RULES};
-use crate::codegen::specs::{DiscoveryError, discover, from_paths, module_name};
+use crate::codegen::specs::{DiscoveryError, discover, from_paths, module_enabled, module_name};
 use serde_json::{Value, json};
 
 fn yaml(text: &str) -> Value {
@@ -743,4 +743,46 @@ fn invalid_yaml_names_the_file_and_line() {
     let message = err.to_string();
     assert!(message.contains("invalid.yml"), "{message}");
     assert!(message.contains("line"), "{message}");
+}
+
+#[test]
+fn a_module_with_a_feature_is_built_only_with_it_and_one_without_always() {
+    let declared: std::collections::BTreeSet<String> =
+        ["instance_v1".to_string(), "provider".to_string()].into();
+    assert!(module_enabled("instance_v1", &declared, |f| f == "instance_v1"));
+    assert!(!module_enabled("instance_v1", &declared, |_| false));
+    // A spec just added to specs/, with no feature declared yet.
+    assert!(module_enabled("newapi_v1", &declared, |_| false));
+}
+
+/// Every vendored spec has a feature of its module's name, on by default: the per-API features
+/// exist for users to turn off what they do not call, not to hide an API by accident.
+#[test]
+fn every_vendored_spec_has_its_feature_on_by_default() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let features = manifest["features"].as_table().unwrap();
+    let default: Vec<&str> = features["default"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let specs = discover(&root.join("specs")).unwrap();
+    assert!(specs.len() >= 7, "{specs:?}");
+    for spec in specs {
+        assert!(
+            features.contains_key(&spec.module),
+            "no feature `{}` in Cargo.toml",
+            spec.module
+        );
+        assert!(
+            default.contains(&spec.module.as_str()),
+            "feature `{}` is not on by default",
+            spec.module
+        );
+    }
 }
