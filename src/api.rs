@@ -37,7 +37,9 @@ pub use crate::client::ClientContext;
 mod operation;
 pub use operation::{ApiModule, CheckResponseBody, ListOperation, Operation, Pagination};
 
-// The generated `stream()` functions reach the runtime's listing as `super::paginate`.
+// The generated `stream()` functions reach the runtime's listing as `super::paginate` (unused
+// when the features leave out every API module).
+#[allow(unused_imports)]
 use crate::paginate;
 
 include!(concat!(env!("OUT_DIR"), "/api_modules.rs"));
