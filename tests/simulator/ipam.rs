@@ -8,7 +8,7 @@ use scaleway_sdk::api::ipam_v1::types::{self, Ip, ListIpsResourceType};
 use scaleway_sdk::{Client, Error};
 use serde_json::{Value, json};
 
-use super::workflows::{
+use super::requests::{
     SBS_IMAGE, ZONE, action, body, client, create_nic, create_pn, create_server, raw, sim,
 };
 
@@ -318,7 +318,7 @@ async fn terminating_a_server_releases_its_nic_addresses() {
     let nic = create_nic(&c, server_id, pn["id"].as_str().unwrap()).await;
     let nic_id = nic["id"].as_str().unwrap();
     action(&c, server_id, "poweron").await.unwrap();
-    super::workflows::wait_state(&c, server_id, "running").await;
+    super::requests::wait_state(&c, server_id, "running").await;
     assert_eq!(nic_ips(&c, nic_id).await.len(), 2);
     action(&c, server_id, "terminate").await.unwrap();
     for _ in 0..100 {

@@ -1,7 +1,14 @@
-//! The Scaleway API simulator: multi-step workflows, shape conformance with real recorded
-//! traffic, and behaviour under concurrent clients.
+//! The Scaleway API simulator, one file per simulated API (`instance`, `block`, `vpc`, `ipam`,
+//! `account` with Marketplace), its front door and faults, shape conformance with real traffic,
+//! and behaviour under concurrent clients.
 
+mod account;
+mod block;
 mod concurrency;
 mod conformance;
+mod faults;
+mod front_door;
+mod instance;
 mod ipam;
-mod workflows;
+mod requests;
+mod vpc;
