@@ -12,18 +12,17 @@ mod factory;
 mod firewalls;
 mod networks;
 mod servers;
-mod support;
 mod validation;
 mod volumes;
 mod zones;
 
+use crate::common::mock_api::*;
 use httpmock::prelude::*;
 use scaleway_sdk::provider::{
     Provider, ProviderConfig, ProviderError, ServerOptions, ServerStatus, VolumeOptions, VolumeStatus,
     provider_for,
 };
 use serde_json::{Value, json};
-use support::*;
 
 const SERVER_ID: &str = "5f5a33b1-c733-4c20-b0c8-63edbb38f620";
 const OTHER_SERVER_ID: &str = "d1ed4b6d-697a-42ca-97b9-16c053f98cca";

@@ -12,13 +12,14 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_sdk::provider::scaleway::ScalewayProvider;
 use scaleway_sdk::provider::{Provider, ProviderConfig, ServerOptions, VolumeOptions, provider_for};
 use scaleway_sdk::resources::{Scaleway, VolumeSpec};
 use scaleway_sdk::simulator::{Fault, FaultRule, Simulator, SimulatorOptions};
-use scaleway_sdk::wait::WaitOptions;
 use scaleway_sdk::{ByteSize, Client, Config, Error, RetryPolicy};
 use tracing_subscriber::fmt::format::FmtSpan;
+
+use crate::common;
 
 /// The key the simulator accepts: a valid UUID no other value of the run contains.
 const SECRET: &str = "c0ffee00-5eed-4bad-8bad-decafbad5ec7";
@@ -94,30 +95,15 @@ impl Printed {
     }
 }
 
-fn options() -> ScalewayOptions {
-    ScalewayOptions {
-        wait: WaitOptions::default()
-            .first_interval(Duration::from_millis(1))
-            .max_interval(Duration::from_millis(20))
-            .timeout(Duration::from_secs(30)),
-        server_poll_interval: Duration::from_millis(5),
-        create_lookup_delay: Duration::from_millis(5),
-        ..ScalewayOptions::default()
-    }
-}
-
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .min_delay(Duration::from_millis(1))
-        .max_delay(Duration::from_millis(10))
-        .max_retries(2)
+    common::quick_retries().max_retries(2)
 }
 
+/// The simulator's URL with this key and project.
 fn config(sim: &Simulator, secret: &str, project: &str) -> Config {
-    Config::builder()
+    common::simulator_config(sim)
         .secret_key(secret)
         .project_id(project)
-        .api_url(sim.base_url())
         .build()
         .unwrap()
 }
@@ -126,13 +112,12 @@ fn config(sim: &Simulator, secret: &str, project: &str) -> Config {
 async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
     let captured = captured();
 
-    let sim = Simulator::start(SimulatorOptions {
+    let sim = common::simulator_with(SimulatorOptions {
         time_scale: 0.0,
         secret_key: Some(SECRET.into()),
         ..SimulatorOptions::default()
     })
-    .await
-    .unwrap();
+    .await;
     let mut printed = Printed::default();
 
     // The values a host tool holds.
@@ -159,7 +144,7 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
         "SecretKey Display".into(),
         client.config().secret_key().to_string(),
     ));
-    let provider = ScalewayProvider::with_options(client.clone(), options()).unwrap();
+    let provider = ScalewayProvider::with_options(client.clone(), common::quick_provider_options()).unwrap();
     printed.debug("ScalewayProvider", &provider);
     let scw = Scaleway::new(client.clone());
     printed.debug("Scaleway", &scw);
@@ -212,7 +197,7 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
             .retry_policy(quick_retries())
             .build()
             .unwrap(),
-        options(),
+        common::quick_provider_options(),
     )
     .unwrap();
     printed.debug("ScalewayProvider with the wrong key", &stranger);
@@ -233,7 +218,7 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
             .retry_policy(quick_retries())
             .build()
             .unwrap(),
-        options(),
+        common::quick_provider_options(),
     )
     .unwrap();
     let denied = elsewhere.find_or_create_firewall("not-mine").await.unwrap_err();

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use httpmock::prelude::*;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use scaleway_sdk::{Client, Config, Error, RetryPolicy};
+use scaleway_sdk::{Client, Error, RetryPolicy};
 use serde_json::{Value, json};
 
-const TOKEN: &str = "11111111-2222-4333-8444-555555555555";
+use crate::common::{self, SECRET as TOKEN};
 
 fn reference(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -323,15 +323,7 @@ fn error_types_the_recordings_do_not_show() {
 }
 
 fn client_for(server: &MockServer) -> Client {
-    let config = Config::builder()
-        .secret_key(TOKEN)
-        .api_url(server.base_url())
-        .build()
-        .unwrap();
-    Client::builder(config)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::client(common::mock_config(server.base_url()), RetryPolicy::none())
 }
 
 #[tokio::test]
@@ -801,20 +793,13 @@ async fn a_conflict_that_is_not_transient_is_not_retried() {
                 .json_body(json!({"type": "conflict", "message": "routing is already enabled"}));
         })
         .await;
-    let config = Config::builder()
-        .secret_key(TOKEN)
-        .api_url(server.base_url())
-        .build()
-        .unwrap();
-    let client = Client::builder(config)
-        .retry_policy(
-            RetryPolicy::default()
-                .max_retries(3)
-                .min_delay(std::time::Duration::from_millis(1))
-                .jitter(false),
-        )
-        .build()
-        .unwrap();
+    let client = common::client(
+        common::mock_config(server.base_url()),
+        RetryPolicy::default()
+            .max_retries(3)
+            .min_delay(std::time::Duration::from_millis(1))
+            .jitter(false),
+    );
     let err: Error = client
         .vpc()
         .enable_routing()

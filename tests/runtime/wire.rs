@@ -12,20 +12,14 @@ use httpmock::prelude::*;
 use scaleway_sdk::api::{self, Error};
 use serde_json::{Value, json};
 
-const TOKEN: &str = "11111111-2222-4333-8444-555555555555";
-const PROJECT: &str = "6a1e1b5c-3b4a-4f7e-9d2a-0c9f2f1e8b7d";
+use crate::common::{self, PROJECT, SECRET as TOKEN};
 
 /// The crate's client, pointed at the mock server; it sends the secret key with every request.
 fn sdk(server: &MockServer) -> scaleway_sdk::Client {
-    let config = scaleway_sdk::Config::builder()
-        .secret_key(TOKEN)
-        .api_url(server.base_url())
-        .build()
-        .unwrap();
-    scaleway_sdk::Client::builder(config)
-        .retry_policy(scaleway_sdk::RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::client(
+        common::mock_config(server.base_url()),
+        scaleway_sdk::RetryPolicy::none(),
+    )
 }
 
 /// A recorded interaction, from the real-traffic recordings.

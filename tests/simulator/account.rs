@@ -1,20 +1,19 @@
 //! Account and Marketplace: projects, their scoping of every listing, and local images.
 
 use scaleway_sdk::Error;
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
+use scaleway_sdk::simulator::SimulatorOptions;
 use serde_json::{Value, json};
 
 use super::requests::*;
 
 #[tokio::test]
 async fn marketplace_account_and_images() {
-    let sim = Simulator::start(SimulatorOptions {
+    let sim = crate::common::simulator_with(SimulatorOptions {
         time_scale: 0.0,
         extra_projects: vec!["second".into()],
         ..Default::default()
     })
-    .await
-    .unwrap();
+    .await;
     let c = client(&sim);
     for zone in ["fr-par-1", "fr-par-2", "nl-ams-1", "pl-waw-3"] {
         for label in ["ubuntu_noble", "ubuntu_jammy", "ubuntu_focal", "debian_bookworm"] {
@@ -128,13 +127,12 @@ async fn marketplace_account_and_images() {
 
 #[tokio::test]
 async fn listing_an_unknown_project_creates_no_defaults() {
-    let sim = Simulator::start(SimulatorOptions {
+    let sim = crate::common::simulator_with(SimulatorOptions {
         time_scale: 0.0,
         extra_projects: vec!["other".into()],
         ..Default::default()
     })
-    .await
-    .unwrap();
+    .await;
     let other = sim.extra_project_ids()[0].clone();
     let unknown = "0b0c8a4e-5f8e-4d7c-a0b1-2c3d4e5f6a7b";
     let vpcs = "/vpc/v2/regions/fr-par/vpcs".to_string();

@@ -4,10 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use scaleway_sdk::api::{block_v1, instance_v1, vpc_v2};
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
-use scaleway_sdk::{Client, Config, Error, RetryPolicy};
+use scaleway_sdk::simulator::Simulator;
+use scaleway_sdk::{Client, Error, RetryPolicy};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+
+use crate::common;
 
 const ZONE: &str = "fr-par-1";
 const SBS_IMAGE: &str = "da954c89-6891-4c70-8fdc-63e094449a63";
@@ -19,16 +21,7 @@ fn body<T: DeserializeOwned>(v: Value) -> T {
 }
 
 fn client(sim: &Simulator) -> Client {
-    let config = Config::builder()
-        .secret_key(sim.secret_key())
-        .project_id(sim.project_id())
-        .api_url(sim.base_url())
-        .build()
-        .unwrap();
-    Client::builder(config)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::client(common::simulator_config(sim), RetryPolicy::none())
 }
 
 #[derive(Default, Debug)]
@@ -186,12 +179,7 @@ async fn worker(c: Client, n: usize, pns: Vec<String>, contested: String) -> Out
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_clients_create_attach_and_delete() {
-    let sim = Simulator::start(SimulatorOptions {
-        time_scale: 0.0,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let sim = common::simulator(0.0).await;
     let setup = client(&sim);
     let mut pns = Vec::new();
     for i in 0..4 {

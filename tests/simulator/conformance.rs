@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use scaleway_sdk::api::MODULES;
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
+use scaleway_sdk::simulator::Simulator;
 use serde_json::{Value, json};
 
 type Key = (String, String); // (module, operation id)
@@ -700,12 +700,7 @@ async fn scripted_run(sim: &Simulator) -> BTreeMap<Key, Seen> {
 
 #[tokio::test]
 async fn responses_have_the_shapes_of_real_responses() {
-    let sim = Simulator::start(SimulatorOptions {
-        time_scale: 0.0,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let sim = crate::common::simulator(0.0).await;
     let simulated = scripted_run(&sim).await;
     assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
     let real = recordings();

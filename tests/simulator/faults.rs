@@ -3,14 +3,14 @@
 use std::time::Duration;
 
 use scaleway_sdk::Error;
-use scaleway_sdk::simulator::{Fault, FaultPlan, FaultRule, Simulator, SimulatorOptions};
+use scaleway_sdk::simulator::{Fault, FaultPlan, FaultRule, SimulatorOptions};
 use serde_json::{Value, json};
 
 use super::requests::*;
 
 #[tokio::test]
 async fn faults_rate_limit_status_reset_transient_and_latency() {
-    let sim = Simulator::start(SimulatorOptions {
+    let sim = crate::common::simulator_with(SimulatorOptions {
         time_scale: 0.0,
         faults: FaultPlan::new(vec![FaultRule::new(
             Some("ListServers"),
@@ -19,8 +19,7 @@ async fn faults_rate_limit_status_reset_transient_and_latency() {
         )]),
         ..Default::default()
     })
-    .await
-    .unwrap();
+    .await;
     let c = client(&sim);
     let path = format!("/instance/v1/zones/{ZONE}/servers");
     // 429 in the real shape, once.

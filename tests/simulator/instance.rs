@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use scaleway_sdk::api::{block_v1, instance_v1};
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
+use scaleway_sdk::simulator::SimulatorOptions;
 use scaleway_sdk::{Client, Error};
 use serde_json::{Value, json};
 
@@ -500,13 +500,12 @@ async fn the_organization_id_defaults_to_the_project_id() {
 
     // With an organization of its own, the legacy field still names it.
     let organization = "6f3b1e0c-0d3a-4b8e-9c55-0f0e6a3c2b11";
-    let sim = Simulator::start(SimulatorOptions {
+    let sim = crate::common::simulator_with(SimulatorOptions {
         time_scale: 0.0,
         organization_id: Some(organization.into()),
         ..Default::default()
     })
-    .await
-    .unwrap();
+    .await;
     let r = raw(&sim, "POST", &path, Some(json!({"organization": organization}))).await;
     assert_eq!(r.status(), 201);
     let ip: Value = r.json().await.unwrap();

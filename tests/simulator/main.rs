@@ -2,6 +2,10 @@
 //! `account` with Marketplace), its front door and faults, shape conformance with real traffic,
 //! and behaviour under concurrent clients.
 
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
 mod account;
 mod block;
 mod concurrency;

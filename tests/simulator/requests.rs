@@ -4,37 +4,27 @@
 use std::time::Duration;
 
 use scaleway_sdk::api::{block_v1, instance_v1, vpc_v2};
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
-use scaleway_sdk::{Client, Config, Error, RetryPolicy};
+use scaleway_sdk::simulator::Simulator;
+use scaleway_sdk::{Client, Error, RetryPolicy};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+
+use crate::common;
 
 pub(super) const ZONE: &str = "fr-par-1";
 /// ubuntu_noble in fr-par-1: instance_local and instance_sbs x86_64.
 pub(super) const LOCAL_IMAGE: &str = "98cf81a9-f0bd-4deb-8893-33f362f7421e";
 pub(super) const SBS_IMAGE: &str = "da954c89-6891-4c70-8fdc-63e094449a63";
 
-pub(super) async fn sim(time_scale: f64) -> Simulator {
-    Simulator::start(SimulatorOptions {
-        time_scale,
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-}
+pub(super) use crate::common::simulator as sim;
 
+/// A client on `sim` with `key`, its project and organization, and no retries: every answer
+/// reaches the test as the simulator sent it.
 pub(super) fn client_with(sim: &Simulator, key: &str) -> Client {
-    let config = Config::builder()
+    let config = common::simulator_config(sim)
         .secret_key(key)
-        .project_id(sim.project_id())
-        .organization_id(sim.organization_id())
-        .api_url(sim.base_url())
-        .build()
-        .unwrap();
-    Client::builder(config)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
+        .organization_id(sim.organization_id());
+    common::client(config, RetryPolicy::none())
 }
 
 pub(super) fn client(sim: &Simulator) -> Client {
@@ -61,16 +51,19 @@ pub(super) async fn raw(sim: &Simulator, method: &str, path: &str, body: Option<
     req.send().await.unwrap()
 }
 
-/// The server as the simulator sends it (the generated types drop empty arrays when serialized).
-pub(super) async fn get_server(c: &Client, id: &str) -> Value {
-    let url = format!("{}/instance/v1/zones/{ZONE}/servers/{id}", c.base_url());
-    let r = c
-        .http()
-        .get(url)
+/// A GET of `path` with the client's own HTTP client and key, for the answer as it was sent.
+async fn get_as_sent(c: &Client, path: &str) -> reqwest::Response {
+    c.http()
+        .get(format!("{}{path}", c.base_url()))
         .header("X-Auth-Token", c.config().secret_key().expose())
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The server as the simulator sends it (the generated types drop empty arrays when serialized).
+pub(super) async fn get_server(c: &Client, id: &str) -> Value {
+    let r = get_as_sent(c, &format!("/instance/v1/zones/{ZONE}/servers/{id}")).await;
     assert_eq!(r.status(), 200);
     r.json::<Value>().await.unwrap()["server"].clone()
 }
@@ -168,14 +161,7 @@ pub(super) async fn get_block(c: &Client, id: &str) -> Value {
         .send()
         .await
         .unwrap();
-    let url = format!("{}/block/v1/zones/{ZONE}/volumes/{id}", c.base_url());
-    let r = c
-        .http()
-        .get(url)
-        .header("X-Auth-Token", c.config().secret_key().expose())
-        .send()
-        .await
-        .unwrap();
+    let r = get_as_sent(c, &format!("/block/v1/zones/{ZONE}/volumes/{id}")).await;
     r.json::<Value>().await.unwrap()
 }
 

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 #[test]
 fn test_provider_for_unknown_provider() {

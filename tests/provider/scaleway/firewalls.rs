@@ -3,8 +3,8 @@
 use httpmock::prelude::*;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 async fn mock_group_list<'a>(api: &'a Api, name: &str, found: Value) -> httpmock::Mock<'a> {
     let total = found.as_array().unwrap().len() as u64;

@@ -3,8 +3,8 @@
 use httpmock::prelude::*;
 use serde_json::json;
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 #[tokio::test]
 async fn test_find_or_create_network_creates_when_missing() {

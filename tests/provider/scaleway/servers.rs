@@ -4,8 +4,8 @@
 use httpmock::prelude::*;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 mod create;
 mod delete;

@@ -1,7 +1,7 @@
 //! Bad input: refused with the neutral field's name before any request.
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 #[tokio::test]
 async fn test_invalid_names_make_no_request() {

@@ -3,8 +3,8 @@
 use httpmock::prelude::*;
 use serde_json::json;
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 #[tokio::test]
 async fn test_zone_in_url() {

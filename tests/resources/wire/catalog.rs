@@ -4,8 +4,8 @@ use httpmock::prelude::*;
 use scaleway_sdk::Zone;
 use serde_json::Value;
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 #[tokio::test]
 async fn server_types_reads_every_page_once() {

@@ -5,8 +5,8 @@ use scaleway_sdk::Zone;
 use scaleway_sdk::resources::{RootKind, image_label};
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 const IMAGE_ID: &str = "b1c1d00b-e266-4068-9f4d-b1af5f9bf887";
 

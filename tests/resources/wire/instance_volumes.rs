@@ -4,8 +4,8 @@ use httpmock::prelude::*;
 use scaleway_sdk::Zone;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 const LOCAL_VOLUME: &str = "103a6f60-0465-4758-ad97-954d211d0a05";
 

@@ -5,8 +5,8 @@ use scaleway_sdk::Zone;
 use scaleway_sdk::resources::IpKind;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 /// A recorded flexible IP, of a kind, with tags.
 fn flexible_ip(kind: &str, tags: Value) -> Value {

@@ -7,10 +7,6 @@
 //! catch-all answering 418 that `api.finish()` checks was never reached. Answers are recorded
 //! Scaleway bodies (`../shared/reference/real-traffic/`), renamed.
 
-#[path = "../../provider/scaleway/support.rs"]
-#[allow(dead_code)]
-mod support;
-
 mod catalog;
 mod images;
 mod instance_volumes;

@@ -8,8 +8,8 @@ use scaleway_sdk::api::instance_v1::types::SecurityGroup;
 use scaleway_sdk::resources::SecurityGroupSpec;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 fn group_path() -> String {
     inst(&format!("/security_groups/{GROUP_ID}"))

@@ -11,8 +11,8 @@ use scaleway_sdk::wait::WaitOptions;
 use scaleway_sdk::{ByteSize, Zone};
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 mod create;
 mod delete;

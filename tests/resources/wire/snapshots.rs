@@ -3,8 +3,8 @@
 use httpmock::prelude::*;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 const BLOCK_SNAPSHOT: &str = "409e5776-971e-42a9-a94a-b29b6b1aff4a";
 const INSTANCE_SNAPSHOT: &str = "71722f74-0a72-4fad-801c-1b61b9b19aa0";

@@ -3,7 +3,7 @@
 use httpmock::prelude::*;
 use serde_json::json;
 
-use crate::scaleway::support::*;
+use crate::common::mock_api::*;
 use crate::scaleway::*;
 
 #[tokio::test]

@@ -4,8 +4,6 @@ use httpmock::prelude::*;
 use serde_json::json;
 
 use super::*;
-use crate::scaleway::support::*;
-use crate::scaleway::*;
 
 #[tokio::test]
 async fn test_delete_server_cleans_up_nics() {

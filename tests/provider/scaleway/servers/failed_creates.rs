@@ -5,8 +5,6 @@ use httpmock::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::scaleway::support::*;
-use crate::scaleway::*;
 
 #[tokio::test]
 async fn test_create_server_rolls_back_when_poweron_fails() {

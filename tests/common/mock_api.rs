@@ -1,7 +1,8 @@
-//! The harness of the Scaleway provider's wire tests: one httpmock server per test, mocks that
-//! answer only the exact request they describe, a log of every request received, and a
-//! catch-all that answers 418 to anything unexpected (so a stray request fails the workflow
-//! instead of getting httpmock's 404, which the provider would read as "already gone").
+//! The harness of the wire tests of the provider and of the Scaleway layer: one httpmock server
+//! per test, mocks that answer only the exact request they describe, a log of every request
+//! received, and a catch-all that answers 418 to anything unexpected (so a stray request fails
+//! the workflow instead of getting httpmock's 404, which the provider would read as "already
+//! gone").
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -12,11 +13,10 @@ use httpmock::{HttpMockRequest, Mock};
 use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
 use scaleway_sdk::resources::{Options, Scaleway};
 use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{Client, Config, RetryPolicy, Zone};
+use scaleway_sdk::{Client, RetryPolicy, Zone};
 use serde_json::{Value, json};
 
-pub const SECRET: &str = "11111111-2222-4333-8444-555555555555";
-pub const PROJECT: &str = "6a1e1b5c-3b4a-4f7e-9d2a-0c9f2f1e8b7d";
+pub use super::{PROJECT, SECRET};
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
@@ -80,17 +80,10 @@ impl Api {
 
     /// The runtime client: the secret key, the project, the mock server, no retries.
     pub fn client(&self, zone: &str) -> Client {
-        let config = Config::builder()
-            .secret_key(SECRET)
+        let config = super::mock_config(self.server.base_url())
             .project_id(PROJECT)
-            .zone(zone.parse::<Zone>().unwrap())
-            .api_url(self.server.base_url())
-            .build()
-            .unwrap();
-        Client::builder(config)
-            .retry_policy(RetryPolicy::none())
-            .build()
-            .unwrap()
+            .zone(zone.parse::<Zone>().unwrap());
+        super::client(config, RetryPolicy::none())
     }
 
     /// The provider in fr-par-1, with instant waits.
@@ -103,13 +96,11 @@ impl Api {
     }
 
     /// The Scaleway layer in fr-par-1, with instant waits (used by the `resources` binary).
-    #[allow(dead_code)]
     pub fn scaleway(&self) -> Scaleway {
         self.scaleway_in("fr-par-1")
     }
 
     /// The Scaleway layer in `zone`, with instant waits (used by the `resources` binary).
-    #[allow(dead_code)]
     pub fn scaleway_in(&self, zone: &str) -> Scaleway {
         Scaleway::with_options(self.client(zone), fast_layer_options())
     }
@@ -239,7 +230,6 @@ impl<'a> Expect<'a> {
     }
 
     /// Answer with this status and a `text/plain` body, as user data values are answered.
-    #[allow(dead_code)]
     pub fn reply_text(mut self, status: u16, body: impl Into<String>) -> Self {
         self.status = status;
         self.reply = None;
@@ -364,7 +354,6 @@ pub fn fast_options() -> ScalewayOptions {
 }
 
 /// The layer's options with waits that end at once, as [`fast_options`] for the provider.
-#[allow(dead_code)]
 pub fn fast_layer_options() -> Options {
     let provider = fast_options();
     Options {
