@@ -1,7 +1,8 @@
 //! What every test binary sets up the same way, included by each `main.rs` as `mod common`:
 //! configurations and clients pointed at a mock server or at the simulator, the simulator
 //! itself, and the retries and waits that keep tests quick; `mock_api` is the harness of the
-//! wire tests on a mock server.
+//! wire tests on a mock server, `reference` the fixtures and the reference data answers are
+//! checked against.
 //!
 //! Each binary uses a part of it, hence the `dead_code` allowance where it is included.
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 use scaleway_sdk::{Client, ClientBuilder, ConfigBuilder, RetryPolicy};
 
 pub mod mock_api;
+pub mod reference;
 
 // The binaries that never start a simulator leave these unused.
 #[cfg(feature = "simulator")]

@@ -1,7 +1,8 @@
 //! Wire tests of the Scaleway provider: every workflow against httpmock, asserting the exact
 //! requests (method, path, query, content type, body) and how many times each is made.
 //!
-//! Answers are recorded Scaleway bodies (`../shared/reference/real-traffic/`), renamed. Each test
+//! Answers are the bodies of the fixtures (`tests/fixtures/traffic/`, in the real API's shape),
+//! renamed (`tests/common/mock_api.rs`). Each test
 //! ends with `api.finish()`: a catch-all answers 418 to any request no mock describes, and must
 //! not have been called.
 //!
@@ -33,7 +34,7 @@ const OTHER_NETWORK_ID: &str = "e920fd51-0361-4bd8-8a4e-37af8156bf57";
 const GROUP_ID: &str = "98cc7dc1-392f-4318-9f19-b9d7ef608527";
 const NIC_ID: &str = "df6c6151-4d46-4cd4-b7f2-35b535c4f203";
 const OTHER_NIC_ID: &str = "b3be75c7-5201-44c6-9c0f-604ae33e3431";
-/// The x86_64 sbs `ubuntu_noble` image of fr-par-1, compatible with DEV1-S (recorded).
+/// The x86_64 sbs `ubuntu_noble` image of fr-par-1, compatible with DEV1-S.
 const IMAGE_SBS: &str = "da954c89-6891-4c70-8fdc-63e094449a63";
 const CLOUD_INIT: &str = "#cloud-config\npackages: [nginx]\n";
 
@@ -99,13 +100,7 @@ async fn mock_catalog(api: &Api) -> (httpmock::Mock<'_>, httpmock::Mock<'_>) {
             ("page", "1"),
             ("page_size", "100"),
         ])
-        .reply(
-            200,
-            recorded(
-                "instance/v1/test-api-create-server-image-label-resolution.cassette.yaml",
-                6,
-            ),
-        )
+        .reply(200, fixture_body("local images of a label for a Block root"))
         .mount()
         .await;
     (products, images)

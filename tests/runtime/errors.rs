@@ -1,20 +1,15 @@
-//! Error mapping: every real error answer in the recordings, the shapes documented in
-//! `../shared/reference/scaleway-behaviour.md`, and error answers through a generated client.
-
-use std::path::Path;
+//! Error mapping: every error answer of the fixtures and of the recordings, the shapes of the
+//! fixtures and those documented in `../shared/reference/scaleway-behaviour.md`, and error
+//! answers through a generated client. The recordings and the digest are checked when
+//! `../shared/reference` is there (`tests/common/reference.rs`).
 
 use httpmock::prelude::*;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use scaleway_sdk::{Client, Error, RetryPolicy};
 use serde_json::{Value, json};
 
+use crate::common::reference::{fixture_traffic, recorded_traffic, reference};
 use crate::common::{self, SECRET as TOKEN};
-
-fn reference(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference")
-        .join(path)
-}
 
 fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     let mut map = HeaderMap::new();
@@ -118,6 +113,22 @@ fn check_mapping(status: u16, body: &Value, err: &Error, context: &str) {
             }
             other => panic!("{context}: {other:?}"),
         },
+        (409, Some("transient_state")) => match err {
+            Error::Conflict {
+                current_state,
+                resource,
+                ..
+            } => {
+                assert_eq!(
+                    current_state.as_deref(),
+                    body["current_state"].as_str(),
+                    "{context}"
+                );
+                assert_eq!(*resource, text(body, "resource"), "{context}");
+                assert!(err.is_retryable());
+            }
+            other => panic!("{context}: {other:?}"),
+        },
         (429, _) => {
             assert!(
                 matches!(
@@ -146,44 +157,59 @@ fn check_mapping(status: u16, body: &Value, err: &Error, context: &str) {
 }
 
 #[test]
+fn every_fixture_error_answer_maps_to_its_variant() {
+    every_error_answer_maps_to_its_variant(fixture_traffic());
+}
+
+#[test]
 fn every_recorded_error_answer_maps_to_its_variant() {
+    let files = ["dev.jsonl", "dev-supplement.jsonl"];
+    if let Some(traffic) = recorded_traffic(&files, "the recorded error answers") {
+        every_error_answer_maps_to_its_variant(&traffic);
+    }
+}
+
+/// Every error answer of `traffic` maps to the variant its status and type call for, with its
+/// request id; the answers include one of each kind the API sends.
+fn every_error_answer_maps_to_its_variant(traffic: &[Value]) {
     let mut checked = std::collections::BTreeMap::<String, usize>::new();
-    for name in ["dev.jsonl", "dev-supplement.jsonl"] {
-        let file = reference(&format!("real-traffic/{name}"));
-        let content = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        for (n, line) in content.lines().enumerate() {
-            let record: Value = serde_json::from_str(line).unwrap();
-            let status = record["status"].as_u64().unwrap() as u16;
-            if status < 400 {
-                continue;
-            }
-            let body = record["resp_body"].clone();
-            let raw = if body.is_null() {
-                Vec::new()
-            } else {
-                serde_json::to_vec(&body).unwrap()
-            };
-            let request_id = format!("recorded-{n}");
-            let mut pairs = vec![("x-request-id", request_id.as_str())];
-            if let Some(v) = record["resp_headers"]["X-Envoy-Ratelimited"].as_str() {
-                pairs.push(("x-envoy-ratelimited", v));
-            }
-            let err = Error::from_response(status, &headers(&pairs), &raw);
-            let context = format!("{name}:{} {} {}", n + 1, record["method"], record["template"]);
-            check_mapping(status, &body, &err, &context);
-            assert_eq!(err.status(), Some(status), "{context}");
-            assert_eq!(err.request_id(), Some(request_id.as_str()), "{context}");
-            assert!(
-                err.to_string().contains(&request_id),
-                "the message names the request id: {err}"
-            );
-            *checked
-                .entry(format!(
-                    "{status} {}",
-                    body.get("type").and_then(Value::as_str).unwrap_or("-")
-                ))
-                .or_default() += 1;
+    for (n, record) in traffic.iter().enumerate() {
+        let status = record["status"].as_u64().unwrap() as u16;
+        if status < 400 {
+            continue;
         }
+        let body = record["resp_body"].clone();
+        let raw = if body.is_null() {
+            Vec::new()
+        } else {
+            serde_json::to_vec(&body).unwrap()
+        };
+        let request_id = format!("recorded-{n}");
+        let mut pairs = vec![("x-request-id", request_id.as_str())];
+        if let Some(v) = record["resp_headers"]["X-Envoy-Ratelimited"].as_str() {
+            pairs.push(("x-envoy-ratelimited", v));
+        }
+        let err = Error::from_response(status, &headers(&pairs), &raw);
+        let context = format!(
+            "{} #{} {} {}",
+            text(record, "source"),
+            record["seq"],
+            record["method"],
+            record["template"]
+        );
+        check_mapping(status, &body, &err, &context);
+        assert_eq!(err.status(), Some(status), "{context}");
+        assert_eq!(err.request_id(), Some(request_id.as_str()), "{context}");
+        assert!(
+            err.to_string().contains(&request_id),
+            "the message names the request id: {err}"
+        );
+        *checked
+            .entry(format!(
+                "{status} {}",
+                body.get("type").and_then(Value::as_str).unwrap_or("-")
+            ))
+            .or_default() += 1;
     }
     println!("error answers checked: {checked:?}");
     for expected in [
@@ -195,14 +221,14 @@ fn every_recorded_error_answer_maps_to_its_variant() {
     ] {
         assert!(
             checked.contains_key(expected),
-            "the recordings should contain a {expected} answer"
+            "the answers should include a {expected} one"
         );
     }
 }
 
 /// JSON examples of error bodies written in the behaviour digest.
-fn documented_error_bodies() -> Vec<Value> {
-    let doc = std::fs::read_to_string(reference("scaleway-behaviour.md")).unwrap();
+fn documented_error_bodies(digest: &std::path::Path) -> Vec<Value> {
+    let doc = std::fs::read_to_string(digest).unwrap();
     doc.split('`')
         .filter(|s| s.starts_with('{') && s.ends_with('}'))
         .filter_map(|s| serde_json::from_str::<Value>(s).ok())
@@ -212,12 +238,33 @@ fn documented_error_bodies() -> Vec<Value> {
 
 #[test]
 fn documented_error_shapes_map_to_their_variants() {
-    let bodies = documented_error_bodies();
+    if let Some(digest) = reference(
+        "scaleway-behaviour.md",
+        "the error shapes of the behaviour digest",
+    ) {
+        error_shapes_map_to_their_variants(&documented_error_bodies(&digest));
+    }
+}
+
+#[test]
+fn the_fixtures_error_shapes_map_to_their_variants() {
+    let bodies: Vec<Value> = fixture_traffic()
+        .iter()
+        .filter(|r| r["status"].as_u64().is_some_and(|s| s >= 400))
+        .map(|r| r["resp_body"].clone())
+        .filter(|body| body.get("message").is_some())
+        .collect();
+    error_shapes_map_to_their_variants(&bodies);
+}
+
+/// A transient state, the legacy authorization error, a legacy validation error and VPC's
+/// untyped 500, found among `bodies`, map to their variants.
+fn error_shapes_map_to_their_variants(bodies: &[Value]) {
     let by_type = |t: &str| {
         bodies
             .iter()
             .find(|b| b["type"] == t)
-            .unwrap_or_else(|| panic!("the digest documents a {t} body"))
+            .unwrap_or_else(|| panic!("no {t} body among the shapes"))
             .clone()
     };
     let none = HeaderMap::new();

@@ -1,17 +1,18 @@
 //! Wire correctness of the generated clients, against httpmock: exact method, path, query, headers
 //! and bodies, for a list, a create and a delete of each vendored API, plus the user_data PATCH.
 //!
-//! List queries are replayed from real recordings (`../shared/reference/real-traffic/`):
-//! the generated client is called with the recorded parameters and must send the same query
-//! string, byte for byte up to parameter order; the recorded answer is served back and must
-//! deserialize. Mocks only answer requests that match exactly, so a wrong request fails the test.
-
-use std::path::Path;
+//! List queries are replayed from recorded interactions: the generated client is called with the
+//! recorded parameters and must send the same query string, byte for byte up to parameter order;
+//! the recorded answer is served back and must deserialize. Each API's test replays the fixtures
+//! (`tests/fixtures/traffic/`), and `recorded_list_queries_replay_on_every_api` replays the real
+//! recordings (`../shared/reference/real-traffic/`) when they are there. Mocks only answer
+//! requests that match exactly, so a wrong request fails the test.
 
 use httpmock::prelude::*;
 use scaleway_sdk::api::{self, Error};
 use serde_json::{Value, json};
 
+use crate::common::reference::{RECORDED_FILES, fixture_traffic, recorded_traffic};
 use crate::common::{self, PROJECT, SECRET as TOKEN};
 
 /// The crate's client, pointed at the mock server; it sends the secret key with every request.
@@ -22,7 +23,7 @@ fn sdk(server: &MockServer) -> scaleway_sdk::Client {
     )
 }
 
-/// A recorded interaction, from the real-traffic recordings.
+/// An interaction, from the fixtures or the recordings of real traffic.
 struct Recording {
     raw_query: String,
     query: Value,
@@ -30,17 +31,10 @@ struct Recording {
     body: Value,
 }
 
-/// The first recorded interaction of `method template` whose raw query contains `needle`.
-fn recording(api: &str, method: &str, template: &str, needle: &str) -> Recording {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-traffic");
-    let text: String = ["dev.jsonl", "dev-supplement.jsonl", "ipam-dev.jsonl"]
+/// The first interaction of `method template` in `traffic` whose raw query contains `needle`.
+fn recording(traffic: &[Value], api: &str, method: &str, template: &str, needle: &str) -> Recording {
+    traffic
         .iter()
-        .map(|name| std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    text.lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| serde_json::from_str::<Value>(line).unwrap())
         .find(|r| {
             r["api"] == api
                 && r["method"] == method
@@ -54,7 +48,7 @@ fn recording(api: &str, method: &str, template: &str, needle: &str) -> Recording
             status: r["status"].as_u64().unwrap() as u16,
             body: r["resp_body"].clone(),
         })
-        .unwrap_or_else(|| panic!("no recording of {method} {template} with {needle}"))
+        .unwrap_or_else(|| panic!("no interaction of {method} {template} with {needle}"))
 }
 
 /// Query parameters in their encoded form, sorted by name only, so that the order of repeated
@@ -175,12 +169,22 @@ const ID: &str = "0a2c5c1e-8a53-4d38-9b6d-27c2e5b4b0f1";
 
 #[tokio::test]
 async fn vpc_v2_list_create_delete_and_error() {
+    vpc_v2_list_create_delete_and_error_over(fixture_traffic()).await;
+}
+
+async fn vpc_v2_list_create_delete_and_error_over(traffic: &[Value]) {
     use api::vpc_v2::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).vpc();
 
     // Arrays are sent as repeated keys: tags=a&tags=b.
-    let rec = recording("vpc/v2", "GET", "/vpc/v2/regions/{region}/vpcs", "&tags=");
+    let rec = recording(
+        traffic,
+        "vpc/v2",
+        "GET",
+        "/vpc/v2/regions/{region}/vpcs",
+        "&tags=",
+    );
     let list = mock_recorded_list(&server, "/vpc/v2/regions/fr-par/vpcs", &rec).await;
     let vpcs = client
         .list_vpcs()
@@ -251,12 +255,22 @@ async fn vpc_v2_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn account_v3_list_create_delete_and_error() {
+    account_v3_list_create_delete_and_error_over(fixture_traffic()).await;
+}
+
+async fn account_v3_list_create_delete_and_error_over(traffic: &[Value]) {
     use api::account_v3::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).account();
 
     // Repeated ids are repeated keys: project_ids=a&project_ids=b.
-    let rec = recording("account/v3", "GET", "/account/v3/projects", "&project_ids=");
+    let rec = recording(
+        traffic,
+        "account/v3",
+        "GET",
+        "/account/v3/projects",
+        "&project_ids=",
+    );
     let list = mock_recorded_list(&server, "/account/v3/projects", &rec).await;
     let projects = client
         .list_projects()
@@ -309,11 +323,21 @@ async fn account_v3_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn block_v1_list_create_delete_and_error() {
+    block_v1_list_create_delete_and_error_over(fixture_traffic()).await;
+}
+
+async fn block_v1_list_create_delete_and_error_over(traffic: &[Value]) {
     use api::block_v1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).block();
 
-    let rec = recording("block/v1", "GET", "/block/v1/zones/{zone}/volumes", "tags=");
+    let rec = recording(
+        traffic,
+        "block/v1",
+        "GET",
+        "/block/v1/zones/{zone}/volumes",
+        "tags=",
+    );
     let list = mock_recorded_list(&server, "/block/v1/zones/fr-par-1/volumes", &rec).await;
     let volumes = client
         .list_volumes()
@@ -329,7 +353,7 @@ async fn block_v1_list_create_delete_and_error() {
     list.assert_async().await;
     assert_eq!(volumes.total_count, rec.body["total_count"].as_u64());
 
-    let created = recording_body("block/v1", "POST", "/block/v1/zones/{zone}/volumes");
+    let created = recording_body(traffic, "block/v1", "POST", "/block/v1/zones/{zone}/volumes");
     let create = mock_json(
         &server,
         POST,
@@ -383,11 +407,16 @@ async fn block_v1_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn block_v1alpha1_list_create_delete_and_error() {
+    block_v1alpha1_list_create_delete_and_error_over(fixture_traffic()).await;
+}
+
+async fn block_v1alpha1_list_create_delete_and_error_over(traffic: &[Value]) {
     use api::block_v1alpha1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).block_v1alpha1();
 
     let rec = recording(
+        traffic,
         "block/v1alpha1",
         "GET",
         "/block/v1alpha1/zones/{zone}/volumes",
@@ -408,7 +437,12 @@ async fn block_v1alpha1_list_create_delete_and_error() {
         rec.body["volumes"].as_array().unwrap().len()
     );
 
-    let created = recording_body("block/v1alpha1", "POST", "/block/v1alpha1/zones/{zone}/volumes");
+    let created = recording_body(
+        traffic,
+        "block/v1alpha1",
+        "POST",
+        "/block/v1alpha1/zones/{zone}/volumes",
+    );
     let create = mock_json(
         &server,
         POST,
@@ -461,12 +495,17 @@ async fn block_v1alpha1_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn marketplace_v2_list_get_and_error() {
+    marketplace_v2_list_get_and_error_over(fixture_traffic()).await;
+}
+
+async fn marketplace_v2_list_get_and_error_over(traffic: &[Value]) {
     // Marketplace v2 is read-only: it has no create or delete operation.
     use api::marketplace_v2::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).marketplace();
 
     let rec = recording(
+        traffic,
         "marketplace/v2",
         "GET",
         "/marketplace/v2/local-images",
@@ -534,12 +573,17 @@ async fn replay_ip_list(
 
 #[tokio::test]
 async fn ipam_v1_list_book_release_and_error() {
+    ipam_v1_list_book_release_and_error_over(fixture_traffic()).await;
+}
+
+async fn ipam_v1_list_book_release_and_error_over(traffic: &[Value]) {
     use api::ipam_v1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).ipam();
 
     // The private addresses of one instance NIC, as clients look them up.
     let rec = recording(
+        traffic,
         "ipam/v1",
         "GET",
         "/ipam/v1/regions/{region}/ips",
@@ -560,14 +604,26 @@ async fn ipam_v1_list_book_release_and_error() {
     assert_eq!(ips.ips.iter().filter(|ip| ip.is_ipv6 == Some(true)).count(), 1);
 
     // Arrays are sent as repeated keys (tags=a&tags=b).
-    let rec = recording("ipam/v1", "GET", "/ipam/v1/regions/{region}/ips", "&tags=");
+    let rec = recording(
+        traffic,
+        "ipam/v1",
+        "GET",
+        "/ipam/v1/regions/{region}/ips",
+        "&tags=",
+    );
     let list = mock_recorded_list(&server, "/ipam/v1/regions/fr-par/ips", &rec).await;
     let tagged = replay_ip_list(&client, &rec).await;
     list.assert_async().await;
     assert_eq!(tagged.total_count, rec.body["total_count"].as_u64());
 
     // A lower-case MAC address filter, as recorded.
-    let rec = recording("ipam/v1", "GET", "/ipam/v1/regions/{region}/ips", "mac_address=");
+    let rec = recording(
+        traffic,
+        "ipam/v1",
+        "GET",
+        "/ipam/v1/regions/{region}/ips",
+        "mac_address=",
+    );
     let list = mock_recorded_list(&server, "/ipam/v1/regions/fr-par/ips", &rec).await;
     let by_mac = replay_ip_list(&client, &rec).await;
     list.assert_async().await;
@@ -609,7 +665,7 @@ async fn ipam_v1_list_book_release_and_error() {
     assert_eq!(none.total_count, Some(0));
 
     // BookIP answers 200 (not 201) with the address in CIDR form.
-    let booked = recording_body("ipam/v1", "POST", "/ipam/v1/regions/{region}/ips");
+    let booked = recording_body(traffic, "ipam/v1", "POST", "/ipam/v1/regions/{region}/ips");
     let book = mock_json(
         &server,
         POST,
@@ -671,19 +727,29 @@ async fn ipam_v1_list_book_release_and_error() {
     });
 }
 
-/// The first recorded 2xx JSON answer of `method template`.
-fn recording_body(api: &str, method: &str, template: &str) -> Value {
-    recording(api, method, template, "").body
+/// The first 2xx JSON answer of `method template` in `traffic`.
+fn recording_body(traffic: &[Value], api: &str, method: &str, template: &str) -> Value {
+    recording(traffic, api, method, template, "").body
 }
 
 #[tokio::test]
 async fn instance_v1_list_create_user_data_action_delete_and_error() {
+    instance_v1_list_create_user_data_action_delete_and_error_over(fixture_traffic()).await;
+}
+
+async fn instance_v1_list_create_user_data_action_delete_and_error_over(traffic: &[Value]) {
     use api::instance_v1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).instance();
 
     // Instance filters take one comma-separated value: tags=a%2Cb.
-    let rec = recording("instance/v1", "GET", "/instance/v1/zones/{zone}/servers", "tags=");
+    let rec = recording(
+        traffic,
+        "instance/v1",
+        "GET",
+        "/instance/v1/zones/{zone}/servers",
+        "tags=",
+    );
     assert!(
         rec.raw_query.contains("%2C"),
         "the recording joins tags with commas"
@@ -704,7 +770,12 @@ async fn instance_v1_list_create_user_data_action_delete_and_error() {
         rec.body["servers"].as_array().unwrap().len()
     );
 
-    let created = recording_body("instance/v1", "POST", "/instance/v1/zones/{zone}/servers");
+    let created = recording_body(
+        traffic,
+        "instance/v1",
+        "POST",
+        "/instance/v1/zones/{zone}/servers",
+    );
     let server_id = created["server"]["id"].as_str().unwrap().to_string();
     let location = format!("https://api.scaleway.com/instance/v1/zones/fr-par-1/servers/{server_id}");
     let create = server
@@ -794,6 +865,7 @@ async fn instance_v1_list_create_user_data_action_delete_and_error() {
     assert_eq!(String::from_utf8(text).unwrap(), cloud_init);
 
     let task = recording_body(
+        traffic,
         "instance/v1",
         "POST",
         "/instance/v1/zones/{zone}/servers/{id}/action",
@@ -850,4 +922,18 @@ async fn instance_v1_list_create_user_data_action_delete_and_error() {
         assert_eq!(e.resource.as_deref(), Some("instance_server"));
         assert_eq!(e.resource_id.as_deref(), Some(ID));
     });
+}
+
+#[tokio::test]
+async fn recorded_list_queries_replay_on_every_api() {
+    let Some(traffic) = recorded_traffic(&RECORDED_FILES, "the wire tests over recorded traffic") else {
+        return;
+    };
+    vpc_v2_list_create_delete_and_error_over(&traffic).await;
+    account_v3_list_create_delete_and_error_over(&traffic).await;
+    block_v1_list_create_delete_and_error_over(&traffic).await;
+    block_v1alpha1_list_create_delete_and_error_over(&traffic).await;
+    marketplace_v2_list_get_and_error_over(&traffic).await;
+    ipam_v1_list_book_release_and_error_over(&traffic).await;
+    instance_v1_list_create_user_data_action_delete_and_error_over(&traffic).await;
 }

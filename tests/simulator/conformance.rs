@@ -1,5 +1,7 @@
 //! Shape conformance of the simulator against real recorded traffic
-//! (`../shared/reference/real-traffic/`).
+//! (`../shared/reference/real-traffic/`, when it is there) and against the fixtures
+//! (`tests/fixtures/traffic/`, written in the real API's shape and checked against the
+//! recordings when they are there).
 //!
 //! A scripted run exercises as many operations as the simulator serves. For each operation, the
 //! set of JSON key paths of the simulator's 2xx bodies is compared with the set of key paths of
@@ -17,11 +19,12 @@
 //! status of each operation must also be a recorded one.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use scaleway_sdk::api::MODULES;
 use scaleway_sdk::simulator::Simulator;
 use serde_json::{Value, json};
+
+use crate::common::reference::{fixture_traffic, recorded_traffic};
 
 type Key = (String, String); // (module, operation id)
 
@@ -126,43 +129,41 @@ struct Seen {
     statuses: BTreeSet<u16>,
 }
 
-fn recordings() -> BTreeMap<Key, Seen> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-traffic");
-    let mut head: BTreeMap<Key, Seen> = BTreeMap::new();
-    let mut older: BTreeMap<Key, Seen> = BTreeMap::new();
-    for (file, is_head) in [
-        ("dev.jsonl", true),
-        ("ipam-dev.jsonl", true),
-        ("dev-supplement.jsonl", false),
-    ] {
-        let target = if is_head { &mut head } else { &mut older };
-        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let r: Value = serde_json::from_str(line).unwrap();
-            let status = r["status"].as_u64().unwrap_or(0) as u16;
-            if !(200..300).contains(&status) {
-                continue;
-            }
-            let Some(module) = r["api"].as_str().and_then(api_to_module) else {
-                continue;
-            };
-            let (Some(method), Some(path)) = (r["method"].as_str(), r["path"].as_str()) else {
-                continue;
-            };
-            let Some(op) = operation_of(module, method, path) else {
-                continue;
-            };
-            let seen = target.entry((module.to_string(), op)).or_default();
-            seen.statuses.insert(status);
-            if r["resp_body"].is_object() {
-                key_paths(&r["resp_body"], "", seen);
-            }
+/// The key paths and statuses of the 2xx answers in `records`, per operation.
+fn seen_in(records: &[Value]) -> BTreeMap<Key, Seen> {
+    let mut seen_by_operation: BTreeMap<Key, Seen> = BTreeMap::new();
+    for r in records {
+        let status = r["status"].as_u64().unwrap_or(0) as u16;
+        if !(200..300).contains(&status) {
+            continue;
+        }
+        let Some(module) = r["api"].as_str().and_then(api_to_module) else {
+            continue;
+        };
+        let (Some(method), Some(path)) = (r["method"].as_str(), r["path"].as_str()) else {
+            continue;
+        };
+        let Some(op) = operation_of(module, method, path) else {
+            continue;
+        };
+        let seen = seen_by_operation.entry((module.to_string(), op)).or_default();
+        seen.statuses.insert(status);
+        if r["resp_body"].is_object() {
+            key_paths(&r["resp_body"], "", seen);
         }
     }
+    seen_by_operation
+}
+
+/// What the recordings show of each operation: the HEAD recordings, and the older ones for the
+/// operations HEAD lacks; `None` when the recordings are absent.
+fn recordings(what: &str) -> Option<BTreeMap<Key, Seen>> {
+    let mut head = seen_in(&recorded_traffic(&["dev.jsonl", "ipam-dev.jsonl"], what)?);
+    let older = seen_in(&recorded_traffic(&["dev-supplement.jsonl"], what)?);
     for (key, seen) in older {
         head.entry(key).or_insert(seen);
     }
-    head
+    Some(head)
 }
 
 struct Runner<'a> {
@@ -700,10 +701,60 @@ async fn scripted_run(sim: &Simulator) -> BTreeMap<Key, Seen> {
 
 #[tokio::test]
 async fn responses_have_the_shapes_of_real_responses() {
+    let Some(real) = recordings("the simulator's answers against recorded traffic") else {
+        return;
+    };
+    responses_have_the_shapes_of(&real, 40).await;
+}
+
+/// The fixtures are written by hand in the real API's shape; the simulator is held to them on a
+/// clone without the recordings.
+#[tokio::test]
+async fn responses_have_the_shapes_of_the_fixtures() {
+    responses_have_the_shapes_of(&seen_in(fixture_traffic()), 20).await;
+}
+
+/// The fixtures hold no key, and no success status, that the recordings of the same operation
+/// never show: they are in the real API's shape.
+#[test]
+fn the_fixtures_have_the_shapes_of_real_responses() {
+    let Some(real) = recordings("the fixtures against recorded traffic") else {
+        return;
+    };
+    let fixtures = seen_in(fixture_traffic());
+    let mut invented = Vec::new();
+    for (key, fixture) in &fixtures {
+        let recorded = real
+            .get(key)
+            .unwrap_or_else(|| panic!("{}.{} is in the fixtures but never recorded", key.0, key.1));
+        invented.extend(
+            fixture
+                .paths
+                .difference(&recorded.paths)
+                .map(|path| format!("{}.{}: {path}", key.0, key.1)),
+        );
+        assert!(
+            recorded.statuses.is_superset(&fixture.statuses),
+            "{}.{}: fixtures answer {:?}, recordings {:?}",
+            key.0,
+            key.1,
+            fixture.statuses,
+            recorded.statuses
+        );
+    }
+    println!("operations in the fixtures: {}", fixtures.len());
+    assert!(
+        invented.is_empty(),
+        "keys the recordings never show: {invented:#?}"
+    );
+}
+
+/// The simulator's answers to the scripted run have the shapes of `real` (the recordings or the
+/// fixtures), over at least `at_least` operations.
+async fn responses_have_the_shapes_of(real: &BTreeMap<Key, Seen>, at_least: usize) {
     let sim = crate::common::simulator(0.0).await;
     let simulated = scripted_run(&sim).await;
     assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
-    let real = recordings();
 
     let mut scores = Vec::new();
     let mut missing: Vec<String> = Vec::new();
@@ -769,7 +820,11 @@ async fn responses_have_the_shapes_of_real_responses() {
         raw_overall * 100.0
     );
     println!("served but never recorded (not scored): {unrecorded:?}");
-    assert!(scores.len() >= 40, "only {} operations compared", scores.len());
+    assert!(
+        scores.len() >= at_least,
+        "only {} operations compared",
+        scores.len()
+    );
     assert!(
         status_mismatches.is_empty(),
         "success statuses differ: {status_mismatches:#?}"

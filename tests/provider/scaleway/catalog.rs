@@ -84,7 +84,7 @@ async fn test_validate_region_invalid() {
 #[tokio::test]
 async fn test_validate_credentials_success() {
     let api = Api::start().await;
-    let mut body = recorded("account/list-resource-project-by-project-ids.cassette.yaml", 1);
+    let mut body = fixture_body("get a project");
     body["id"] = json!(PROJECT);
     let project = api
         .on(GET, format!("/account/v3/projects/{PROJECT}"))

@@ -41,7 +41,7 @@ async fn test_find_or_create_firewall_creates_with_ssh_rule() {
         )
         .mount()
         .await;
-    let mut rule = recorded("instance/v1/test-api-update-security-group-rule.cassette.yaml", 1);
+    let mut rule = fixture_body("add a security group rule");
     rule["rule"]["ip_range"] = json!("0.0.0.0/0");
     rule["rule"]["dest_port_from"] = json!(22);
     rule["rule"]["dest_port_to"] = Value::Null;
@@ -164,10 +164,7 @@ async fn test_ambiguous_firewall_create_still_adds_the_ssh_rule() {
             "ip_range": "0.0.0.0/0",
             "dest_port_from": 22,
         }))
-        .reply(
-            201,
-            recorded("instance/v1/test-api-update-security-group-rule.cassette.yaml", 1),
-        )
+        .reply(201, fixture_body("add a security group rule"))
         .mount()
         .await;
     api.seal().await;

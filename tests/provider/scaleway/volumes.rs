@@ -10,7 +10,7 @@ use crate::common::mock_api::*;
 #[tokio::test]
 async fn test_create_volume() {
     let api = Api::start().await;
-    let mut creating = recorded("block/data-source-snapshot-basic.cassette.yaml", 0);
+    let mut creating = fixture_body("create a volume");
     creating["id"] = json!(DATA_VOLUME);
     creating["name"] = json!("data");
     creating["project_id"] = json!(PROJECT);

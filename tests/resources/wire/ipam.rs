@@ -49,7 +49,7 @@ fn addresses(nic: &str, v4: &str, v6: &str) -> PrivateAddresses {
     }
 }
 
-/// `found` with the MAC address IPAM recorded for its NIC.
+/// `found` with the MAC address IPAM holds for its NIC.
 fn with_mac(found: &PrivateAddresses, expected: PrivateAddresses) -> PrivateAddresses {
     assert!(found.mac_address.is_some(), "{found:?}");
     PrivateAddresses {

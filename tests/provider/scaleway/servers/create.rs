@@ -270,11 +270,8 @@ async fn test_user_data_is_text_plain() {
 async fn test_image_resolution_picks_compatible_type() {
     let api = Api::start().await;
     let (_, images) = mock_catalog(&api).await;
-    // The recorded answer lists an arm64 image first, whose types do not include DEV1-S.
-    let listed = recorded(
-        "instance/v1/test-api-create-server-image-label-resolution.cassette.yaml",
-        6,
-    );
+    // The answer lists an arm64 image first, whose types do not include DEV1-S.
+    let listed = fixture_body("local images of a label for a Block root");
     let first = &listed["local_images"][0];
     assert_ne!(first["id"], IMAGE_SBS);
     assert!(

@@ -16,13 +16,7 @@ async fn mock_catalog<'a>(api: &'a Api, zone: &str, kind: &str) -> (httpmock::Mo
             ("page", "1"),
             ("page_size", "100"),
         ])
-        .reply(
-            200,
-            recorded(
-                "instance/v1/test-api-create-server-image-label-resolution.cassette.yaml",
-                6,
-            ),
-        )
+        .reply(200, fixture_body("local images of a label for a Block root"))
         .mount()
         .await;
     (products, images)
@@ -255,7 +249,7 @@ async fn no_public_ip_asks_for_no_dynamic_ip() {
 async fn a_routed_ipv6_is_reserved_with_the_server_token_first() {
     let api = Api::start().await;
     mock_catalog(&api, "fr-par-1", "instance_sbs").await;
-    let mut ip = recorded("instance/v1/test-instance-helpers.cassette.yaml", 1);
+    let mut ip = fixture_body("reserve a flexible IP");
     ip["ip"]["id"] = json!(IP_ID);
     ip["ip"]["type"] = json!("routed_ipv6");
     let reserve = api
