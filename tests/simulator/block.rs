@@ -142,3 +142,30 @@ async fn block_resize_answers_updating_with_the_old_size() {
         (Some("size"), Some(30_000_000_000))
     );
 }
+
+#[tokio::test]
+async fn pagination_headers_and_filters_of_block_volumes() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    // Three servers, each with its Block root.
+    for name in ["web-a", "web-b", "db-a"] {
+        create_server(&c, name, SBS_IMAGE, &[]).await;
+    }
+
+    // Block: total_count in the body, page_size.
+    for i in 0..3 {
+        create_block(&c, &format!("blk-{i}"), 5000).await;
+    }
+    let blocks = c
+        .block()
+        .list_volumes()
+        .zone(ZONE)
+        .page_size(2u32)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocks.volumes.len(), 2);
+    assert!(blocks.headers().get("x-total-count").is_none());
+    let blocks = js(&blocks.into_inner());
+    assert_eq!(blocks["total_count"], 6); // three roots and three data volumes
+}

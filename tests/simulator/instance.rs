@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use scaleway_sdk::api::{block_v1, instance_v1};
-use scaleway_sdk::simulator::SimulatorOptions;
+use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
 use scaleway_sdk::{Client, Error};
 use serde_json::{Value, json};
 
@@ -16,6 +16,31 @@ async fn server_lifecycle_local_root_with_realistic_steps() {
     let sim = sim(0.1).await;
     let c = client(&sim);
 
+    let (id, root) = create_a_stopped_local_server(&c).await;
+
+    user_data_values_are_raw_text(&sim, &c, &id).await;
+
+    a_nic_on_a_stopped_server_is_available_at_once(&sim, &c, &id).await;
+
+    power_on_goes_through_starting_to_running(&c, &id).await;
+
+    // A NIC on a running server is syncing first.
+    let pn2 = create_pn(&c, "pn-lifecycle-2").await;
+    let nic2 = create_nic(&c, &id, pn2["id"].as_str().unwrap()).await;
+    assert_eq!(nic2["state"], "syncing");
+
+    power_off_goes_through_stopping_and_drops_the_dynamic_ip(&sim, &c, &id).await;
+
+    terminate_goes_through_terminating_then_the_server_and_its_root_are_gone(&c, &id, &root).await;
+    // The NICs went with the server; the private networks remain.
+    let inv = sim.inventory();
+    assert!(inv.servers.is_empty() && inv.volumes.is_empty() && inv.private_nics.is_empty());
+    assert_eq!(inv.private_networks.len(), 2);
+}
+
+/// A DEV1-S on the local image: created stopped, with its l_ssd root and a dynamic IP to come;
+/// its id and its root volume's.
+async fn create_a_stopped_local_server(c: &Client) -> (String, String) {
     let created = c
         .instance()
         .create_server()
@@ -32,7 +57,7 @@ async fn server_lifecycle_local_root_with_realistic_steps() {
         created.headers()["location"],
         format!("https://api.scaleway.com/instance/v1/zones/{ZONE}/servers/{id}").as_str()
     );
-    let s = get_server(&c, &id).await;
+    let s = get_server(c, &id).await;
     assert_eq!(s["state"], "stopped");
     assert_eq!(s["allowed_actions"], json!(["poweron", "backup"]));
     assert_eq!(s["volumes"]["0"]["volume_type"], "l_ssd");
@@ -40,14 +65,17 @@ async fn server_lifecycle_local_root_with_realistic_steps() {
     assert_eq!(s["dynamic_ip_required"], true);
     assert!(s.get("public_ip").is_none_or(Value::is_null));
     let root = s["volumes"]["0"]["id"].as_str().unwrap().to_string();
+    (id, root)
+}
 
-    // user_data: raw text/plain values.
+/// A user data value is sent and read back as raw `text/plain`.
+async fn user_data_values_are_raw_text(sim: &Simulator, c: &Client, id: &str) {
     let cloud_init = "#cloud-config\napt-update: true\n";
     let r = c
         .instance()
         .set_server_user_data()
         .zone(ZONE)
-        .server_id(&id)
+        .server_id(id)
         .key("cloud-init")
         .body(cloud_init)
         .send()
@@ -58,13 +86,13 @@ async fn server_lifecycle_local_root_with_realistic_steps() {
         .instance()
         .list_server_user_data()
         .zone(ZONE)
-        .server_id(&id)
+        .server_id(id)
         .send()
         .await
         .unwrap();
     assert_eq!(keys.user_data, vec!["cloud-init".to_string()]);
     let got = raw(
-        &sim,
+        sim,
         "GET",
         &format!("/instance/v1/zones/{ZONE}/servers/{id}/user_data/cloud-init"),
         None,
@@ -72,12 +100,14 @@ async fn server_lifecycle_local_root_with_realistic_steps() {
     .await;
     assert_eq!(got.headers()["content-type"], "text/plain");
     assert_eq!(got.text().await.unwrap(), cloud_init);
+}
 
-    // A NIC on a stopped server is available at once, with an address from the subnet.
-    let pn = create_pn(&c, "pn-lifecycle").await;
+/// A NIC on a stopped server is available at once, with an address from the subnet.
+async fn a_nic_on_a_stopped_server_is_available_at_once(sim: &Simulator, c: &Client, id: &str) {
+    let pn = create_pn(c, "pn-lifecycle").await;
     let pn_id = pn["id"].as_str().unwrap();
     assert_eq!(pn["subnets"].as_array().unwrap().len(), 2);
-    let nic = create_nic(&c, &id, pn_id).await;
+    let nic = create_nic(c, id, pn_id).await;
     assert_eq!(nic["state"], "available");
     let inv = sim.inventory();
     assert_eq!(inv.private_nics.len(), 1);
@@ -88,19 +118,22 @@ async fn server_lifecycle_local_root_with_realistic_steps() {
         "{subnet} {:?}",
         inv.private_nics
     );
+}
 
-    // poweron: starting/allocating node, then provisioning node, then running/booting kernel.
-    let task = action(&c, &id, "poweron").await.unwrap();
+/// poweron: starting/allocating node, then provisioning node, then running/booting kernel; a
+/// second poweron meanwhile is refused.
+async fn power_on_goes_through_starting_to_running(c: &Client, id: &str) {
+    let task = action(c, id, "poweron").await.unwrap();
     assert_eq!(task["task"]["status"], "pending");
-    let s = get_server(&c, &id).await;
+    let s = get_server(c, id).await;
     assert_eq!(
         (s["state"].as_str(), s["state_detail"].as_str()),
         (Some("starting"), Some("allocating node"))
     );
     assert_eq!(s["allowed_actions"], json!(["stop_in_place", "backup"]));
-    let refused = action(&c, &id, "poweron").await.unwrap_err();
+    let refused = action(c, id, "poweron").await.unwrap_err();
     assert_eq!(refused.status(), Some(400));
-    let s = wait_state(&c, &id, "running").await;
+    let s = wait_state(c, id, "running").await;
     assert_eq!(s["state_detail"], "booting kernel");
     assert_eq!(
         s["allowed_actions"],
@@ -109,38 +142,40 @@ async fn server_lifecycle_local_root_with_realistic_steps() {
     assert_eq!(s["public_ip"]["dynamic"], true);
     assert_eq!(s["public_ips"].as_array().unwrap().len(), 1);
     assert!(s["location"].is_object());
+}
 
-    // A NIC on a running server is syncing first.
-    let pn2 = create_pn(&c, "pn-lifecycle-2").await;
-    let nic2 = create_nic(&c, &id, pn2["id"].as_str().unwrap()).await;
-    assert_eq!(nic2["state"], "syncing");
-
-    // poweroff: stopping, then stopped; the dynamic IP goes away.
-    action(&c, &id, "poweroff").await.unwrap();
-    let s = get_server(&c, &id).await;
+/// poweroff: stopping, then stopped; the dynamic IP goes away, and a stopped server cannot be
+/// terminated.
+async fn power_off_goes_through_stopping_and_drops_the_dynamic_ip(sim: &Simulator, c: &Client, id: &str) {
+    action(c, id, "poweroff").await.unwrap();
+    let s = get_server(c, id).await;
     assert_eq!(
         (s["state"].as_str(), s["state_detail"].as_str()),
         (Some("stopping"), Some("stopping"))
     );
-    let s = wait_state(&c, &id, "stopped").await;
+    let s = wait_state(c, id, "stopped").await;
     assert!(s["public_ips"].as_array().is_none_or(Vec::is_empty));
     assert!(sim.inventory().ips.is_empty());
-    assert_eq!(
-        action(&c, &id, "terminate").await.unwrap_err().status(),
-        Some(400)
-    );
+    assert_eq!(action(c, id, "terminate").await.unwrap_err().status(), Some(400));
+}
 
-    // terminate from running: stopping/terminating, local volumes deleting, then 404 everywhere.
-    action(&c, &id, "poweron").await.unwrap();
-    wait_state(&c, &id, "running").await;
-    action(&c, &id, "terminate").await.unwrap();
-    let s = get_server(&c, &id).await;
+/// terminate from running: stopping/terminating, local volumes deleting, then 404 for the server
+/// and its root.
+async fn terminate_goes_through_terminating_then_the_server_and_its_root_are_gone(
+    c: &Client,
+    id: &str,
+    root: &str,
+) {
+    action(c, id, "poweron").await.unwrap();
+    wait_state(c, id, "running").await;
+    action(c, id, "terminate").await.unwrap();
+    let s = get_server(c, id).await;
     assert_eq!(s["state_detail"], "terminating");
     assert_eq!(s["volumes"]["0"]["state"], "deleting");
     assert_eq!(s["allowed_actions"], json!([]));
     let mut gone = None;
     for _ in 0..100 {
-        match c.instance().get_server().zone(ZONE).server_id(&id).send().await {
+        match c.instance().get_server().zone(ZONE).server_id(id).send().await {
             Ok(_) => tokio::time::sleep(Duration::from_millis(25)).await,
             Err(e) => {
                 gone = Some(Error::from(e));
@@ -163,7 +198,7 @@ async fn server_lifecycle_local_root_with_realistic_steps() {
         c.instance()
             .get_volume()
             .zone(ZONE)
-            .volume_id(&root)
+            .volume_id(root)
             .send()
             .await
             .unwrap_err(),
@@ -172,10 +207,6 @@ async fn server_lifecycle_local_root_with_realistic_steps() {
         matches!(err, Error::NotFound { ref resource, .. } if resource == "instance_volume"),
         "{err:?}"
     );
-    // The NICs went with the server; the private networks remain.
-    let inv = sim.inventory();
-    assert!(inv.servers.is_empty() && inv.volumes.is_empty() && inv.private_nics.is_empty());
-    assert_eq!(inv.private_networks.len(), 2);
 }
 
 #[tokio::test]
@@ -553,7 +584,7 @@ async fn a_default_security_group_can_be_deleted_once_unused() {
 }
 
 #[tokio::test]
-async fn pagination_headers_and_filters() {
+async fn pagination_headers_and_filters_of_products() {
     let sim = sim(0.0).await;
     let c = client(&sim);
     // Products: a map, 50 per page in alphabetical order.
@@ -616,7 +647,12 @@ async fn pagination_headers_and_filters() {
         .await
         .unwrap();
     assert_eq!(avail.servers.len(), 50);
+}
 
+#[tokio::test]
+async fn pagination_headers_and_filters_of_servers() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
     for (name, tags) in [
         ("web-a", vec!["web", "prod"]),
         ("web-b", vec!["web"]),
@@ -678,21 +714,21 @@ async fn pagination_headers_and_filters() {
         .unwrap();
     assert_eq!(empty.headers()["x-total-count"], "0");
     assert!(empty.headers()["link"].to_str().unwrap().contains("page=0"));
+}
 
-    // Block: total_count in the body, page_size.
-    for i in 0..3 {
-        create_block(&c, &format!("blk-{i}"), 5000).await;
-    }
-    let blocks = c
-        .block()
-        .list_volumes()
-        .zone(ZONE)
-        .page_size(2u32)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(blocks.volumes.len(), 2);
-    assert!(blocks.headers().get("x-total-count").is_none());
-    let blocks = js(&blocks.into_inner());
-    assert_eq!(blocks["total_count"], 6); // three roots and three data volumes
+#[tokio::test]
+async fn marketplace_account_and_images_of_a_create_missing_keys() {
+    let sim = sim(0.0).await;
+    // Missing keys: invalid_arguments with one detail per key.
+    let r = raw(
+        &sim,
+        "POST",
+        &format!("/instance/v1/zones/{ZONE}/servers"),
+        Some(json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["type"], "invalid_arguments");
+    assert_eq!(b["details"].as_array().unwrap().len(), 3);
 }

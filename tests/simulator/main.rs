@@ -1,6 +1,6 @@
 //! The Scaleway API simulator, one file per simulated API (`instance`, `block`, `vpc`, `ipam`,
-//! `account` with Marketplace), its front door and faults, shape conformance with real traffic,
-//! and behaviour under concurrent clients.
+//! `account`, `marketplace`), its front door and faults, shape conformance with real traffic and
+//! the fixtures, and behaviour under concurrent clients; `requests` holds the calls they share.
 
 #[path = "../common/mod.rs"]
 #[allow(dead_code)]
@@ -14,5 +14,6 @@ mod faults;
 mod front_door;
 mod instance;
 mod ipam;
+mod marketplace;
 mod requests;
 mod vpc;
