@@ -866,6 +866,8 @@ fn the_fixtures_have_the_shapes_of_real_responses() {
 /// The simulator's answers to the scripted run have the shapes of `real` (the recordings or the
 /// fixtures), over at least `at_least` operations.
 async fn responses_have_the_shapes_of(real: &BTreeMap<Key, Seen>, at_least: usize) {
+    // A little over a screen: the table is printed while the scores are gathered, so that a failure
+    // shows every operation's row before the assertions.
     let sim = crate::common::simulator(0.0).await;
     let simulated = scripted_run(&sim).await;
     assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());

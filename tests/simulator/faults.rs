@@ -10,6 +10,8 @@ use super::requests::*;
 
 #[tokio::test]
 async fn faults_rate_limit_status_reset_transient_and_latency() {
+    // Longer than a screen on purpose: each fault is armed for one request and checked on the next,
+    // so that the faults are seen one at a time, in the order the plan consumes them.
     let sim = crate::common::simulator_with(SimulatorOptions {
         time_scale: 0.0,
         faults: FaultPlan::new(vec![FaultRule::new(

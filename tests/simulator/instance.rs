@@ -301,6 +301,8 @@ async fn patch_volumes(
 
 #[tokio::test]
 async fn attach_detach_and_volumes_map() {
+    // Longer than a screen on purpose: each step starts from the attachments the step before left
+    // (attached, detached, re-attached by the whole map, held by a server), so the order is the test.
     let sim = sim(0.0).await;
     let c = client(&sim);
     let s = create_server(&c, "vol", SBS_IMAGE, &[]).await;
@@ -585,6 +587,7 @@ async fn a_default_security_group_can_be_deleted_once_unused() {
 
 #[tokio::test]
 async fn pagination_headers_and_filters_of_products() {
+    // A little over a screen: both pages and the availability listing are compared with each other.
     let sim = sim(0.0).await;
     let c = client(&sim);
     // Products: a map, 50 per page in alphabetical order.
@@ -651,6 +654,7 @@ async fn pagination_headers_and_filters_of_products() {
 
 #[tokio::test]
 async fn pagination_headers_and_filters_of_servers() {
+    // A little over a screen: every listing below runs over the same three servers.
     let sim = sim(0.0).await;
     let c = client(&sim);
     for (name, tags) in [
@@ -731,4 +735,44 @@ async fn marketplace_account_and_images_of_a_create_missing_keys() {
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["type"], "invalid_arguments");
     assert_eq!(b["details"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn private_network_in_use_and_security_group_in_use_of_the_group() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let s = create_server(&c, "pn", SBS_IMAGE, &[]).await;
+    let id = s["id"].as_str().unwrap();
+    // Security group used by a server.
+    let sg = raw(
+        &sim,
+        "POST",
+        &format!("/instance/v1/zones/{ZONE}/security_groups"),
+        Some(json!({"name": "web", "inbound_default_policy": "drop", "outbound_default_policy": "accept", "stateful": true})),
+    )
+    .await;
+    assert_eq!(sg.status(), 201);
+    let sg: Value = sg.json().await.unwrap();
+    let sg_id = sg["security_group"]["id"].as_str().unwrap();
+    assert_eq!(sim.inventory().security_groups, vec![sg_id.to_string()]);
+    c.instance()
+        .update_server()
+        .zone(ZONE)
+        .server_id(id)
+        .body(body::<instance_v1::types::UpdateServerBody>(
+            json!({"security_group": {"id": sg_id}}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let r = raw(
+        &sim,
+        "DELETE",
+        &format!("/instance/v1/zones/{ZONE}/security_groups/{sg_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["type"], "invalid_request_error");
 }

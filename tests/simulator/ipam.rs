@@ -133,6 +133,8 @@ fn assert_ip_not_found(result: Result<Ip, Error>, id: &str) {
 
 #[tokio::test]
 async fn a_private_nic_gets_an_ipv4_and_an_ipv6_in_ipam() {
+    // A little over a screen: the steps share the network, the NIC and its addresses, and each
+    // named step below checks them in the state the one before left.
     let sim = sim(0.0).await;
     let c = client(&sim);
     let pn = create_pn(&c, "ipam-net").await;
@@ -413,7 +415,7 @@ async fn booked_addresses_are_unique_tagged_and_released() {
     let c = client(&sim);
     let pn = create_pn(&c, "ipam-book").await;
     let pn_id = pn["id"].as_str().unwrap();
-    let ((v4_subnet_id, v4_subnet), (_, v6_subnet)) = subnets(&pn);
+    let ((v4_subnet_id, v4_subnet), _) = subnets(&pn);
     let (net, prefix) = cidr(&v4_subnet);
     let IpAddr::V4(net4) = net else { unreachable!() };
     let host = |n: u32| std::net::Ipv4Addr::from(u32::from(net4) + n);
@@ -445,65 +447,89 @@ async fn booked_addresses_are_unique_tagged_and_released() {
         .unwrap();
     assert_eq!(address(&nic_v4).0, IpAddr::V4(host(3)));
 
-    // A chosen address: taken, the gateway, outside the subnet, or free.
-    match book(&c, pn_id, json!({"address": host(3).to_string()})).await {
-        Err(Error::Precondition { precondition, .. }) => assert_eq!(precondition, "resource_not_usable"),
-        other => panic!("{other:?}"),
-    }
-    for wrong in [host(1).to_string(), "10.255.255.10".to_string()] {
-        match book(&c, pn_id, json!({"address": wrong})).await {
-            Err(Error::Validation { arguments, .. }) => assert_eq!(arguments[0].name, "address"),
-            other => panic!("{wrong}: {other:?}"),
-        }
-    }
-    let chosen = book(&c, pn_id, json!({"address": host(10).to_string()}))
+    let (chosen, v6) = a_chosen_address_is_booked_only_when_free_and_in_the_subnet(&c, &pn).await;
+
+    assert_the_filters_find_the_booked_addresses(&sim, &c, [&first, &chosen, &v6], &v4_subnet_id).await;
+
+    tags_are_replaced_and_a_network_keeps_its_booked_addresses(&c, &first_id, server_id, nic_id, pn_id).await;
+
+    release_one_then_the_rest_then_the_network_and_the_server(
+        &sim,
+        &c,
+        &first_id,
+        [&chosen, &v6],
+        pn_id,
+        server_id,
+    )
+    .await;
+}
+
+/// Release one, then the rest as a set; then the network can go, and the server with its root.
+async fn release_one_then_the_rest_then_the_network_and_the_server(
+    sim: &Simulator,
+    c: &Client,
+    first_id: &str,
+    others: [&Ip; 2],
+    pn_id: &str,
+    server_id: &str,
+) {
+    let [chosen, v6] = others;
+    // Release one, then the rest as a set; then the network can go.
+    release(c, first_id).await.unwrap();
+    assert_ip_not_found(get_ip(c, first_id).await, first_id);
+    assert_ip_not_found(release(c, first_id).await.map(|_| Ip::default()), first_id);
+    let r = raw(
+        sim,
+        "POST",
+        &format!("/ipam/v1/regions/{REGION}/ip-sets/release"),
+        Some(json!({"ip_ids": [chosen.id, v6.id]})),
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    assert!(sim.inventory().ipam_ips.is_empty());
+    c.vpc()
+        .delete_private_network()
+        .region(REGION)
+        .private_network_id(pn_id)
+        .send()
         .await
         .unwrap();
-    assert_eq!(
-        chosen.address.as_deref(),
-        Some(format!("{}/{prefix}", host(10)).as_str())
-    );
-    let v6 = book(&c, pn_id, json!({"is_ipv6": true, "tags": ["b"]}))
-        .await
-        .unwrap();
-    assert_eq!(v6.is_ipv6, Some(true));
-    assert!(contains(cidr(&v6_subnet), address(&v6).0));
+    let r = raw(
+        sim,
+        "DELETE",
+        &format!("/instance/v1/zones/{ZONE}/servers/{server_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    let root = sim.inventory().volumes;
+    for v in root {
+        raw(
+            sim,
+            "DELETE",
+            &format!("/block/v1/zones/{ZONE}/volumes/{v}"),
+            None,
+        )
+        .await;
+    }
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+}
 
-    // Filters on attachment, tags (any of them) and ids.
-    let ipam = c.ipam();
-    let list = |f: &dyn Fn(
-        scaleway_sdk::api::ipam_v1::builder::ListIps<'_>,
-    ) -> scaleway_sdk::api::ipam_v1::builder::ListIps<'_>| {
-        let call = f(ipam.list_ips().region(REGION));
-        async move { ids(&call.send().await.unwrap().into_inner().ips) }
-    };
-    let booked: BTreeSet<String> = [&first, &chosen, &v6]
-        .iter()
-        .map(|ip| ip.id.clone().unwrap())
-        .collect();
-    assert_eq!(list(&|l| l.attached(false)).await, booked);
-    assert_eq!(list(&|l| l.attached(true)).await.len(), 2);
-    assert_eq!(
-        list(&|l| l.tags(vec!["a".to_string()])).await,
-        BTreeSet::from([first_id.clone()])
-    );
-    let a_or_b = list(&|l| l.tags(vec!["a".to_string(), "b".to_string()])).await;
-    assert_eq!(a_or_b, BTreeSet::from([first_id.clone(), v6.id.clone().unwrap()]));
-    assert_eq!(
-        list(&|l| l.ip_ids(vec![first_id.clone(), chosen.id.clone().unwrap()]))
-            .await
-            .len(),
-        2
-    );
-    assert_eq!(list(&|l| l.subnet_id(v4_subnet_id.clone())).await.len(), 3);
-    assert_eq!(sim.inventory().ipam_ips.len(), 3, "NIC addresses are not listed");
-
+/// Tags are replaced; the network cannot go while addresses are booked in it (once its NIC is
+/// gone).
+async fn tags_are_replaced_and_a_network_keeps_its_booked_addresses(
+    c: &Client,
+    first_id: &str,
+    server_id: &str,
+    nic_id: &str,
+    pn_id: &str,
+) {
     // Tags are replaced; the network cannot go while addresses are booked in it.
     let updated = c
         .ipam()
         .update_ip()
         .region(REGION)
-        .ip_id(&first_id)
+        .ip_id(first_id)
         .body(body::<types::UpdateIpBody>(json!({"tags": ["c"]})))
         .send()
         .await
@@ -529,50 +555,85 @@ async fn booked_addresses_are_unique_tagged_and_released() {
         Error::from(refused.unwrap_err()),
         Error::Precondition { .. }
     ));
+}
 
-    // Release one, then the rest as a set; then the network can go.
-    release(&c, &first_id).await.unwrap();
-    assert_ip_not_found(get_ip(&c, &first_id).await, &first_id);
-    assert_ip_not_found(release(&c, &first_id).await.map(|_| Ip::default()), &first_id);
-    let r = raw(
-        &sim,
-        "POST",
-        &format!("/ipam/v1/regions/{REGION}/ip-sets/release"),
-        Some(json!({"ip_ids": [chosen.id, v6.id]})),
-    )
-    .await;
-    assert_eq!(r.status(), 204);
-    assert!(sim.inventory().ipam_ips.is_empty());
-    c.vpc()
-        .delete_private_network()
-        .region(REGION)
-        .private_network_id(pn_id)
-        .send()
+/// The booked addresses are found by attachment, tags (any of them), ids and subnet; the NIC's
+/// are not among them.
+async fn assert_the_filters_find_the_booked_addresses(
+    sim: &Simulator,
+    c: &Client,
+    booked: [&Ip; 3],
+    v4_subnet_id: &str,
+) {
+    let [first, chosen, v6] = booked;
+    let first_id = first.id.clone().unwrap();
+    // Filters on attachment, tags (any of them) and ids.
+    let booked: BTreeSet<String> = [first, chosen, v6]
+        .iter()
+        .map(|ip| ip.id.clone().unwrap())
+        .collect();
+    assert_eq!(listed_ids(c, |l| l.attached(false)).await, booked);
+    assert_eq!(listed_ids(c, |l| l.attached(true)).await.len(), 2);
+    assert_eq!(
+        listed_ids(c, |l| l.tags(vec!["a".to_string()])).await,
+        BTreeSet::from([first_id.clone()])
+    );
+    let a_or_b = listed_ids(c, |l| l.tags(vec!["a".to_string(), "b".to_string()])).await;
+    assert_eq!(a_or_b, BTreeSet::from([first_id.clone(), v6.id.clone().unwrap()]));
+    assert_eq!(
+        listed_ids(c, |l| l
+            .ip_ids(vec![first_id.clone(), chosen.id.clone().unwrap()]))
+        .await
+        .len(),
+        2
+    );
+    assert_eq!(
+        listed_ids(c, |l| l.subnet_id(v4_subnet_id.to_string()))
+            .await
+            .len(),
+        3
+    );
+    assert_eq!(sim.inventory().ipam_ips.len(), 3, "NIC addresses are not listed");
+}
+
+/// A chosen address: refused when taken, the gateway or outside the subnet, booked when free;
+/// the chosen IPv4 and a booked IPv6.
+async fn a_chosen_address_is_booked_only_when_free_and_in_the_subnet(c: &Client, pn: &Value) -> (Ip, Ip) {
+    let pn_id = pn["id"].as_str().unwrap();
+    let (_, (_, v6_subnet)) = subnets(pn);
+    let (net, prefix) = cidr(&subnets(pn).0.1);
+    let IpAddr::V4(net4) = net else { unreachable!() };
+    let host = |n: u32| std::net::Ipv4Addr::from(u32::from(net4) + n);
+    // A chosen address: taken, the gateway, outside the subnet, or free.
+    match book(c, pn_id, json!({"address": host(3).to_string()})).await {
+        Err(Error::Precondition { precondition, .. }) => assert_eq!(precondition, "resource_not_usable"),
+        other => panic!("{other:?}"),
+    }
+    for wrong in [host(1).to_string(), "10.255.255.10".to_string()] {
+        match book(c, pn_id, json!({"address": wrong})).await {
+            Err(Error::Validation { arguments, .. }) => assert_eq!(arguments[0].name, "address"),
+            other => panic!("{wrong}: {other:?}"),
+        }
+    }
+    let chosen = book(c, pn_id, json!({"address": host(10).to_string()}))
         .await
         .unwrap();
-    let r = raw(
-        &sim,
-        "DELETE",
-        &format!("/instance/v1/zones/{ZONE}/servers/{server_id}"),
-        None,
-    )
-    .await;
-    assert_eq!(r.status(), 204);
-    let root = sim.inventory().volumes;
-    for v in root {
-        raw(
-            &sim,
-            "DELETE",
-            &format!("/block/v1/zones/{ZONE}/volumes/{v}"),
-            None,
-        )
-        .await;
-    }
-    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+    assert_eq!(
+        chosen.address.as_deref(),
+        Some(format!("{}/{prefix}", host(10)).as_str())
+    );
+    let v6 = book(c, pn_id, json!({"is_ipv6": true, "tags": ["b"]}))
+        .await
+        .unwrap();
+    assert_eq!(v6.is_ipv6, Some(true));
+    assert!(contains(cidr(&v6_subnet), address(&v6).0));
+    (chosen, v6)
 }
 
 #[tokio::test]
 async fn custom_resources_attach_move_and_detach() {
+    // Longer than a screen on purpose: one address goes through attach, move and detach in turn,
+    // and each step is checked against where the step before left it.
     let sim = sim(0.0).await;
     let c = client(&sim);
     let pn = create_pn(&c, "ipam-custom").await;
@@ -669,4 +730,9 @@ async fn custom_resources_attach_move_and_detach() {
             json!({"type": "not_found", "message": "resource is not found", "resource": "ip", "resource_id": unknown})
         );
     }
+}
+
+/// The ids of the addresses a ListIPs call with the filters `f` finds.
+async fn listed_ids(c: &Client, f: impl FnOnce(ListIps<'_>) -> ListIps<'_>) -> BTreeSet<String> {
+    ids(&listed(c, f).await.ips)
 }
