@@ -177,6 +177,8 @@ fn scaleway_provider(client: Client, options: ScalewayOptions) -> Outcome {
 
 #[rustfmt::skip] // one line per case
 fn cases() -> Vec<Case> {
+    // Longer than a screen on purpose: the table of every bad input, one line per case, reads
+    // best whole.
     vec![
         // ---- the layer: servers().create with a bad ServerSpec
         case!(Locally, "empty server name", "server name", |f| create_server(&f, ServerSpec { name: String::new(), ..spec() }).await),

@@ -82,6 +82,8 @@ async fn provider_lifecycle(
     operation: &str,
     fault: Fault,
 ) -> Result<(), String> {
+    // Longer than a screen on purpose: one lifecycle in order, each step armed with the fault when
+    // it is the faulty one; splitting it would hide the order the table of steps refers to.
     let p = common::simulator_provider(sim);
     let arm = |step: Step| {
         if step == faulty {

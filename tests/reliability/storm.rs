@@ -379,6 +379,8 @@ fn report(lifecycles: u64, failed: usize, counts: &FaultCounts, attempts: u64, r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifecycles_under_a_fault_storm_leave_nothing_and_never_a_duplicate() {
+    // A little over a screen: the lifecycles run at once and their outcomes, the leftovers and the
+    // duplicates are reported together before any assertion, so a failing storm shows everything.
     let lifecycles = env_number("SCW_SDK_STORM_LIFECYCLES", CI_LIFECYCLES);
     let seed = env_number("SCW_SDK_STORM_SEED", SEED);
     let parallel = env_number("SCW_SDK_STORM_PARALLEL", PARALLEL).max(1) as usize;

@@ -32,6 +32,8 @@ fn text(value: &Value, key: &str) -> String {
 
 /// Checks that one error answer maps to the variant its status and `type` call for.
 fn check_mapping(status: u16, body: &Value, err: &Error, context: &str) {
+    // Longer than a screen on purpose: one arm per kind of error answer, each with what its variant
+    // must hold; a table reads best whole.
     let kind = body.get("type").and_then(Value::as_str);
     match (status, kind) {
         (404, _) => match err {
@@ -305,6 +307,7 @@ fn error_shapes_map_to_their_variants(bodies: &[Value]) {
 
 #[test]
 fn error_types_the_recordings_do_not_show() {
+    // A little over a screen: one body per error type, each mapped and checked in turn.
     let none = HeaderMap::new();
     let map = |status: u16, body: Value| Error::from_response(status, &none, body.to_string().as_bytes());
 
@@ -582,6 +585,8 @@ async fn a_quota_error_through_a_generated_client_keeps_its_status_request_id_an
 
 #[tokio::test]
 async fn an_error_body_with_fields_of_unexpected_types_still_decodes_through_a_generated_client() {
+    // Longer than a screen on purpose: one answer whose every field has the wrong type, and each
+    // field checked on the typed error, side by side with the body that made it.
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
@@ -678,6 +683,8 @@ async fn an_error_body_with_fields_of_unexpected_types_still_decodes_through_a_g
 
 #[test]
 fn one_field_of_an_unexpected_type_does_not_throw_away_the_error_body() {
+    // Longer than a screen on purpose: one body per field of the error schema, each with that one
+    // field of the wrong type and the rest checked intact.
     let none = HeaderMap::new();
     let map = |status: u16, body: Value| Error::from_response(status, &none, body.to_string().as_bytes());
 
@@ -755,6 +762,8 @@ fn one_field_of_an_unexpected_type_does_not_throw_away_the_error_body() {
 
 #[test]
 fn only_a_transient_state_conflict_is_retryable() {
+    // Longer than a screen on purpose: each 409 body the API sends, next to the retryability it
+    // must have.
     let none = HeaderMap::new();
     let map = |status: u16, body: Value| Error::from_response(status, &none, body.to_string().as_bytes());
 

@@ -40,6 +40,8 @@ fn client(server: &MockServer, policy: RetryPolicy) -> Client {
 
 #[tokio::test]
 async fn requests_are_traced_with_their_outcome_and_the_secret_never_shows() {
+    // Longer than a screen on purpose: the subscriber is installed for this thread only, so the
+    // requests whose traces are checked must run here, between installing it and reading it.
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {

@@ -173,6 +173,9 @@ async fn vpc_v2_list_create_delete_and_error() {
 }
 
 async fn vpc_v2_list_create_delete_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::vpc_v2::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).vpc();
@@ -259,6 +262,9 @@ async fn account_v3_list_create_delete_and_error() {
 }
 
 async fn account_v3_list_create_delete_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::account_v3::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).account();
@@ -327,6 +333,9 @@ async fn block_v1_list_create_delete_and_error() {
 }
 
 async fn block_v1_list_create_delete_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::block_v1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).block();
@@ -411,6 +420,9 @@ async fn block_v1alpha1_list_create_delete_and_error() {
 }
 
 async fn block_v1alpha1_list_create_delete_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::block_v1alpha1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).block_v1alpha1();
@@ -577,6 +589,9 @@ async fn ipam_v1_list_book_release_and_error() {
 }
 
 async fn ipam_v1_list_book_release_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::ipam_v1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).ipam();
@@ -629,7 +644,45 @@ async fn ipam_v1_list_book_release_and_error_over(traffic: &[Value]) {
     list.assert_async().await;
     assert_eq!(by_mac.ips.len(), rec.body["ips"].as_array().unwrap().len());
 
-    // Filters the recordings lack, with their exact encoding.
+    filters_the_recordings_lack_are_encoded_exactly(&server, &client).await;
+
+    book_ip_answers_200_with_a_cidr_address(traffic, &server, &client).await;
+
+    // ReleaseIP is a DELETE with an empty JSON object, as both SDKs send it.
+    let release = server
+        .mock_async(|when, then| {
+            when.method(DELETE)
+                .path(format!("/ipam/v1/regions/fr-par/ips/{ID}"))
+                .header("x-auth-token", TOKEN)
+                .header("content-type", "application/json")
+                .json_body(json!({}));
+            then.status(204).header("content-type", "application/json");
+        })
+        .await;
+    client
+        .release_ip()
+        .region("fr-par")
+        .ip_id(ID)
+        .body(serde_json::Map::new())
+        .send()
+        .await
+        .unwrap();
+    release.assert_async().await;
+
+    let missing = mock_not_found(&server, &format!("/ipam/v1/regions/fr-par/ips/{ID}"), "ip", ID).await;
+    let result = client.get_ip().region("fr-par").ip_id(ID).send().await;
+    missing.assert_async().await;
+    assert_not_found(result, |e: &types::ScalewayError| {
+        assert_eq!(e.type_.as_deref(), Some("not_found"));
+        assert_eq!(e.resource.as_deref(), Some("ip"));
+        assert_eq!(e.resource_id.as_deref(), Some(ID));
+    });
+}
+
+/// Filters the recordings lack, with their exact encoding (repeated keys for arrays, an escaped
+/// MAC address).
+async fn filters_the_recordings_lack_are_encoded_exactly(server: &MockServer, client: &api::ipam_v1::Client) {
+    use api::ipam_v1::types;
     let other = "1d9f8a3c-5b7e-4c2a-9f0e-3a6b8c7d5e4f";
     let expected = encoded_pairs(&format!(
         "is_ipv6=true&mac_address=02%3A00%3A00%3A1f%3A84%3A12&private_network_id={ID}&resource_ids={ID}&resource_ids={other}&resource_types=instance_private_nic&resource_types=baremetal_private_nic&attached=true&page_size=10"
@@ -663,11 +716,18 @@ async fn ipam_v1_list_book_release_and_error_over(traffic: &[Value]) {
         .unwrap();
     filtered.assert_async().await;
     assert_eq!(none.total_count, Some(0));
+}
 
-    // BookIP answers 200 (not 201) with the address in CIDR form.
+/// BookIP answers 200 (not 201) with the address in CIDR form.
+async fn book_ip_answers_200_with_a_cidr_address(
+    traffic: &[Value],
+    server: &MockServer,
+    client: &api::ipam_v1::Client,
+) {
+    use api::ipam_v1::types;
     let booked = recording_body(traffic, "ipam/v1", "POST", "/ipam/v1/regions/{region}/ips");
     let book = mock_json(
-        &server,
+        server,
         POST,
         "/ipam/v1/regions/fr-par/ips",
         json!({"project_id": PROJECT, "source": {"private_network_id": ID}, "is_ipv6": false, "address": "172.16.64.7", "tags": []}),
@@ -695,36 +755,6 @@ async fn ipam_v1_list_book_release_and_error_over(traffic: &[Value]) {
     assert_eq!(ip.address.as_deref(), booked["address"].as_str());
     assert_eq!(ip.resource, None);
     assert!(ip.source.as_ref().is_some_and(|s| s.subnet_id.is_some()));
-
-    // ReleaseIP is a DELETE with an empty JSON object, as both SDKs send it.
-    let release = server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(format!("/ipam/v1/regions/fr-par/ips/{ID}"))
-                .header("x-auth-token", TOKEN)
-                .header("content-type", "application/json")
-                .json_body(json!({}));
-            then.status(204).header("content-type", "application/json");
-        })
-        .await;
-    client
-        .release_ip()
-        .region("fr-par")
-        .ip_id(ID)
-        .body(serde_json::Map::new())
-        .send()
-        .await
-        .unwrap();
-    release.assert_async().await;
-
-    let missing = mock_not_found(&server, &format!("/ipam/v1/regions/fr-par/ips/{ID}"), "ip", ID).await;
-    let result = client.get_ip().region("fr-par").ip_id(ID).send().await;
-    missing.assert_async().await;
-    assert_not_found(result, |e: &types::ScalewayError| {
-        assert_eq!(e.type_.as_deref(), Some("not_found"));
-        assert_eq!(e.resource.as_deref(), Some("ip"));
-        assert_eq!(e.resource_id.as_deref(), Some(ID));
-    });
 }
 
 /// The first 2xx JSON answer of `method template` in `traffic`.
@@ -738,6 +768,9 @@ async fn instance_v1_list_create_user_data_action_delete_and_error() {
 }
 
 async fn instance_v1_list_create_user_data_action_delete_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::instance_v1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).instance();
@@ -815,85 +848,9 @@ async fn instance_v1_list_create_user_data_action_delete_and_error_over(traffic:
     assert_eq!(new_server.id.as_deref(), Some(server_id.as_str()));
     assert_eq!(new_server.state, types::ServerState::Stopped);
 
-    // Cloud-init goes as the raw text, not JSON.
-    let cloud_init = "#cloud-config\npackages: [nginx]\n";
-    let path = format!("/instance/v1/zones/fr-par-1/servers/{server_id}/user_data/cloud-init");
-    let set = server
-        .mock_async(|when, then| {
-            when.method(PATCH)
-                .path(path.as_str())
-                .header("x-auth-token", TOKEN)
-                .header("content-type", "text/plain")
-                .body(cloud_init);
-            then.status(204).header("content-type", "text/plain");
-        })
-        .await;
-    client
-        .set_server_user_data()
-        .zone("fr-par-1")
-        .server_id(server_id.as_str())
-        .key("cloud-init")
-        .body(cloud_init)
-        .send()
-        .await
-        .unwrap();
-    set.assert_async().await;
+    user_data_goes_as_raw_text(&server, &client, &server_id).await;
 
-    let get = server
-        .mock_async(|when, then| {
-            when.method(GET).path(path.as_str()).header("x-auth-token", TOKEN);
-            then.status(200)
-                .header("content-type", "text/plain")
-                .body(cloud_init);
-        })
-        .await;
-    let value = client
-        .get_server_user_data()
-        .zone("fr-par-1")
-        .server_id(server_id.as_str())
-        .key("cloud-init")
-        .send()
-        .await
-        .unwrap();
-    let bytes = value.into_inner().into_inner();
-    let mut text = Vec::new();
-    futures_util::pin_mut!(bytes);
-    while let Some(chunk) = futures_util::StreamExt::next(&mut bytes).await {
-        text.extend_from_slice(&chunk.unwrap());
-    }
-    get.assert_async().await;
-    assert_eq!(String::from_utf8(text).unwrap(), cloud_init);
-
-    let task = recording_body(
-        traffic,
-        "instance/v1",
-        "POST",
-        "/instance/v1/zones/{zone}/servers/{id}/action",
-    );
-    let action_path = format!("/instance/v1/zones/fr-par-1/servers/{server_id}/action");
-    let poweron = mock_json(
-        &server,
-        POST,
-        &action_path,
-        json!({"action": "poweron"}),
-        202,
-        task.clone(),
-    )
-    .await;
-    let answer = client
-        .server_action()
-        .zone("fr-par-1")
-        .server_id(server_id.as_str())
-        .body_map(|b| b.action(types::ServerAction::Poweron))
-        .send()
-        .await
-        .unwrap();
-    poweron.assert_async().await;
-    assert_eq!(answer.status(), 202);
-    assert_eq!(
-        answer.into_inner().task.unwrap().id.as_deref(),
-        task["task"]["id"].as_str()
-    );
+    power_on_answers_a_task(traffic, &server, &client, &server_id).await;
 
     let delete = mock_delete(
         &server,
@@ -922,6 +879,96 @@ async fn instance_v1_list_create_user_data_action_delete_and_error_over(traffic:
         assert_eq!(e.resource.as_deref(), Some("instance_server"));
         assert_eq!(e.resource_id.as_deref(), Some(ID));
     });
+}
+
+/// Cloud-init goes as the raw text, not JSON, and is read back as the raw text.
+async fn user_data_goes_as_raw_text(server: &MockServer, client: &api::instance_v1::Client, server_id: &str) {
+    let cloud_init = "#cloud-config\npackages: [nginx]\n";
+    let path = format!("/instance/v1/zones/fr-par-1/servers/{server_id}/user_data/cloud-init");
+    let set = server
+        .mock_async(|when, then| {
+            when.method(PATCH)
+                .path(path.as_str())
+                .header("x-auth-token", TOKEN)
+                .header("content-type", "text/plain")
+                .body(cloud_init);
+            then.status(204).header("content-type", "text/plain");
+        })
+        .await;
+    client
+        .set_server_user_data()
+        .zone("fr-par-1")
+        .server_id(server_id)
+        .key("cloud-init")
+        .body(cloud_init)
+        .send()
+        .await
+        .unwrap();
+    set.assert_async().await;
+
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(path.as_str()).header("x-auth-token", TOKEN);
+            then.status(200)
+                .header("content-type", "text/plain")
+                .body(cloud_init);
+        })
+        .await;
+    let value = client
+        .get_server_user_data()
+        .zone("fr-par-1")
+        .server_id(server_id)
+        .key("cloud-init")
+        .send()
+        .await
+        .unwrap();
+    let bytes = value.into_inner().into_inner();
+    let mut text = Vec::new();
+    futures_util::pin_mut!(bytes);
+    while let Some(chunk) = futures_util::StreamExt::next(&mut bytes).await {
+        text.extend_from_slice(&chunk.unwrap());
+    }
+    get.assert_async().await;
+    assert_eq!(String::from_utf8(text).unwrap(), cloud_init);
+}
+
+/// A poweron is posted as JSON and answered 202 with the recorded task.
+async fn power_on_answers_a_task(
+    traffic: &[Value],
+    server: &MockServer,
+    client: &api::instance_v1::Client,
+    server_id: &str,
+) {
+    let task = recording_body(
+        traffic,
+        "instance/v1",
+        "POST",
+        "/instance/v1/zones/{zone}/servers/{id}/action",
+    );
+    let action_path = format!("/instance/v1/zones/fr-par-1/servers/{server_id}/action");
+    let poweron = mock_json(
+        server,
+        POST,
+        &action_path,
+        json!({"action": "poweron"}),
+        202,
+        task.clone(),
+    )
+    .await;
+    let answer = client
+        .server_action()
+        .zone("fr-par-1")
+        .server_id(server_id)
+        .body_map(|b| b.action(api::instance_v1::types::ServerAction::Poweron))
+        .send()
+        .await
+        .unwrap();
+    poweron.assert_async().await;
+    assert_eq!(answer.status(), 202);
+    assert_eq!(
+        answer.into_inner().task.unwrap().id.as_deref(),
+        task["task"]["id"].as_str()
+    );
 }
 
 #[tokio::test]
