@@ -53,6 +53,8 @@ struct PseudoMap {
 /// `scaleway.instance.v1.Dashboard` → `Dashboard`, request body of `CreateServer` →
 /// `CreateServerBody`, inline property `x` of `T` → `TX`.
 fn pseudo_maps(doc: &Value) -> Vec<PseudoMap> {
+    // A little over a screen: one walk over the raw document, naming each place a pseudo-property
+    // can stand (component, request body, inline property).
     fn walk(schema: &Value, name: &str, parent: Option<(&str, &str)>, out: &mut Vec<PseudoMap>) {
         let Some(map) = schema.as_object() else { return };
         if map.contains_key("$ref") {
@@ -168,6 +170,8 @@ fn runtime_dependencies() -> String {
 
 #[test]
 fn official_specs_normalize_generate_and_compile() {
+    // Longer than a screen on purpose: each official file is generated and checked, then all are
+    // compiled in one scratch crate, one cargo build for every file.
     let Some(files) = official_specs() else {
         return;
     };

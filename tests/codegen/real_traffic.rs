@@ -217,6 +217,9 @@ fn recorded_traffic_conforms_to_the_specs() {
 /// Every interaction of a vendored API matches an operation of the specs, its 2xx JSON body
 /// decodes with the generated types, and the specs declare 99% of the keys its bodies hold.
 fn traffic_conforms_to_the_specs(interactions: &[Interaction]) {
+    // Longer than a screen on purpose: one pass over the interactions gathers every kind of
+    // mismatch, and the report prints them all before any assertion, so that one run shows every
+    // gap.
     let docs = spec_documents();
 
     let mut in_scope = 0usize;

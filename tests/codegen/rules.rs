@@ -438,6 +438,7 @@ paths:
 
 #[test]
 fn error_responses_are_added_with_the_scaleway_error_body() {
+    // A little over a screen: the YAML the rule runs on is written out in the test.
     let mut doc = yaml(
         r#"
 paths:

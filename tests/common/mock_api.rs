@@ -265,6 +265,8 @@ impl<'a> Expect<'a> {
     }
 
     pub async fn mount(self) -> Mock<'a> {
+        // Longer than a screen on purpose: one translation of every option of a mock to httpmock,
+        // in one place.
         let Expect {
             api,
             method,

@@ -347,6 +347,7 @@ async fn a_volume_that_never_becomes_available_is_removed() {
 
 #[tokio::test]
 async fn a_volume_made_by_create_volume_at_the_root_position_survives_delete_server() {
+    // A little over a screen: the volume is followed through the server's create and delete.
     use scaleway_sdk::api::instance_v1::types::{AttachServerVolumeBody, DetachServerVolumeBody};
 
     let sim = simulator().await;

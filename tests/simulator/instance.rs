@@ -302,7 +302,8 @@ async fn patch_volumes(
 #[tokio::test]
 async fn attach_detach_and_volumes_map() {
     // Longer than a screen on purpose: each step starts from the attachments the step before left
-    // (attached, detached, re-attached by the whole map, held by a server), so the order is the test.
+    // (attached, detached, re-attached by the whole map, held by a server), so the order is the
+    // test.
     let sim = sim(0.0).await;
     let c = client(&sim);
     let s = create_server(&c, "vol", SBS_IMAGE, &[]).await;

@@ -119,6 +119,7 @@ async fn test_find_or_create_firewall_removes_group_when_ssh_rule_fails() {
 
 #[tokio::test]
 async fn test_ambiguous_firewall_create_still_adds_the_ssh_rule() {
+    // A little over a screen: the mocks describe the lost create, the look-up and the rule.
     let api = Api::start().await;
     let path = inst("/security_groups");
     let query = [

@@ -93,6 +93,8 @@ async fn test_get_network_by_name_raises_when_missing() {
 
 #[tokio::test]
 async fn test_delete_network() {
+    // Longer than a screen on purpose: the mocks describe every request of the delete in order
+    // (NICs listed and removed, the network deleted), and the log is checked against them.
     let api = Api::start().await;
     let get = api
         .on(GET, vpc(&format!("/private-networks/{NETWORK_ID}")))

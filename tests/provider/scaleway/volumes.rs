@@ -77,6 +77,8 @@ fn data_volume_body(body: &Value) -> bool {
 
 #[tokio::test]
 async fn test_ambiguous_volume_create_never_adopts_an_older_namesake() {
+    // A little over a screen: the mocks describe the lost create, the look-up that finds a namesake
+    // and the second attempt.
     let api = Api::start().await;
     let create = api
         .on(POST, block("/volumes"))

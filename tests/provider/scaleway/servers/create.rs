@@ -49,6 +49,8 @@ async fn test_create_server() {
 
 #[tokio::test]
 async fn test_create_server_with_network() {
+    // Longer than a screen on purpose: the mocks describe every request of the create in order,
+    // the NIC and its addresses included.
     let api = Api::start().await;
     let (products, images) = mock_catalog(&api).await;
     let create = mock_create(&api, create_body(&[]), web_server("stopped", json!([]))).await;

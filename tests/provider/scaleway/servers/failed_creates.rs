@@ -8,6 +8,8 @@ use super::*;
 
 #[tokio::test]
 async fn test_create_server_rolls_back_when_poweron_fails() {
+    // A little over a screen: the mocks describe the create, the failing poweron and every request
+    // of the undo.
     let api = Api::start().await;
     mock_catalog(&api).await;
     let create = mock_create(&api, create_body(&[]), web_server("stopped", json!([]))).await;
@@ -272,6 +274,8 @@ async fn test_ambiguous_create_retries_once_when_nothing_was_created() {
 
 #[tokio::test]
 async fn test_ambiguous_create_whose_first_attempt_lands_late_leaves_one_server() {
+    // Longer than a screen on purpose: the mocks describe both attempts, the look-ups between them
+    // and the deletion of the twin, in order.
     let api = Api::start().await;
     mock_catalog(&api).await;
     let failed = api

@@ -76,6 +76,8 @@ async fn mock_iops<'a>(api: &'a Api, volume: &str) -> Vec<httpmock::Mock<'a>> {
 
 #[tokio::test]
 async fn one_post_carries_the_whole_spec_then_iops_are_raised() {
+    // Longer than a screen on purpose: the mocks describe every request of one create in order, and
+    // the exact POST body is written out.
     let api = Api::start().await;
     let (products, images) = mock_catalog(&api, "fr-par-1", "instance_sbs").await;
     let expected = create_body(&[
@@ -352,6 +354,8 @@ async fn a_local_root_in_a_zone_without_block_storage() {
 
 #[tokio::test]
 async fn a_failed_step_undoes_the_server_but_keeps_an_existing_volume() {
+    // Longer than a screen on purpose: the mocks describe the create, the failing step and every
+    // request of the undo, in order.
     let api = Api::start().await;
     mock_catalog(&api, "fr-par-1", "instance_sbs").await;
     let expected = create_body(&[(
