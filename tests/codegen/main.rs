@@ -4,6 +4,10 @@
 //!
 //! The tests include `codegen/` itself, so what they check is exactly what `build.rs` runs.
 
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
 #[path = "../../codegen/mod.rs"]
 mod codegen;
 

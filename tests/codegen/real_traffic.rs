@@ -1,13 +1,14 @@
-//! Real-traffic conformance: recorded answers of api.scaleway.com deserialize with the generated
-//! types, every recorded operation exists in our specs, and the specs declare the keys the API
-//! really sends.
+//! Traffic conformance: answers of api.scaleway.com deserialize with the generated types, every
+//! operation called exists in our specs, and the specs declare the keys the API really sends;
+//! over the fixtures (`tests/fixtures/traffic/`) and over the recordings of real traffic.
 //!
 //! Recordings are JSON lines (see `../shared/reference/real-traffic/README.md`). By default the
 //! test reads `dev.jsonl`, `dev-supplement.jsonl` and `ipam-dev.jsonl` (the IPAM calls, which come
-//! from many services' tests) from there; `SCW_SDK_TRAFFIC_FILES`, a colon-separated list of files
-//! in the same format, replaces that list.
+//! from many services' tests) from there, when it is there; `SCW_SDK_TRAFFIC_FILES`, a
+//! colon-separated list of files in the same format, replaces that list.
 
 use crate::codegen;
+use crate::common::reference::{RECORDED_FILES, fixture_traffic, read_json_lines, reference};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -15,16 +16,13 @@ use std::path::{Path, PathBuf};
 use scaleway_sdk::api::{ApiModule, MODULES, Operation};
 use serde_json::Value;
 
-fn traffic_files() -> Vec<PathBuf> {
+/// The recorded files to read, or `None` when the recordings are absent.
+fn traffic_files() -> Option<Vec<PathBuf>> {
     match std::env::var("SCW_SDK_TRAFFIC_FILES") {
-        Ok(list) if !list.is_empty() => list.split(':').map(PathBuf::from).collect(),
+        Ok(list) if !list.is_empty() => Some(list.split(':').map(PathBuf::from).collect()),
         _ => {
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-traffic");
-            vec![
-                dir.join("dev.jsonl"),
-                dir.join("dev-supplement.jsonl"),
-                dir.join("ipam-dev.jsonl"),
-            ]
+            let dir = reference("real-traffic", "the recorded traffic against the specs")?;
+            Some(RECORDED_FILES.iter().map(|name| dir.join(name)).collect())
         }
     }
 }
@@ -39,49 +37,44 @@ struct Interaction {
     json_body: Option<Value>,
 }
 
-fn read_interactions() -> Vec<Interaction> {
+/// The interactions of `records` (fixtures or recordings, in the recordings' format).
+fn interactions(records: &[Value]) -> Vec<Interaction> {
     let mut out = Vec::new();
-    for file in traffic_files() {
-        let text = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("cannot read {} ({e}); set SCW_SDK_TRAFFIC_FILES", file.display()));
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let record: Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("{}:{}: not JSON: {e}", file.display(), n + 1));
-            let field = |name: &str| {
-                record
-                    .get(name)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let content_type = record
-                .get("resp_headers")
-                .and_then(Value::as_object)
-                .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")))
-                .and_then(|(_, v)| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .or_else(|| v.get(0)?.as_str().map(str::to_string))
-                })
-                .unwrap_or_default();
-            let body = record.get("resp_body").cloned().unwrap_or(Value::Null);
-            let json_body = (content_type.starts_with("application/json")
-                && (body.is_object() || body.is_array()))
-            .then_some(body);
-            out.push(Interaction {
-                source: format!(
-                    "{}#{}",
-                    field("source"),
-                    record.get("seq").unwrap_or(&Value::Null)
-                ),
-                api: field("api"),
-                method: field("method"),
-                path: field("path"),
-                template: field("template"),
-                status: record.get("status").and_then(Value::as_u64).unwrap_or(0) as u16,
-                json_body,
-            });
-        }
+    for record in records {
+        let field = |name: &str| {
+            record
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let content_type = record
+            .get("resp_headers")
+            .and_then(Value::as_object)
+            .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")))
+            .and_then(|(_, v)| {
+                v.as_str()
+                    .map(str::to_string)
+                    .or_else(|| v.get(0)?.as_str().map(str::to_string))
+            })
+            .unwrap_or_default();
+        let body = record.get("resp_body").cloned().unwrap_or(Value::Null);
+        let json_body = (content_type.starts_with("application/json")
+            && (body.is_object() || body.is_array()))
+        .then_some(body);
+        out.push(Interaction {
+            source: format!(
+                "{}#{}",
+                field("source"),
+                record.get("seq").unwrap_or(&Value::Null)
+            ),
+            api: field("api"),
+            method: field("method"),
+            path: field("path"),
+            template: field("template"),
+            status: record.get("status").and_then(Value::as_u64).unwrap_or(0) as u16,
+            json_body,
+        });
     }
     out
 }
@@ -208,8 +201,25 @@ fn success_schema<'a>(doc: &'a Value, op: &Operation) -> Option<&'a Value> {
 }
 
 #[test]
+fn fixture_traffic_conforms_to_the_specs() {
+    traffic_conforms_to_the_specs(&interactions(fixture_traffic()));
+}
+
+#[test]
 fn recorded_traffic_conforms_to_the_specs() {
-    let interactions = read_interactions();
+    let Some(files) = traffic_files() else {
+        return;
+    };
+    let records: Vec<Value> = files.iter().flat_map(|file| read_json_lines(file)).collect();
+    traffic_conforms_to_the_specs(&interactions(&records));
+}
+
+/// Every interaction of a vendored API matches an operation of the specs, its 2xx JSON body
+/// decodes with the generated types, and the specs declare 99% of the keys its bodies hold.
+fn traffic_conforms_to_the_specs(interactions: &[Interaction]) {
+    // Longer than a screen on purpose: one pass over the interactions gathers every kind of
+    // mismatch, and the report prints them all before any assertion, so that one run shows every
+    // gap.
     let docs = spec_documents();
 
     let mut in_scope = 0usize;
@@ -221,7 +231,7 @@ fn recorded_traffic_conforms_to_the_specs() {
     let mut keys: BTreeMap<(String, String), BTreeMap<String, bool>> = BTreeMap::new();
     let mut per_operation: BTreeMap<String, usize> = BTreeMap::new();
 
-    for interaction in &interactions {
+    for interaction in interactions {
         if !VENDORED_APIS.contains(&interaction.api.as_str()) {
             continue;
         }
@@ -287,7 +297,7 @@ fn recorded_traffic_conforms_to_the_specs() {
     };
 
     println!(
-        "recorded interactions: {} ({} for the vendored APIs)",
+        "interactions: {} ({} for the vendored APIs)",
         interactions.len(),
         in_scope
     );

@@ -2,18 +2,15 @@
 //! ways (duplicate networks, errors for absent servers, any location accepted, a power-off that
 //! does nothing) is caught by exactly the checks for those contracts.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use scaleway_sdk::provider::contract::{ContractFixture, run};
-use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_sdk::provider::scaleway::ScalewayProvider;
 use scaleway_sdk::provider::{
     Firewall, Location, Network, Provider, ProviderError, ProviderResult, Server, ServerOptions, Size,
     Volume, VolumeOptions,
 };
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
-use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{Client, Config};
+
+use crate::common;
 
 struct Lying {
     inner: ScalewayProvider,
@@ -117,27 +114,9 @@ impl Provider for Lying {
 
 #[tokio::test]
 async fn the_contract_suite_catches_a_provider_that_breaks_it() {
-    let sim = Simulator::start(SimulatorOptions {
-        time_scale: 0.0,
-        ..SimulatorOptions::default()
-    })
-    .await
-    .unwrap();
-    let config = Config::builder()
-        .secret_key(sim.secret_key())
-        .project_id(sim.project_id())
-        .api_url(sim.base_url())
-        .build()
-        .unwrap();
-    let options = ScalewayOptions {
-        wait: WaitOptions::default()
-            .first_interval(Duration::from_millis(1))
-            .max_interval(Duration::from_millis(20)),
-        server_poll_interval: Duration::from_millis(5),
-        ..ScalewayOptions::default()
-    };
+    let sim = common::simulator(0.0).await;
     let lying = Lying {
-        inner: ScalewayProvider::with_options(Client::new(config).unwrap(), options).unwrap(),
+        inner: common::simulator_provider(&sim),
         networks: Default::default(),
     };
     let report = run(&lying, &ContractFixture::new("liar", "DEV1-S", "ubuntu-24.04")).await;

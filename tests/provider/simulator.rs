@@ -4,43 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use scaleway_sdk::RetryPolicy;
 use scaleway_sdk::provider::contract::{ContractFixture, run};
 use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
 use scaleway_sdk::provider::{Provider, ProviderError, ServerOptions, VolumeOptions};
-use scaleway_sdk::simulator::{Fault, FaultRule, Simulator, SimulatorOptions};
+use scaleway_sdk::simulator::{Fault, FaultRule, Simulator};
 use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{Client, Config, RetryPolicy};
 
+use crate::common::{self, simulator_provider as provider};
+
+/// A simulator whose transitions are done at the next read.
 async fn simulator() -> Simulator {
-    Simulator::start(SimulatorOptions {
-        time_scale: 0.0,
-        ..SimulatorOptions::default()
-    })
-    .await
-    .unwrap()
-}
-
-fn provider(sim: &Simulator) -> ScalewayProvider {
-    let config = Config::builder()
-        .secret_key(sim.secret_key())
-        .project_id(sim.project_id())
-        .api_url(sim.base_url())
-        .build()
-        .unwrap();
-    let retry = RetryPolicy::default()
-        .min_delay(Duration::from_millis(1))
-        .max_delay(Duration::from_millis(20));
-    let client = Client::builder(config).retry_policy(retry).build().unwrap();
-    let options = ScalewayOptions {
-        wait: WaitOptions::default()
-            .first_interval(Duration::from_millis(1))
-            .max_interval(Duration::from_millis(20))
-            .timeout(Duration::from_secs(30)),
-        server_poll_interval: Duration::from_millis(5),
-        create_lookup_delay: Duration::from_millis(5),
-        ..ScalewayOptions::default()
-    };
-    ScalewayProvider::with_options(client, options).unwrap()
+    common::simulator(0.0).await
 }
 
 fn web(name: &str) -> ServerOptions {
@@ -299,12 +274,6 @@ async fn provider_for_builds_the_scaleway_provider_from_its_config() {
 #[tokio::test]
 async fn a_server_with_a_local_root_volume_is_deleted_with_it() {
     let sim = simulator().await;
-    let config = Config::builder()
-        .secret_key(sim.secret_key())
-        .project_id(sim.project_id())
-        .api_url(sim.base_url())
-        .build()
-        .unwrap();
     let options = ScalewayOptions {
         block_root_volume: false,
         wait: WaitOptions::default()
@@ -312,7 +281,8 @@ async fn a_server_with_a_local_root_volume_is_deleted_with_it() {
             .max_interval(Duration::from_millis(20)),
         ..ScalewayOptions::default()
     };
-    let provider = ScalewayProvider::with_options(Client::new(config).unwrap(), options).unwrap();
+    let client = common::client(common::simulator_config(&sim), RetryPolicy::default());
+    let provider = ScalewayProvider::with_options(client, options).unwrap();
     let server = provider.create_server(&web("local-root")).await.unwrap();
     assert_eq!(sim.inventory().volumes.len(), 1, "its l_ssd root");
     provider.power_off(&server.id).await.unwrap();
@@ -323,12 +293,7 @@ async fn a_server_with_a_local_root_volume_is_deleted_with_it() {
 #[tokio::test]
 async fn power_changes_wait_for_a_server_in_transition() {
     // Slow enough that the server is still starting or stopping when the next call comes.
-    let sim = Simulator::start(SimulatorOptions {
-        time_scale: 0.02,
-        ..SimulatorOptions::default()
-    })
-    .await
-    .unwrap();
+    let sim = common::simulator(0.02).await;
     let provider = provider(&sim);
     let server = provider.create_server(&web("busy")).await.unwrap();
     // Still starting: power_off waits for it to run, then stops it.
@@ -382,6 +347,7 @@ async fn a_volume_that_never_becomes_available_is_removed() {
 
 #[tokio::test]
 async fn a_volume_made_by_create_volume_at_the_root_position_survives_delete_server() {
+    // A little over a screen: the volume is followed through the server's create and delete.
     use scaleway_sdk::api::instance_v1::types::{AttachServerVolumeBody, DetachServerVolumeBody};
 
     let sim = simulator().await;

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use scaleway_sdk::api::instance_v1::types::ServerAction;
 use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
@@ -18,9 +17,10 @@ use scaleway_sdk::resources::{
     ExtraVolume, IpKind, NetworkSpec, PublicIp, RootKind, RootVolume, Scaleway, SecurityGroupSpec,
     ServerSpec, ServerTarget, VolumePolicy, VolumeSpec,
 };
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
-use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{ByteSize, Client, Config, Error, RetryPolicy, Zone};
+use scaleway_sdk::simulator::Simulator;
+use scaleway_sdk::{ByteSize, Client, Error, Zone};
+
+use crate::common;
 
 /// A well-formed id that names nothing.
 const ID: &str = "123e4567-e89b-12d3-a456-426614174000";
@@ -67,52 +67,26 @@ struct Fixture {
     provider_mil: ScalewayProvider,
 }
 
-fn config(sim: &Simulator, zone: Zone, project: bool) -> Config {
-    let mut builder = Config::builder()
-        .secret_key(sim.secret_key())
-        .api_url(sim.base_url())
-        .zone(zone);
-    if project {
-        builder = builder.project_id(sim.project_id());
-    }
-    builder.build().unwrap()
-}
-
-fn client(config: Config) -> Client {
-    let retry = RetryPolicy::default()
-        .min_delay(Duration::from_millis(1))
-        .max_delay(Duration::from_millis(10));
-    Client::builder(config).retry_policy(retry).build().unwrap()
-}
-
-fn quick_options() -> ScalewayOptions {
-    ScalewayOptions {
-        wait: WaitOptions::default()
-            .first_interval(Duration::from_millis(1))
-            .max_interval(Duration::from_millis(10))
-            .timeout(Duration::from_secs(10)),
-        server_poll_interval: Duration::from_millis(5),
-        create_lookup_delay: Duration::from_millis(5),
-        ..ScalewayOptions::default()
-    }
+/// A client on the simulator in `zone`, with its default project or none.
+fn client(sim: &Simulator, zone: Zone, project: bool) -> Client {
+    let config = if project {
+        common::simulator_config(sim)
+    } else {
+        common::simulator_config_without_project(sim)
+    };
+    common::client(config.zone(zone), common::quick_retries())
 }
 
 async fn fixture() -> Arc<Fixture> {
-    let sim = Simulator::start(SimulatorOptions {
-        time_scale: 0.0,
-        ..SimulatorOptions::default()
-    })
-    .await
-    .unwrap();
-    let scw = Scaleway::new(client(config(&sim, Zone::FR_PAR_1, true)));
-    let scw_no_project = Scaleway::new(client(config(&sim, Zone::FR_PAR_1, false)));
-    let provider =
-        ScalewayProvider::with_options(client(config(&sim, Zone::FR_PAR_1, true)), quick_options()).unwrap();
+    let sim = common::simulator(0.0).await;
+    let scw = Scaleway::new(client(&sim, Zone::FR_PAR_1, true));
+    let scw_no_project = Scaleway::new(client(&sim, Zone::FR_PAR_1, false));
+    let provider = common::simulator_provider(&sim);
     let provider_mil = ScalewayProvider::with_options(
-        client(config(&sim, Zone::IT_MIL_1, true)),
+        client(&sim, Zone::IT_MIL_1, true),
         ScalewayOptions {
             block_root_volume: false,
-            ..quick_options()
+            ..common::quick_provider_options()
         },
     )
     .unwrap();
@@ -197,12 +171,14 @@ async fn provider_create_volume(f: &Fixture, options: VolumeOptions) -> Outcome 
     provider(f.provider.create_volume(&options).await)
 }
 
-fn scaleway_provider(config: Config, options: ScalewayOptions) -> Outcome {
-    provider(ScalewayProvider::with_options(client(config), options))
+fn scaleway_provider(client: Client, options: ScalewayOptions) -> Outcome {
+    provider(ScalewayProvider::with_options(client, options))
 }
 
 #[rustfmt::skip] // one line per case
 fn cases() -> Vec<Case> {
+    // Longer than a screen on purpose: the table of every bad input, one line per case, reads
+    // best whole.
     vec![
         // ---- the layer: servers().create with a bad ServerSpec
         case!(Locally, "empty server name", "server name", |f| create_server(&f, ServerSpec { name: String::new(), ..spec() }).await),
@@ -362,10 +338,10 @@ fn cases() -> Vec<Case> {
         case!(Locally, "provider validate_region of an empty name", "zone", |f| provider(f.provider.validate_region("").await)),
         case!(ByTheApi, "provider validate_instance_type of a type the zone does not offer", "instance type", |f| provider(f.provider.validate_instance_type("XXL-9000").await)),
         case!(Locally, "provider_for with an unknown zone", "scaleway_zone", |f| provider(provider_for(&ProviderConfig { scaleway_zone: Some("mars-1".into()), scaleway_secret_key: Some(f.sim.secret_key().into()), scaleway_project_id: Some(f.sim.project_id().into()), scaleway_api_url: Some(f.sim.base_url().into()), ..ProviderConfig::scaleway() }))),
-        case!(Locally, "ScalewayProvider with 7000 IOPS volumes", "volume IOPS", |f| scaleway_provider(config(&f.sim, Zone::FR_PAR_1, true), ScalewayOptions { volume_iops: 7000, ..quick_options() })),
-        case!(Locally, "ScalewayProvider in a VPC named, not by id", "VPC id", |f| scaleway_provider(config(&f.sim, Zone::FR_PAR_1, true), ScalewayOptions { vpc_id: Some("default".into()), ..quick_options() })),
-        case!(Locally, "ScalewayProvider with Block roots in it-mil-1", "zone", |f| scaleway_provider(config(&f.sim, Zone::IT_MIL_1, true), ScalewayOptions { block_root_volume: true, ..quick_options() })),
-        case!(Locally, "ScalewayProvider with no project", "project id", |f| scaleway_provider(config(&f.sim, Zone::FR_PAR_1, false), quick_options())),
+        case!(Locally, "ScalewayProvider with 7000 IOPS volumes", "volume IOPS", |f| scaleway_provider(client(&f.sim, Zone::FR_PAR_1, true), ScalewayOptions { volume_iops: 7000, ..common::quick_provider_options() })),
+        case!(Locally, "ScalewayProvider in a VPC named, not by id", "VPC id", |f| scaleway_provider(client(&f.sim, Zone::FR_PAR_1, true), ScalewayOptions { vpc_id: Some("default".into()), ..common::quick_provider_options() })),
+        case!(Locally, "ScalewayProvider with Block roots in it-mil-1", "zone", |f| scaleway_provider(client(&f.sim, Zone::IT_MIL_1, true), ScalewayOptions { block_root_volume: true, ..common::quick_provider_options() })),
+        case!(Locally, "ScalewayProvider with no project", "project id", |f| scaleway_provider(client(&f.sim, Zone::FR_PAR_1, false), common::quick_provider_options())),
     ]
 }
 
@@ -419,13 +395,9 @@ async fn the_request_counter_counts_api_requests_only() {
     assert_eq!(layer(f.scw.servers().get(ID).await), Outcome::Accepted);
     assert_eq!(f.sim.requests_served(), before + 1);
     // A request refused for its credentials reached the API all the same.
-    let stranger = Scaleway::new(client(
-        Config::builder()
-            .secret_key(uuid_like_but_wrong())
-            .project_id(f.sim.project_id())
-            .api_url(f.sim.base_url())
-            .build()
-            .unwrap(),
+    let stranger = Scaleway::new(common::client(
+        common::simulator_config(&f.sim).secret_key(uuid_like_but_wrong()),
+        common::quick_retries(),
     ));
     assert!(matches!(
         stranger.servers().get(ID).await,

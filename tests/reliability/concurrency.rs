@@ -9,9 +9,11 @@ use futures_util::StreamExt;
 use futures_util::future::join_all;
 use scaleway_sdk::provider::scaleway::ScalewayProvider;
 use scaleway_sdk::provider::{Provider, ServerOptions, VolumeOptions, VolumeStatus};
-use scaleway_sdk::simulator::{CreatedKind, Simulator, SimulatorOptions};
+use scaleway_sdk::simulator::{CreatedKind, Simulator};
 
 use super::storm::{duplicates, leftovers, provider};
+
+use crate::common;
 
 /// Transitions at 2% of the real API's: an attach settles in 20 ms, a detach in 60 ms, a server
 /// starts in about 0.1 s. Attaches and detaches of one server are serialized, so twenty of them
@@ -22,12 +24,7 @@ const TIME_SCALE: f64 = 0.02;
 const SERVERS_IN_FLIGHT: usize = 25;
 
 async fn simulator() -> Simulator {
-    Simulator::start(SimulatorOptions {
-        time_scale: TIME_SCALE,
-        ..SimulatorOptions::default()
-    })
-    .await
-    .unwrap()
+    common::simulator(TIME_SCALE).await
 }
 
 fn web(name: &str) -> ServerOptions {

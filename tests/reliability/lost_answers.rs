@@ -11,12 +11,12 @@
 
 use std::time::Duration;
 
-use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_sdk::ByteSize;
 use scaleway_sdk::provider::{Provider, ServerOptions, VolumeOptions};
 use scaleway_sdk::resources::{Options, PublicIp, RootVolume, Scaleway, ServerSpec, VolumePolicy};
-use scaleway_sdk::simulator::{CreatedKind, Fault, FaultRule, Simulator, SimulatorOptions};
-use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{ByteSize, Client, Config, RetryPolicy};
+use scaleway_sdk::simulator::{CreatedKind, Fault, FaultRule, Simulator};
+
+use crate::common;
 
 /// The steps of the provider's lifecycle, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,43 +70,9 @@ const LAYER_STEPS: &[&str] = &[
 
 const FAULTS: &[Fault] = &[Fault::ResetAfterApply, Fault::Reset, Fault::Status(502)];
 
+/// A simulator whose transitions are done at the next read.
 async fn simulator() -> Simulator {
-    Simulator::start(SimulatorOptions {
-        time_scale: 0.0,
-        ..SimulatorOptions::default()
-    })
-    .await
-    .unwrap()
-}
-
-fn client(sim: &Simulator) -> Client {
-    let config = Config::builder()
-        .secret_key(sim.secret_key())
-        .project_id(sim.project_id())
-        .api_url(sim.base_url())
-        .build()
-        .unwrap();
-    let retry = RetryPolicy::default()
-        .min_delay(Duration::from_millis(1))
-        .max_delay(Duration::from_millis(10));
-    Client::builder(config).retry_policy(retry).build().unwrap()
-}
-
-fn fast_wait() -> WaitOptions {
-    WaitOptions::default()
-        .first_interval(Duration::from_millis(1))
-        .max_interval(Duration::from_millis(10))
-        .timeout(Duration::from_secs(30))
-}
-
-fn provider(sim: &Simulator) -> ScalewayProvider {
-    let options = ScalewayOptions {
-        wait: fast_wait(),
-        server_poll_interval: Duration::from_millis(2),
-        create_lookup_delay: Duration::from_millis(2),
-        ..ScalewayOptions::default()
-    };
-    ScalewayProvider::with_options(client(sim), options).unwrap()
+    common::simulator(0.0).await
 }
 
 /// The provider's lifecycle, with `fault` on the first `operation` request of `faulty`.
@@ -116,7 +82,9 @@ async fn provider_lifecycle(
     operation: &str,
     fault: Fault,
 ) -> Result<(), String> {
-    let p = provider(sim);
+    // Longer than a screen on purpose: one lifecycle in order, each step armed with the fault when
+    // it is the faulty one; splitting it would hide the order the table of steps refers to.
+    let p = common::simulator_provider(sim);
     let arm = |step: Step| {
         if step == faulty {
             sim.faults().push(FaultRule::new(Some(operation), fault, Some(1)));
@@ -210,9 +178,9 @@ async fn a_lost_answer_on_any_step_of_the_provider_lifecycle_is_absorbed_exactly
 /// The layer's create with a routed IPv6 and a 15k IOPS root, then its delete.
 async fn layer_lifecycle(sim: &Simulator, operation: &str, fault: Fault) -> Result<(), String> {
     let scw = Scaleway::with_options(
-        client(sim),
+        common::client(common::simulator_config(sim), common::quick_retries()),
         Options {
-            wait: fast_wait(),
+            wait: common::quick_waits(),
             create_lookup_delay: Duration::from_millis(2),
         },
     );
@@ -257,7 +225,7 @@ async fn a_lost_answer_on_any_step_of_the_layer_create_is_absorbed_exactly_once(
 #[tokio::test]
 async fn a_lost_create_answer_whose_look_up_fails_too_still_makes_one_server() {
     let sim = simulator().await;
-    let p = provider(&sim);
+    let p = common::simulator_provider(&sim);
     sim.faults().push(FaultRule::new(
         Some("CreateServer"),
         Fault::ResetAfterApply,

@@ -14,6 +14,10 @@
 //!
 //! The simulator's creation log shows that nothing was ever created twice.
 
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
 mod bad_input;
 mod concurrency;
 mod fuzz;

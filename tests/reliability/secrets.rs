@@ -12,13 +12,16 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
-use scaleway_sdk::provider::{Provider, ProviderConfig, ServerOptions, VolumeOptions, provider_for};
+use scaleway_sdk::provider::scaleway::ScalewayProvider;
+use scaleway_sdk::provider::{
+    Firewall, Network, Provider, ProviderConfig, Server, ServerOptions, Volume, VolumeOptions, provider_for,
+};
 use scaleway_sdk::resources::{Scaleway, VolumeSpec};
 use scaleway_sdk::simulator::{Fault, FaultRule, Simulator, SimulatorOptions};
-use scaleway_sdk::wait::WaitOptions;
 use scaleway_sdk::{ByteSize, Client, Config, Error, RetryPolicy};
 use tracing_subscriber::fmt::format::FmtSpan;
+
+use crate::common;
 
 /// The key the simulator accepts: a valid UUID no other value of the run contains.
 const SECRET: &str = "c0ffee00-5eed-4bad-8bad-decafbad5ec7";
@@ -94,30 +97,15 @@ impl Printed {
     }
 }
 
-fn options() -> ScalewayOptions {
-    ScalewayOptions {
-        wait: WaitOptions::default()
-            .first_interval(Duration::from_millis(1))
-            .max_interval(Duration::from_millis(20))
-            .timeout(Duration::from_secs(30)),
-        server_poll_interval: Duration::from_millis(5),
-        create_lookup_delay: Duration::from_millis(5),
-        ..ScalewayOptions::default()
-    }
-}
-
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .min_delay(Duration::from_millis(1))
-        .max_delay(Duration::from_millis(10))
-        .max_retries(2)
+    common::quick_retries().max_retries(2)
 }
 
+/// The simulator's URL with this key and project.
 fn config(sim: &Simulator, secret: &str, project: &str) -> Config {
-    Config::builder()
+    common::simulator_config(sim)
         .secret_key(secret)
         .project_id(project)
-        .api_url(sim.base_url())
         .build()
         .unwrap()
 }
@@ -126,15 +114,43 @@ fn config(sim: &Simulator, secret: &str, project: &str) -> Config {
 async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
     let captured = captured();
 
-    let sim = Simulator::start(SimulatorOptions {
+    let sim = common::simulator_with(SimulatorOptions {
         time_scale: 0.0,
         secret_key: Some(SECRET.into()),
         ..SimulatorOptions::default()
     })
-    .await
-    .unwrap();
+    .await;
     let mut printed = Printed::default();
 
+    let (provider, scw) = every_configuration_and_client_printed(&sim, &mut printed).await;
+    let made = the_happy_path(&provider, &scw).await;
+    refused_keys_and_projects(&sim, &made.server.id, &mut printed).await;
+    let recovered = injected_faults(&sim, &provider, &scw, &made.server.id, &mut printed).await;
+    bad_input_and_a_timeout(&sim, &provider, &scw, &made.server.id, &mut printed).await;
+    let Made {
+        network,
+        firewall,
+        server,
+        volume,
+    } = made;
+
+    // Clean up, and check that the run left nothing.
+    provider.delete_volume(&volume.id).await.unwrap();
+    provider.delete_server(&server.id).await.unwrap();
+    provider.delete_server(&recovered.id).await.unwrap();
+    provider.delete_firewall(&firewall.id).await.unwrap();
+    provider.delete_network(&network.id).await.unwrap();
+    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
+
+    assert_no_secret_shows(&captured.text(), &printed);
+}
+
+/// The values a host tool holds, each configuration and client made from them printed with
+/// `Debug`, and a malformed key refused; the provider and the layer on the right key.
+async fn every_configuration_and_client_printed(
+    sim: &Simulator,
+    printed: &mut Printed,
+) -> (ScalewayProvider, Scaleway) {
     // The values a host tool holds.
     let provider_config = ProviderConfig {
         scaleway_secret_key: Some(SECRET.into()),
@@ -148,7 +164,7 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
     let boxed = provider_for(&provider_config).unwrap();
     boxed.validate_credentials().await.unwrap();
 
-    let builder = Client::builder(config(&sim, SECRET, sim.project_id())).retry_policy(quick_retries());
+    let builder = Client::builder(config(sim, SECRET, sim.project_id())).retry_policy(quick_retries());
     printed.debug("ClientBuilder", &builder);
     let client = builder.build().unwrap();
     printed.debug("Config", client.config());
@@ -159,7 +175,7 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
         "SecretKey Display".into(),
         client.config().secret_key().to_string(),
     ));
-    let provider = ScalewayProvider::with_options(client.clone(), options()).unwrap();
+    let provider = ScalewayProvider::with_options(client.clone(), common::quick_provider_options()).unwrap();
     printed.debug("ScalewayProvider", &provider);
     let scw = Scaleway::new(client.clone());
     printed.debug("Scaleway", &scw);
@@ -175,6 +191,20 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
         .unwrap_err();
     printed.error("malformed key", &malformed);
 
+    (provider, scw)
+}
+
+/// What the happy path made, for the later steps and the clean-up.
+struct Made {
+    network: Network,
+    firewall: Firewall,
+    server: Server,
+    volume: Volume,
+}
+
+/// The happy path, through the provider and the layer: a network, a firewall, a server with
+/// cloud-init, a volume attached and detached.
+async fn the_happy_path(provider: &ScalewayProvider, scw: &Scaleway) -> Made {
     // The happy path, through the provider and the layer.
     provider.validate_credentials().await.unwrap();
     let network = provider.find_or_create_network("secrets-net").await.unwrap();
@@ -206,13 +236,24 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
     provider.attach_volume(&volume.id, &server.id).await.unwrap();
     provider.detach_volume(&volume.id).await.unwrap();
 
+    Made {
+        network,
+        firewall,
+        server,
+        volume,
+    }
+}
+
+/// A wrong key (401, through the provider and the layer) and a project the key cannot write to
+/// (403), each error printed.
+async fn refused_keys_and_projects(sim: &Simulator, server_id: &str, printed: &mut Printed) {
     // A wrong key: 401.
     let stranger = ScalewayProvider::with_options(
-        Client::builder(config(&sim, WRONG_SECRET, sim.project_id()))
+        Client::builder(config(sim, WRONG_SECRET, sim.project_id()))
             .retry_policy(quick_retries())
             .build()
             .unwrap(),
-        options(),
+        common::quick_provider_options(),
     )
     .unwrap();
     printed.debug("ScalewayProvider with the wrong key", &stranger);
@@ -221,7 +262,7 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
     printed.error("wrong key (provider)", &refused);
     let refused = Scaleway::new(stranger.client().clone())
         .servers()
-        .get(&server.id)
+        .get(server_id)
         .await
         .unwrap_err();
     assert!(matches!(refused, Error::Authentication { .. }), "{refused:?}");
@@ -229,17 +270,27 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
 
     // Missing permissions: a project the key cannot write to.
     let elsewhere = ScalewayProvider::with_options(
-        Client::builder(config(&sim, SECRET, "7e57ab1e-0000-4000-8000-000000000001"))
+        Client::builder(config(sim, SECRET, "7e57ab1e-0000-4000-8000-000000000001"))
             .retry_policy(quick_retries())
             .build()
             .unwrap(),
-        options(),
+        common::quick_provider_options(),
     )
     .unwrap();
     let denied = elsewhere.find_or_create_firewall("not-mine").await.unwrap_err();
     assert_eq!(denied.status(), Some(403), "{denied:?}");
     printed.error("missing permissions", &denied);
+}
 
+/// Injected faults: a create whose answer is lost (recovered; the server it made), a listing that
+/// keeps failing, a reset; each error printed.
+async fn injected_faults(
+    sim: &Simulator,
+    provider: &ScalewayProvider,
+    scw: &Scaleway,
+    server_id: &str,
+    printed: &mut Printed,
+) -> Server {
     // Injected faults: a create whose answer is lost (recovered), a listing that keeps failing.
     sim.faults().push(FaultRule::new(
         Some("CreateServer"),
@@ -263,11 +314,23 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
     sim.faults().clear();
     sim.faults()
         .push(FaultRule::new(Some("GetServer"), Fault::Reset, None));
-    let reset = scw.servers().get(&server.id).await.unwrap_err();
+    let reset = scw.servers().get(server_id).await.unwrap_err();
     assert!(matches!(reset, Error::Transport { .. }), "{reset:?}");
     printed.error("injected reset", &reset);
     sim.faults().clear();
 
+    recovered
+}
+
+/// Bad input through the provider and the layer, and an answer slower than the request timeout;
+/// each error printed.
+async fn bad_input_and_a_timeout(
+    sim: &Simulator,
+    provider: &ScalewayProvider,
+    scw: &Scaleway,
+    server_id: &str,
+    printed: &mut Printed,
+) {
     // Bad input, through both.
     let bad = provider
         .create_server(&ServerOptions {
@@ -287,7 +350,7 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
 
     // A timeout: an answer slower than the request timeout.
     let impatient = Scaleway::new(
-        Client::builder(config(&sim, SECRET, sim.project_id()))
+        Client::builder(config(sim, SECRET, sim.project_id()))
             .request_timeout(Duration::from_millis(200))
             .retry_policy(RetryPolicy::none())
             .build()
@@ -298,20 +361,15 @@ async fn the_secret_key_appears_in_no_error_no_debug_and_no_trace() {
         Fault::Latency(Duration::from_secs(5)),
         Some(1),
     ));
-    let timed_out = impatient.servers().get(&server.id).await.unwrap_err();
+    let timed_out = impatient.servers().get(server_id).await.unwrap_err();
     assert!(matches!(timed_out, Error::Timeout { .. }), "{timed_out:?}");
     printed.error("timeout", &timed_out);
     sim.faults().clear();
+}
 
-    // Clean up, and check that the run left nothing.
-    provider.delete_volume(&volume.id).await.unwrap();
-    provider.delete_server(&server.id).await.unwrap();
-    provider.delete_server(&recovered.id).await.unwrap();
-    provider.delete_firewall(&firewall.id).await.unwrap();
-    provider.delete_network(&network.id).await.unwrap();
-    assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
-
-    let trace = captured.text();
+/// The trace holds the run, failures included, and neither it nor anything printed shows a
+/// secret key, dashed, upper-case or not.
+fn assert_no_secret_shows(trace: &str, printed: &Printed) {
     // The check can fail: the trace holds the run, failures included.
     assert!(trace.len() > 1000, "the trace is almost empty: {trace}");
     for expected in [

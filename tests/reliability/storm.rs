@@ -20,6 +20,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use scaleway_sdk::RetryPolicy;
 use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
 use scaleway_sdk::provider::{Provider, ProviderError, ServerOptions, ServerStatus, VolumeOptions};
 use scaleway_sdk::resources::CREATE_TOKEN_TAG;
@@ -28,7 +29,8 @@ use scaleway_sdk::simulator::{
     StormRates,
 };
 use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{Client, Config, RetryPolicy};
+
+use crate::common;
 
 /// Lifecycles in CI; `SCW_SDK_STORM_LIFECYCLES` for more.
 const CI_LIFECYCLES: u64 = 8;
@@ -68,18 +70,12 @@ fn env_number(name: &str, default: u64) -> u64 {
 /// simulator's fault log tells lifecycles apart), with fast waits and a retry policy patient
 /// enough for a storm: 10 retries, 5 ms doubling to 100 ms.
 pub(crate) fn provider(sim: &Simulator, label: &str) -> ScalewayProvider {
-    let config = Config::builder()
-        .secret_key(sim.secret_key())
-        .project_id(sim.project_id())
-        .api_url(sim.base_url())
-        .build()
-        .unwrap();
     let retry = RetryPolicy::default()
         .max_retries(10)
         .min_delay(Duration::from_millis(5))
         .max_delay(Duration::from_millis(100))
         .max_total_delay(Some(Duration::from_secs(10)));
-    let client = Client::builder(config)
+    let client = common::client_builder(common::simulator_config(sim))
         .retry_policy(retry)
         .request_timeout(Duration::from_secs(30))
         .user_agent_suffix(label)
@@ -383,15 +379,12 @@ fn report(lifecycles: u64, failed: usize, counts: &FaultCounts, attempts: u64, r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifecycles_under_a_fault_storm_leave_nothing_and_never_a_duplicate() {
+    // A little over a screen: the lifecycles run at once and their outcomes, the leftovers and the
+    // duplicates are reported together before any assertion, so a failing storm shows everything.
     let lifecycles = env_number("SCW_SDK_STORM_LIFECYCLES", CI_LIFECYCLES);
     let seed = env_number("SCW_SDK_STORM_SEED", SEED);
     let parallel = env_number("SCW_SDK_STORM_PARALLEL", PARALLEL).max(1) as usize;
-    let sim = Simulator::start(SimulatorOptions {
-        time_scale: TIME_SCALE,
-        ..SimulatorOptions::default()
-    })
-    .await
-    .unwrap();
+    let sim = common::simulator(TIME_SCALE).await;
     println!("storm: {lifecycles} lifecycles, seed {seed}, {parallel} at a time");
     sim.faults().set(FaultPlan::storm(seed, storm_rates()));
 
@@ -469,23 +462,13 @@ async fn a_storm_is_seeded_and_spares_the_simulators_own_routes() {
             max_latency: Duration::from_millis(2),
             ..storm_rates()
         };
-        let sim = Simulator::start(SimulatorOptions {
+        let sim = common::simulator_with(SimulatorOptions {
             time_scale: 0.0,
             faults: FaultPlan::storm(7, rates),
             ..SimulatorOptions::default()
         })
-        .await
-        .unwrap();
-        let config = Config::builder()
-            .secret_key(sim.secret_key())
-            .project_id(sim.project_id())
-            .api_url(sim.base_url())
-            .build()
-            .unwrap();
-        let client = Client::builder(config)
-            .retry_policy(RetryPolicy::none())
-            .build()
-            .unwrap();
+        .await;
+        let client = common::client(common::simulator_config(&sim), RetryPolicy::none());
         let mut answers = Vec::new();
         for _ in 0..200 {
             let answer = client.instance().list_servers().zone("fr-par-1").send().await;
@@ -534,12 +517,7 @@ async fn a_storm_is_seeded_and_spares_the_simulators_own_routes() {
 
 #[tokio::test]
 async fn the_duplicate_check_sees_twins_even_once_deleted() {
-    let sim = Simulator::start(SimulatorOptions {
-        time_scale: 0.0,
-        ..SimulatorOptions::default()
-    })
-    .await
-    .unwrap();
+    let sim = common::simulator(0.0).await;
     let p = provider(&sim, "twins");
     let client = p.client();
     let project = sim.project_id().to_string();

@@ -4,15 +4,12 @@ use httpmock::prelude::*;
 use scaleway_sdk::{Client, Config, RetryPolicy};
 use serde_json::json;
 
+use crate::common;
+
 const SECRET: &str = "9f8e7d6c-5b4a-4321-8fed-cba987654321";
 
 fn client(server: &MockServer, policy: RetryPolicy) -> Client {
-    let config = Config::builder()
-        .secret_key(SECRET)
-        .api_url(server.base_url())
-        .build()
-        .unwrap();
-    Client::builder(config)
+    common::client_builder(common::mock_config(server.base_url()).secret_key(SECRET))
         .retry_policy(policy)
         .user_agent_suffix("test-tool/1.0")
         .build()

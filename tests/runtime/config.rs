@@ -453,6 +453,8 @@ fn environment_wins_over_selected_profile() {
 
 #[test]
 fn a_named_profile_ranks_above_the_top_level_for_zone_and_region() {
+    // A little over a screen: one profile file, and each way of asking for a zone or a region
+    // checked against it.
     let dir = temp_dir("profile_over_root_locality");
     let file = write(
         &dir,

@@ -1,20 +1,15 @@
-//! Error mapping: every real error answer in the recordings, the shapes documented in
-//! `../shared/reference/scaleway-behaviour.md`, and error answers through a generated client.
-
-use std::path::Path;
+//! Error mapping: every error answer of the fixtures and of the recordings, the shapes of the
+//! fixtures and those documented in `../shared/reference/scaleway-behaviour.md`, and error
+//! answers through a generated client. The recordings and the digest are checked when
+//! `../shared/reference` is there (`tests/common/reference.rs`).
 
 use httpmock::prelude::*;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use scaleway_sdk::{Client, Config, Error, RetryPolicy};
+use scaleway_sdk::{Client, Error, RetryPolicy};
 use serde_json::{Value, json};
 
-const TOKEN: &str = "11111111-2222-4333-8444-555555555555";
-
-fn reference(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference")
-        .join(path)
-}
+use crate::common::reference::{fixture_traffic, recorded_traffic, reference};
+use crate::common::{self, SECRET as TOKEN};
 
 fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     let mut map = HeaderMap::new();
@@ -37,6 +32,8 @@ fn text(value: &Value, key: &str) -> String {
 
 /// Checks that one error answer maps to the variant its status and `type` call for.
 fn check_mapping(status: u16, body: &Value, err: &Error, context: &str) {
+    // Longer than a screen on purpose: one arm per kind of error answer, each with what its variant
+    // must hold; a table reads best whole.
     let kind = body.get("type").and_then(Value::as_str);
     match (status, kind) {
         (404, _) => match err {
@@ -118,6 +115,22 @@ fn check_mapping(status: u16, body: &Value, err: &Error, context: &str) {
             }
             other => panic!("{context}: {other:?}"),
         },
+        (409, Some("transient_state")) => match err {
+            Error::Conflict {
+                current_state,
+                resource,
+                ..
+            } => {
+                assert_eq!(
+                    current_state.as_deref(),
+                    body["current_state"].as_str(),
+                    "{context}"
+                );
+                assert_eq!(*resource, text(body, "resource"), "{context}");
+                assert!(err.is_retryable());
+            }
+            other => panic!("{context}: {other:?}"),
+        },
         (429, _) => {
             assert!(
                 matches!(
@@ -146,44 +159,59 @@ fn check_mapping(status: u16, body: &Value, err: &Error, context: &str) {
 }
 
 #[test]
+fn every_fixture_error_answer_maps_to_its_variant() {
+    every_error_answer_maps_to_its_variant(fixture_traffic());
+}
+
+#[test]
 fn every_recorded_error_answer_maps_to_its_variant() {
+    let files = ["dev.jsonl", "dev-supplement.jsonl"];
+    if let Some(traffic) = recorded_traffic(&files, "the recorded error answers") {
+        every_error_answer_maps_to_its_variant(&traffic);
+    }
+}
+
+/// Every error answer of `traffic` maps to the variant its status and type call for, with its
+/// request id; the answers include one of each kind the API sends.
+fn every_error_answer_maps_to_its_variant(traffic: &[Value]) {
     let mut checked = std::collections::BTreeMap::<String, usize>::new();
-    for name in ["dev.jsonl", "dev-supplement.jsonl"] {
-        let file = reference(&format!("real-traffic/{name}"));
-        let content = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        for (n, line) in content.lines().enumerate() {
-            let record: Value = serde_json::from_str(line).unwrap();
-            let status = record["status"].as_u64().unwrap() as u16;
-            if status < 400 {
-                continue;
-            }
-            let body = record["resp_body"].clone();
-            let raw = if body.is_null() {
-                Vec::new()
-            } else {
-                serde_json::to_vec(&body).unwrap()
-            };
-            let request_id = format!("recorded-{n}");
-            let mut pairs = vec![("x-request-id", request_id.as_str())];
-            if let Some(v) = record["resp_headers"]["X-Envoy-Ratelimited"].as_str() {
-                pairs.push(("x-envoy-ratelimited", v));
-            }
-            let err = Error::from_response(status, &headers(&pairs), &raw);
-            let context = format!("{name}:{} {} {}", n + 1, record["method"], record["template"]);
-            check_mapping(status, &body, &err, &context);
-            assert_eq!(err.status(), Some(status), "{context}");
-            assert_eq!(err.request_id(), Some(request_id.as_str()), "{context}");
-            assert!(
-                err.to_string().contains(&request_id),
-                "the message names the request id: {err}"
-            );
-            *checked
-                .entry(format!(
-                    "{status} {}",
-                    body.get("type").and_then(Value::as_str).unwrap_or("-")
-                ))
-                .or_default() += 1;
+    for (n, record) in traffic.iter().enumerate() {
+        let status = record["status"].as_u64().unwrap() as u16;
+        if status < 400 {
+            continue;
         }
+        let body = record["resp_body"].clone();
+        let raw = if body.is_null() {
+            Vec::new()
+        } else {
+            serde_json::to_vec(&body).unwrap()
+        };
+        let request_id = format!("recorded-{n}");
+        let mut pairs = vec![("x-request-id", request_id.as_str())];
+        if let Some(v) = record["resp_headers"]["X-Envoy-Ratelimited"].as_str() {
+            pairs.push(("x-envoy-ratelimited", v));
+        }
+        let err = Error::from_response(status, &headers(&pairs), &raw);
+        let context = format!(
+            "{} #{} {} {}",
+            text(record, "source"),
+            record["seq"],
+            record["method"],
+            record["template"]
+        );
+        check_mapping(status, &body, &err, &context);
+        assert_eq!(err.status(), Some(status), "{context}");
+        assert_eq!(err.request_id(), Some(request_id.as_str()), "{context}");
+        assert!(
+            err.to_string().contains(&request_id),
+            "the message names the request id: {err}"
+        );
+        *checked
+            .entry(format!(
+                "{status} {}",
+                body.get("type").and_then(Value::as_str).unwrap_or("-")
+            ))
+            .or_default() += 1;
     }
     println!("error answers checked: {checked:?}");
     for expected in [
@@ -195,14 +223,14 @@ fn every_recorded_error_answer_maps_to_its_variant() {
     ] {
         assert!(
             checked.contains_key(expected),
-            "the recordings should contain a {expected} answer"
+            "the answers should include a {expected} one"
         );
     }
 }
 
 /// JSON examples of error bodies written in the behaviour digest.
-fn documented_error_bodies() -> Vec<Value> {
-    let doc = std::fs::read_to_string(reference("scaleway-behaviour.md")).unwrap();
+fn documented_error_bodies(digest: &std::path::Path) -> Vec<Value> {
+    let doc = std::fs::read_to_string(digest).unwrap();
     doc.split('`')
         .filter(|s| s.starts_with('{') && s.ends_with('}'))
         .filter_map(|s| serde_json::from_str::<Value>(s).ok())
@@ -212,12 +240,33 @@ fn documented_error_bodies() -> Vec<Value> {
 
 #[test]
 fn documented_error_shapes_map_to_their_variants() {
-    let bodies = documented_error_bodies();
+    if let Some(digest) = reference(
+        "scaleway-behaviour.md",
+        "the error shapes of the behaviour digest",
+    ) {
+        error_shapes_map_to_their_variants(&documented_error_bodies(&digest));
+    }
+}
+
+#[test]
+fn the_fixtures_error_shapes_map_to_their_variants() {
+    let bodies: Vec<Value> = fixture_traffic()
+        .iter()
+        .filter(|r| r["status"].as_u64().is_some_and(|s| s >= 400))
+        .map(|r| r["resp_body"].clone())
+        .filter(|body| body.get("message").is_some())
+        .collect();
+    error_shapes_map_to_their_variants(&bodies);
+}
+
+/// A transient state, the legacy authorization error, a legacy validation error and VPC's
+/// untyped 500, found among `bodies`, map to their variants.
+fn error_shapes_map_to_their_variants(bodies: &[Value]) {
     let by_type = |t: &str| {
         bodies
             .iter()
             .find(|b| b["type"] == t)
-            .unwrap_or_else(|| panic!("the digest documents a {t} body"))
+            .unwrap_or_else(|| panic!("no {t} body among the shapes"))
             .clone()
     };
     let none = HeaderMap::new();
@@ -258,6 +307,7 @@ fn documented_error_shapes_map_to_their_variants() {
 
 #[test]
 fn error_types_the_recordings_do_not_show() {
+    // A little over a screen: one body per error type, each mapped and checked in turn.
     let none = HeaderMap::new();
     let map = |status: u16, body: Value| Error::from_response(status, &none, body.to_string().as_bytes());
 
@@ -323,15 +373,7 @@ fn error_types_the_recordings_do_not_show() {
 }
 
 fn client_for(server: &MockServer) -> Client {
-    let config = Config::builder()
-        .secret_key(TOKEN)
-        .api_url(server.base_url())
-        .build()
-        .unwrap();
-    Client::builder(config)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::client(common::mock_config(server.base_url()), RetryPolicy::none())
 }
 
 #[tokio::test]
@@ -543,6 +585,8 @@ async fn a_quota_error_through_a_generated_client_keeps_its_status_request_id_an
 
 #[tokio::test]
 async fn an_error_body_with_fields_of_unexpected_types_still_decodes_through_a_generated_client() {
+    // Longer than a screen on purpose: one answer whose every field has the wrong type, and each
+    // field checked on the typed error, side by side with the body that made it.
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
@@ -639,6 +683,8 @@ async fn an_error_body_with_fields_of_unexpected_types_still_decodes_through_a_g
 
 #[test]
 fn one_field_of_an_unexpected_type_does_not_throw_away_the_error_body() {
+    // Longer than a screen on purpose: one body per field of the error schema, each with that one
+    // field of the wrong type and the rest checked intact.
     let none = HeaderMap::new();
     let map = |status: u16, body: Value| Error::from_response(status, &none, body.to_string().as_bytes());
 
@@ -716,6 +762,8 @@ fn one_field_of_an_unexpected_type_does_not_throw_away_the_error_body() {
 
 #[test]
 fn only_a_transient_state_conflict_is_retryable() {
+    // Longer than a screen on purpose: each 409 body the API sends, next to the retryability it
+    // must have.
     let none = HeaderMap::new();
     let map = |status: u16, body: Value| Error::from_response(status, &none, body.to_string().as_bytes());
 
@@ -801,20 +849,13 @@ async fn a_conflict_that_is_not_transient_is_not_retried() {
                 .json_body(json!({"type": "conflict", "message": "routing is already enabled"}));
         })
         .await;
-    let config = Config::builder()
-        .secret_key(TOKEN)
-        .api_url(server.base_url())
-        .build()
-        .unwrap();
-    let client = Client::builder(config)
-        .retry_policy(
-            RetryPolicy::default()
-                .max_retries(3)
-                .min_delay(std::time::Duration::from_millis(1))
-                .jitter(false),
-        )
-        .build()
-        .unwrap();
+    let client = common::client(
+        common::mock_config(server.base_url()),
+        RetryPolicy::default()
+            .max_retries(3)
+            .min_delay(std::time::Duration::from_millis(1))
+            .jitter(false),
+    );
     let err: Error = client
         .vpc()
         .enable_routing()

@@ -1,6 +1,10 @@
 //! The client runtime: configuration, zones and sizes, the shared client, error mapping, retries,
 //! pagination, waiting, tracing, and the generated clients at the wire.
 
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
 mod client;
 mod config;
 mod errors;

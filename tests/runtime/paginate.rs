@@ -3,21 +3,13 @@
 use futures_util::{StreamExt, TryStreamExt};
 use httpmock::prelude::*;
 use scaleway_sdk::paginate::{DEFAULT_PAGE_SIZE, Page, PageRequest, collect_all, paginate};
-use scaleway_sdk::{Client, Config, Error, RetryPolicy};
+use scaleway_sdk::{Client, Error, RetryPolicy};
 use serde_json::{Value, json};
 
-const TOKEN: &str = "11111111-2222-4333-8444-555555555555";
+use crate::common;
 
 fn client(server: &MockServer) -> Client {
-    let config = Config::builder()
-        .secret_key(TOKEN)
-        .api_url(server.base_url())
-        .build()
-        .unwrap();
-    Client::builder(config)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::client(common::mock_config(server.base_url()), RetryPolicy::none())
 }
 
 fn servers(from: usize, count: usize) -> Value {

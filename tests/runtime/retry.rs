@@ -6,11 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use httpmock::prelude::*;
-use scaleway_sdk::{Client, Config, Error, RetryPolicy};
+use scaleway_sdk::{Client, Error, RetryPolicy};
 use serde_json::json;
 
-const TOKEN: &str = "11111111-2222-4333-8444-555555555555";
-const PROJECT: &str = "6a1e1b5c-3b4a-4f7e-9d2a-0c9f2f1e8b7d";
+use crate::common::{self, PROJECT};
 
 /// Retries without real waiting, so that the tests count calls, not seconds.
 fn fast_policy(retries: usize) -> RetryPolicy {
@@ -22,12 +21,7 @@ fn fast_policy(retries: usize) -> RetryPolicy {
 }
 
 fn client(base_url: &str, policy: RetryPolicy, timeout: Duration) -> Client {
-    let config = Config::builder()
-        .secret_key(TOKEN)
-        .api_url(base_url)
-        .build()
-        .unwrap();
-    Client::builder(config)
+    common::client_builder(common::mock_config(base_url))
         .retry_policy(policy)
         .request_timeout(timeout)
         .build()
@@ -490,12 +484,7 @@ async fn a_connect_timeout_was_never_sent_and_is_retried_even_for_a_create() {
     let listener = socket.listen(0).unwrap();
     let address = listener.local_addr().unwrap();
     let _queued = std::net::TcpStream::connect(address).unwrap();
-    let config = Config::builder()
-        .secret_key(TOKEN)
-        .api_url(format!("http://{address}"))
-        .build()
-        .unwrap();
-    let client = Client::builder(config)
+    let client = common::client_builder(common::mock_config(format!("http://{address}")))
         .retry_policy(fast_policy(2))
         .connect_timeout(Duration::from_millis(100))
         .request_timeout(Duration::from_secs(30))

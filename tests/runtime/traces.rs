@@ -7,8 +7,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use httpmock::prelude::*;
-use scaleway_sdk::{Client, Config, Error, RetryPolicy};
+use scaleway_sdk::{Client, Error, RetryPolicy};
 use serde_json::json;
+
+use crate::common;
 
 const SECRET: &str = "9f8e7d6c-5b4a-4321-8fed-cba987654321";
 
@@ -33,16 +35,13 @@ impl Captured {
 }
 
 fn client(server: &MockServer, policy: RetryPolicy) -> Client {
-    let config = Config::builder()
-        .secret_key(SECRET)
-        .api_url(server.base_url())
-        .build()
-        .unwrap();
-    Client::builder(config).retry_policy(policy).build().unwrap()
+    common::client(common::mock_config(server.base_url()).secret_key(SECRET), policy)
 }
 
 #[tokio::test]
 async fn requests_are_traced_with_their_outcome_and_the_secret_never_shows() {
+    // Longer than a screen on purpose: the subscriber is installed for this thread only, so the
+    // requests whose traces are checked must run here, between installing it and reading it.
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
@@ -82,9 +81,8 @@ async fn requests_are_traced_with_their_outcome_and_the_secret_never_shows() {
     let policy = RetryPolicy::default()
         .min_delay(std::time::Duration::from_millis(1))
         .jitter(false);
-    let config = Config::builder()
+    let config = common::mock_config(server.base_url())
         .secret_key(SECRET)
-        .api_url(server.base_url())
         .build()
         .unwrap();
     tracing::debug!(?config, "configuration");

@@ -1,34 +1,29 @@
 //! Wire correctness of the generated clients, against httpmock: exact method, path, query, headers
 //! and bodies, for a list, a create and a delete of each vendored API, plus the user_data PATCH.
 //!
-//! List queries are replayed from real recordings (`../shared/reference/real-traffic/`):
-//! the generated client is called with the recorded parameters and must send the same query
-//! string, byte for byte up to parameter order; the recorded answer is served back and must
-//! deserialize. Mocks only answer requests that match exactly, so a wrong request fails the test.
-
-use std::path::Path;
+//! List queries are replayed from recorded interactions: the generated client is called with the
+//! recorded parameters and must send the same query string, byte for byte up to parameter order;
+//! the recorded answer is served back and must deserialize. Each API's test replays the fixtures
+//! (`tests/fixtures/traffic/`), and `recorded_list_queries_replay_on_every_api` replays the real
+//! recordings (`../shared/reference/real-traffic/`) when they are there. Mocks only answer
+//! requests that match exactly, so a wrong request fails the test.
 
 use httpmock::prelude::*;
 use scaleway_sdk::api::{self, Error};
 use serde_json::{Value, json};
 
-const TOKEN: &str = "11111111-2222-4333-8444-555555555555";
-const PROJECT: &str = "6a1e1b5c-3b4a-4f7e-9d2a-0c9f2f1e8b7d";
+use crate::common::reference::{RECORDED_FILES, fixture_traffic, recorded_traffic};
+use crate::common::{self, PROJECT, SECRET as TOKEN};
 
 /// The crate's client, pointed at the mock server; it sends the secret key with every request.
 fn sdk(server: &MockServer) -> scaleway_sdk::Client {
-    let config = scaleway_sdk::Config::builder()
-        .secret_key(TOKEN)
-        .api_url(server.base_url())
-        .build()
-        .unwrap();
-    scaleway_sdk::Client::builder(config)
-        .retry_policy(scaleway_sdk::RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::client(
+        common::mock_config(server.base_url()),
+        scaleway_sdk::RetryPolicy::none(),
+    )
 }
 
-/// A recorded interaction, from the real-traffic recordings.
+/// An interaction, from the fixtures or the recordings of real traffic.
 struct Recording {
     raw_query: String,
     query: Value,
@@ -36,17 +31,10 @@ struct Recording {
     body: Value,
 }
 
-/// The first recorded interaction of `method template` whose raw query contains `needle`.
-fn recording(api: &str, method: &str, template: &str, needle: &str) -> Recording {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-traffic");
-    let text: String = ["dev.jsonl", "dev-supplement.jsonl", "ipam-dev.jsonl"]
+/// The first interaction of `method template` in `traffic` whose raw query contains `needle`.
+fn recording(traffic: &[Value], api: &str, method: &str, template: &str, needle: &str) -> Recording {
+    traffic
         .iter()
-        .map(|name| std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    text.lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| serde_json::from_str::<Value>(line).unwrap())
         .find(|r| {
             r["api"] == api
                 && r["method"] == method
@@ -60,7 +48,7 @@ fn recording(api: &str, method: &str, template: &str, needle: &str) -> Recording
             status: r["status"].as_u64().unwrap() as u16,
             body: r["resp_body"].clone(),
         })
-        .unwrap_or_else(|| panic!("no recording of {method} {template} with {needle}"))
+        .unwrap_or_else(|| panic!("no interaction of {method} {template} with {needle}"))
 }
 
 /// Query parameters in their encoded form, sorted by name only, so that the order of repeated
@@ -181,12 +169,25 @@ const ID: &str = "0a2c5c1e-8a53-4d38-9b6d-27c2e5b4b0f1";
 
 #[tokio::test]
 async fn vpc_v2_list_create_delete_and_error() {
+    vpc_v2_list_create_delete_and_error_over(fixture_traffic()).await;
+}
+
+async fn vpc_v2_list_create_delete_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::vpc_v2::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).vpc();
 
     // Arrays are sent as repeated keys: tags=a&tags=b.
-    let rec = recording("vpc/v2", "GET", "/vpc/v2/regions/{region}/vpcs", "&tags=");
+    let rec = recording(
+        traffic,
+        "vpc/v2",
+        "GET",
+        "/vpc/v2/regions/{region}/vpcs",
+        "&tags=",
+    );
     let list = mock_recorded_list(&server, "/vpc/v2/regions/fr-par/vpcs", &rec).await;
     let vpcs = client
         .list_vpcs()
@@ -257,12 +258,25 @@ async fn vpc_v2_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn account_v3_list_create_delete_and_error() {
+    account_v3_list_create_delete_and_error_over(fixture_traffic()).await;
+}
+
+async fn account_v3_list_create_delete_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::account_v3::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).account();
 
     // Repeated ids are repeated keys: project_ids=a&project_ids=b.
-    let rec = recording("account/v3", "GET", "/account/v3/projects", "&project_ids=");
+    let rec = recording(
+        traffic,
+        "account/v3",
+        "GET",
+        "/account/v3/projects",
+        "&project_ids=",
+    );
     let list = mock_recorded_list(&server, "/account/v3/projects", &rec).await;
     let projects = client
         .list_projects()
@@ -315,11 +329,24 @@ async fn account_v3_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn block_v1_list_create_delete_and_error() {
+    block_v1_list_create_delete_and_error_over(fixture_traffic()).await;
+}
+
+async fn block_v1_list_create_delete_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::block_v1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).block();
 
-    let rec = recording("block/v1", "GET", "/block/v1/zones/{zone}/volumes", "tags=");
+    let rec = recording(
+        traffic,
+        "block/v1",
+        "GET",
+        "/block/v1/zones/{zone}/volumes",
+        "tags=",
+    );
     let list = mock_recorded_list(&server, "/block/v1/zones/fr-par-1/volumes", &rec).await;
     let volumes = client
         .list_volumes()
@@ -335,7 +362,7 @@ async fn block_v1_list_create_delete_and_error() {
     list.assert_async().await;
     assert_eq!(volumes.total_count, rec.body["total_count"].as_u64());
 
-    let created = recording_body("block/v1", "POST", "/block/v1/zones/{zone}/volumes");
+    let created = recording_body(traffic, "block/v1", "POST", "/block/v1/zones/{zone}/volumes");
     let create = mock_json(
         &server,
         POST,
@@ -389,11 +416,19 @@ async fn block_v1_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn block_v1alpha1_list_create_delete_and_error() {
+    block_v1alpha1_list_create_delete_and_error_over(fixture_traffic()).await;
+}
+
+async fn block_v1alpha1_list_create_delete_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::block_v1alpha1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).block_v1alpha1();
 
     let rec = recording(
+        traffic,
         "block/v1alpha1",
         "GET",
         "/block/v1alpha1/zones/{zone}/volumes",
@@ -414,7 +449,12 @@ async fn block_v1alpha1_list_create_delete_and_error() {
         rec.body["volumes"].as_array().unwrap().len()
     );
 
-    let created = recording_body("block/v1alpha1", "POST", "/block/v1alpha1/zones/{zone}/volumes");
+    let created = recording_body(
+        traffic,
+        "block/v1alpha1",
+        "POST",
+        "/block/v1alpha1/zones/{zone}/volumes",
+    );
     let create = mock_json(
         &server,
         POST,
@@ -467,12 +507,17 @@ async fn block_v1alpha1_list_create_delete_and_error() {
 
 #[tokio::test]
 async fn marketplace_v2_list_get_and_error() {
+    marketplace_v2_list_get_and_error_over(fixture_traffic()).await;
+}
+
+async fn marketplace_v2_list_get_and_error_over(traffic: &[Value]) {
     // Marketplace v2 is read-only: it has no create or delete operation.
     use api::marketplace_v2::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).marketplace();
 
     let rec = recording(
+        traffic,
         "marketplace/v2",
         "GET",
         "/marketplace/v2/local-images",
@@ -540,12 +585,20 @@ async fn replay_ip_list(
 
 #[tokio::test]
 async fn ipam_v1_list_book_release_and_error() {
+    ipam_v1_list_book_release_and_error_over(fixture_traffic()).await;
+}
+
+async fn ipam_v1_list_book_release_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::ipam_v1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).ipam();
 
     // The private addresses of one instance NIC, as clients look them up.
     let rec = recording(
+        traffic,
         "ipam/v1",
         "GET",
         "/ipam/v1/regions/{region}/ips",
@@ -566,20 +619,70 @@ async fn ipam_v1_list_book_release_and_error() {
     assert_eq!(ips.ips.iter().filter(|ip| ip.is_ipv6 == Some(true)).count(), 1);
 
     // Arrays are sent as repeated keys (tags=a&tags=b).
-    let rec = recording("ipam/v1", "GET", "/ipam/v1/regions/{region}/ips", "&tags=");
+    let rec = recording(
+        traffic,
+        "ipam/v1",
+        "GET",
+        "/ipam/v1/regions/{region}/ips",
+        "&tags=",
+    );
     let list = mock_recorded_list(&server, "/ipam/v1/regions/fr-par/ips", &rec).await;
     let tagged = replay_ip_list(&client, &rec).await;
     list.assert_async().await;
     assert_eq!(tagged.total_count, rec.body["total_count"].as_u64());
 
     // A lower-case MAC address filter, as recorded.
-    let rec = recording("ipam/v1", "GET", "/ipam/v1/regions/{region}/ips", "mac_address=");
+    let rec = recording(
+        traffic,
+        "ipam/v1",
+        "GET",
+        "/ipam/v1/regions/{region}/ips",
+        "mac_address=",
+    );
     let list = mock_recorded_list(&server, "/ipam/v1/regions/fr-par/ips", &rec).await;
     let by_mac = replay_ip_list(&client, &rec).await;
     list.assert_async().await;
     assert_eq!(by_mac.ips.len(), rec.body["ips"].as_array().unwrap().len());
 
-    // Filters the recordings lack, with their exact encoding.
+    filters_the_recordings_lack_are_encoded_exactly(&server, &client).await;
+
+    book_ip_answers_200_with_a_cidr_address(traffic, &server, &client).await;
+
+    // ReleaseIP is a DELETE with an empty JSON object, as both SDKs send it.
+    let release = server
+        .mock_async(|when, then| {
+            when.method(DELETE)
+                .path(format!("/ipam/v1/regions/fr-par/ips/{ID}"))
+                .header("x-auth-token", TOKEN)
+                .header("content-type", "application/json")
+                .json_body(json!({}));
+            then.status(204).header("content-type", "application/json");
+        })
+        .await;
+    client
+        .release_ip()
+        .region("fr-par")
+        .ip_id(ID)
+        .body(serde_json::Map::new())
+        .send()
+        .await
+        .unwrap();
+    release.assert_async().await;
+
+    let missing = mock_not_found(&server, &format!("/ipam/v1/regions/fr-par/ips/{ID}"), "ip", ID).await;
+    let result = client.get_ip().region("fr-par").ip_id(ID).send().await;
+    missing.assert_async().await;
+    assert_not_found(result, |e: &types::ScalewayError| {
+        assert_eq!(e.type_.as_deref(), Some("not_found"));
+        assert_eq!(e.resource.as_deref(), Some("ip"));
+        assert_eq!(e.resource_id.as_deref(), Some(ID));
+    });
+}
+
+/// Filters the recordings lack, with their exact encoding (repeated keys for arrays, an escaped
+/// MAC address).
+async fn filters_the_recordings_lack_are_encoded_exactly(server: &MockServer, client: &api::ipam_v1::Client) {
+    use api::ipam_v1::types;
     let other = "1d9f8a3c-5b7e-4c2a-9f0e-3a6b8c7d5e4f";
     let expected = encoded_pairs(&format!(
         "is_ipv6=true&mac_address=02%3A00%3A00%3A1f%3A84%3A12&private_network_id={ID}&resource_ids={ID}&resource_ids={other}&resource_types=instance_private_nic&resource_types=baremetal_private_nic&attached=true&page_size=10"
@@ -613,11 +716,18 @@ async fn ipam_v1_list_book_release_and_error() {
         .unwrap();
     filtered.assert_async().await;
     assert_eq!(none.total_count, Some(0));
+}
 
-    // BookIP answers 200 (not 201) with the address in CIDR form.
-    let booked = recording_body("ipam/v1", "POST", "/ipam/v1/regions/{region}/ips");
+/// BookIP answers 200 (not 201) with the address in CIDR form.
+async fn book_ip_answers_200_with_a_cidr_address(
+    traffic: &[Value],
+    server: &MockServer,
+    client: &api::ipam_v1::Client,
+) {
+    use api::ipam_v1::types;
+    let booked = recording_body(traffic, "ipam/v1", "POST", "/ipam/v1/regions/{region}/ips");
     let book = mock_json(
-        &server,
+        server,
         POST,
         "/ipam/v1/regions/fr-par/ips",
         json!({"project_id": PROJECT, "source": {"private_network_id": ID}, "is_ipv6": false, "address": "172.16.64.7", "tags": []}),
@@ -645,51 +755,34 @@ async fn ipam_v1_list_book_release_and_error() {
     assert_eq!(ip.address.as_deref(), booked["address"].as_str());
     assert_eq!(ip.resource, None);
     assert!(ip.source.as_ref().is_some_and(|s| s.subnet_id.is_some()));
-
-    // ReleaseIP is a DELETE with an empty JSON object, as both SDKs send it.
-    let release = server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(format!("/ipam/v1/regions/fr-par/ips/{ID}"))
-                .header("x-auth-token", TOKEN)
-                .header("content-type", "application/json")
-                .json_body(json!({}));
-            then.status(204).header("content-type", "application/json");
-        })
-        .await;
-    client
-        .release_ip()
-        .region("fr-par")
-        .ip_id(ID)
-        .body(serde_json::Map::new())
-        .send()
-        .await
-        .unwrap();
-    release.assert_async().await;
-
-    let missing = mock_not_found(&server, &format!("/ipam/v1/regions/fr-par/ips/{ID}"), "ip", ID).await;
-    let result = client.get_ip().region("fr-par").ip_id(ID).send().await;
-    missing.assert_async().await;
-    assert_not_found(result, |e: &types::ScalewayError| {
-        assert_eq!(e.type_.as_deref(), Some("not_found"));
-        assert_eq!(e.resource.as_deref(), Some("ip"));
-        assert_eq!(e.resource_id.as_deref(), Some(ID));
-    });
 }
 
-/// The first recorded 2xx JSON answer of `method template`.
-fn recording_body(api: &str, method: &str, template: &str) -> Value {
-    recording(api, method, template, "").body
+/// The first 2xx JSON answer of `method template` in `traffic`.
+fn recording_body(traffic: &[Value], api: &str, method: &str, template: &str) -> Value {
+    recording(traffic, api, method, template, "").body
 }
 
 #[tokio::test]
 async fn instance_v1_list_create_user_data_action_delete_and_error() {
+    instance_v1_list_create_user_data_action_delete_and_error_over(fixture_traffic()).await;
+}
+
+async fn instance_v1_list_create_user_data_action_delete_and_error_over(traffic: &[Value]) {
+    // Longer than a screen on purpose: the list, create, delete and error of one API against one
+    // mock server, in the order a client makes them, each an exact request; every API's test has
+    // this shape, so that they read side by side.
     use api::instance_v1::types;
     let server = MockServer::start_async().await;
     let client = sdk(&server).instance();
 
     // Instance filters take one comma-separated value: tags=a%2Cb.
-    let rec = recording("instance/v1", "GET", "/instance/v1/zones/{zone}/servers", "tags=");
+    let rec = recording(
+        traffic,
+        "instance/v1",
+        "GET",
+        "/instance/v1/zones/{zone}/servers",
+        "tags=",
+    );
     assert!(
         rec.raw_query.contains("%2C"),
         "the recording joins tags with commas"
@@ -710,7 +803,12 @@ async fn instance_v1_list_create_user_data_action_delete_and_error() {
         rec.body["servers"].as_array().unwrap().len()
     );
 
-    let created = recording_body("instance/v1", "POST", "/instance/v1/zones/{zone}/servers");
+    let created = recording_body(
+        traffic,
+        "instance/v1",
+        "POST",
+        "/instance/v1/zones/{zone}/servers",
+    );
     let server_id = created["server"]["id"].as_str().unwrap().to_string();
     let location = format!("https://api.scaleway.com/instance/v1/zones/fr-par-1/servers/{server_id}");
     let create = server
@@ -750,84 +848,9 @@ async fn instance_v1_list_create_user_data_action_delete_and_error() {
     assert_eq!(new_server.id.as_deref(), Some(server_id.as_str()));
     assert_eq!(new_server.state, types::ServerState::Stopped);
 
-    // Cloud-init goes as the raw text, not JSON.
-    let cloud_init = "#cloud-config\npackages: [nginx]\n";
-    let path = format!("/instance/v1/zones/fr-par-1/servers/{server_id}/user_data/cloud-init");
-    let set = server
-        .mock_async(|when, then| {
-            when.method(PATCH)
-                .path(path.as_str())
-                .header("x-auth-token", TOKEN)
-                .header("content-type", "text/plain")
-                .body(cloud_init);
-            then.status(204).header("content-type", "text/plain");
-        })
-        .await;
-    client
-        .set_server_user_data()
-        .zone("fr-par-1")
-        .server_id(server_id.as_str())
-        .key("cloud-init")
-        .body(cloud_init)
-        .send()
-        .await
-        .unwrap();
-    set.assert_async().await;
+    user_data_goes_as_raw_text(&server, &client, &server_id).await;
 
-    let get = server
-        .mock_async(|when, then| {
-            when.method(GET).path(path.as_str()).header("x-auth-token", TOKEN);
-            then.status(200)
-                .header("content-type", "text/plain")
-                .body(cloud_init);
-        })
-        .await;
-    let value = client
-        .get_server_user_data()
-        .zone("fr-par-1")
-        .server_id(server_id.as_str())
-        .key("cloud-init")
-        .send()
-        .await
-        .unwrap();
-    let bytes = value.into_inner().into_inner();
-    let mut text = Vec::new();
-    futures_util::pin_mut!(bytes);
-    while let Some(chunk) = futures_util::StreamExt::next(&mut bytes).await {
-        text.extend_from_slice(&chunk.unwrap());
-    }
-    get.assert_async().await;
-    assert_eq!(String::from_utf8(text).unwrap(), cloud_init);
-
-    let task = recording_body(
-        "instance/v1",
-        "POST",
-        "/instance/v1/zones/{zone}/servers/{id}/action",
-    );
-    let action_path = format!("/instance/v1/zones/fr-par-1/servers/{server_id}/action");
-    let poweron = mock_json(
-        &server,
-        POST,
-        &action_path,
-        json!({"action": "poweron"}),
-        202,
-        task.clone(),
-    )
-    .await;
-    let answer = client
-        .server_action()
-        .zone("fr-par-1")
-        .server_id(server_id.as_str())
-        .body_map(|b| b.action(types::ServerAction::Poweron))
-        .send()
-        .await
-        .unwrap();
-    poweron.assert_async().await;
-    assert_eq!(answer.status(), 202);
-    assert_eq!(
-        answer.into_inner().task.unwrap().id.as_deref(),
-        task["task"]["id"].as_str()
-    );
+    power_on_answers_a_task(traffic, &server, &client, &server_id).await;
 
     let delete = mock_delete(
         &server,
@@ -856,4 +879,108 @@ async fn instance_v1_list_create_user_data_action_delete_and_error() {
         assert_eq!(e.resource.as_deref(), Some("instance_server"));
         assert_eq!(e.resource_id.as_deref(), Some(ID));
     });
+}
+
+/// Cloud-init goes as the raw text, not JSON, and is read back as the raw text.
+async fn user_data_goes_as_raw_text(server: &MockServer, client: &api::instance_v1::Client, server_id: &str) {
+    let cloud_init = "#cloud-config\npackages: [nginx]\n";
+    let path = format!("/instance/v1/zones/fr-par-1/servers/{server_id}/user_data/cloud-init");
+    let set = server
+        .mock_async(|when, then| {
+            when.method(PATCH)
+                .path(path.as_str())
+                .header("x-auth-token", TOKEN)
+                .header("content-type", "text/plain")
+                .body(cloud_init);
+            then.status(204).header("content-type", "text/plain");
+        })
+        .await;
+    client
+        .set_server_user_data()
+        .zone("fr-par-1")
+        .server_id(server_id)
+        .key("cloud-init")
+        .body(cloud_init)
+        .send()
+        .await
+        .unwrap();
+    set.assert_async().await;
+
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(path.as_str()).header("x-auth-token", TOKEN);
+            then.status(200)
+                .header("content-type", "text/plain")
+                .body(cloud_init);
+        })
+        .await;
+    let value = client
+        .get_server_user_data()
+        .zone("fr-par-1")
+        .server_id(server_id)
+        .key("cloud-init")
+        .send()
+        .await
+        .unwrap();
+    let bytes = value.into_inner().into_inner();
+    let mut text = Vec::new();
+    futures_util::pin_mut!(bytes);
+    while let Some(chunk) = futures_util::StreamExt::next(&mut bytes).await {
+        text.extend_from_slice(&chunk.unwrap());
+    }
+    get.assert_async().await;
+    assert_eq!(String::from_utf8(text).unwrap(), cloud_init);
+}
+
+/// A poweron is posted as JSON and answered 202 with the recorded task.
+async fn power_on_answers_a_task(
+    traffic: &[Value],
+    server: &MockServer,
+    client: &api::instance_v1::Client,
+    server_id: &str,
+) {
+    let task = recording_body(
+        traffic,
+        "instance/v1",
+        "POST",
+        "/instance/v1/zones/{zone}/servers/{id}/action",
+    );
+    let action_path = format!("/instance/v1/zones/fr-par-1/servers/{server_id}/action");
+    let poweron = mock_json(
+        server,
+        POST,
+        &action_path,
+        json!({"action": "poweron"}),
+        202,
+        task.clone(),
+    )
+    .await;
+    let answer = client
+        .server_action()
+        .zone("fr-par-1")
+        .server_id(server_id)
+        .body_map(|b| b.action(api::instance_v1::types::ServerAction::Poweron))
+        .send()
+        .await
+        .unwrap();
+    poweron.assert_async().await;
+    assert_eq!(answer.status(), 202);
+    assert_eq!(
+        answer.into_inner().task.unwrap().id.as_deref(),
+        task["task"]["id"].as_str()
+    );
+}
+
+#[tokio::test]
+async fn recorded_list_queries_replay_on_every_api() {
+    let Some(traffic) = recorded_traffic(&RECORDED_FILES, "the wire tests over recorded traffic") else {
+        return;
+    };
+    vpc_v2_list_create_delete_and_error_over(&traffic).await;
+    account_v3_list_create_delete_and_error_over(&traffic).await;
+    block_v1_list_create_delete_and_error_over(&traffic).await;
+    block_v1alpha1_list_create_delete_and_error_over(&traffic).await;
+    marketplace_v2_list_get_and_error_over(&traffic).await;
+    ipam_v1_list_book_release_and_error_over(&traffic).await;
+    instance_v1_list_create_user_data_action_delete_and_error_over(&traffic).await;
 }

@@ -4,10 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use scaleway_sdk::api::{block_v1, instance_v1, vpc_v2};
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
-use scaleway_sdk::{Client, Config, Error, RetryPolicy};
+use scaleway_sdk::simulator::{Inventory, Simulator};
+use scaleway_sdk::{Client, Error, RetryPolicy};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+
+use crate::common;
 
 const ZONE: &str = "fr-par-1";
 const SBS_IMAGE: &str = "da954c89-6891-4c70-8fdc-63e094449a63";
@@ -19,16 +21,7 @@ fn body<T: DeserializeOwned>(v: Value) -> T {
 }
 
 fn client(sim: &Simulator) -> Client {
-    let config = Config::builder()
-        .secret_key(sim.secret_key())
-        .project_id(sim.project_id())
-        .api_url(sim.base_url())
-        .build()
-        .unwrap();
-    Client::builder(config)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::client(common::simulator_config(sim), RetryPolicy::none())
 }
 
 #[derive(Default, Debug)]
@@ -102,79 +95,12 @@ async fn worker(c: Client, n: usize, pns: Vec<String>, contested: String) -> Out
         out.volumes.push(vid.clone());
         attach(&c, &sid, &vid).await.unwrap();
 
-        let nic = c
-            .instance()
-            .create_private_nic()
-            .zone(ZONE)
-            .server_id(&sid)
-            .body(body::<instance_v1::types::CreatePrivateNicBody>(
-                json!({"private_network_id": pns[(n + round) % pns.len()]}),
-            ))
-            .send()
-            .await
-            .unwrap();
-        let nic_id = nic.private_nic.as_ref().unwrap().id.clone().unwrap();
+        let (nic_id, ip_id) = nic_and_ip(&c, &sid, &pns[(n + round) % pns.len()]).await;
         out.nics.push(nic_id.clone());
-
-        let ip = c
-            .instance()
-            .create_ip()
-            .zone(ZONE)
-            .body(body::<instance_v1::types::CreateIpBody>(json!({"server": sid})))
-            .send()
-            .await
-            .unwrap();
-        let ip_id = ip.ip.as_ref().unwrap().id.clone().unwrap();
         out.ips.push(ip_id.clone());
 
         if round % 2 == 0 && !(round == 0 && out.won_contested) {
-            // Take it all down again, in the order a careful client would.
-            c.instance()
-                .detach_server_volume()
-                .zone(ZONE)
-                .server_id(&sid)
-                .body(body::<instance_v1::types::DetachServerVolumeBody>(
-                    json!({"volume_id": vid}),
-                ))
-                .send()
-                .await
-                .unwrap();
-            c.block()
-                .delete_volume()
-                .zone(ZONE)
-                .volume_id(&vid)
-                .send()
-                .await
-                .unwrap();
-            c.instance()
-                .delete_private_nic()
-                .zone(ZONE)
-                .server_id(&sid)
-                .private_nic_id(&nic_id)
-                .send()
-                .await
-                .unwrap();
-            c.instance()
-                .delete_ip()
-                .zone(ZONE)
-                .ip(&ip_id)
-                .send()
-                .await
-                .unwrap();
-            c.instance()
-                .delete_server()
-                .zone(ZONE)
-                .server_id(&sid)
-                .send()
-                .await
-                .unwrap();
-            c.block()
-                .delete_volume()
-                .zone(ZONE)
-                .volume_id(&root)
-                .send()
-                .await
-                .unwrap();
+            take_down(&c, &sid, &vid, &nic_id, &ip_id, &root).await;
         } else {
             out.kept.insert(sid, vid);
             out.kept_nics.push(nic_id);
@@ -184,39 +110,89 @@ async fn worker(c: Client, n: usize, pns: Vec<String>, contested: String) -> Out
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixteen_clients_create_attach_and_delete() {
-    let sim = Simulator::start(SimulatorOptions {
-        time_scale: 0.0,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let setup = client(&sim);
-    let mut pns = Vec::new();
-    for i in 0..4 {
-        let pn = setup
-            .vpc()
-            .create_private_network()
-            .region("fr-par")
-            .body(body::<vpc_v2::types::CreatePrivateNetworkBody>(
-                json!({"name": format!("shared-{i}")}),
-            ))
-            .send()
-            .await
-            .unwrap();
-        pns.push(pn.id.clone().unwrap());
-    }
-    let contested = create_block(&setup, "contested").await;
-    // The next read makes it available.
-    setup
-        .block()
-        .get_volume()
+/// A NIC of `sid` on `pn`, and a flexible IP given to it; their ids.
+async fn nic_and_ip(c: &Client, sid: &str, pn: &str) -> (String, String) {
+    let nic = c
+        .instance()
+        .create_private_nic()
         .zone(ZONE)
-        .volume_id(&contested)
+        .server_id(sid)
+        .body(body::<instance_v1::types::CreatePrivateNicBody>(
+            json!({"private_network_id": pn}),
+        ))
         .send()
         .await
         .unwrap();
+    let nic_id = nic.private_nic.as_ref().unwrap().id.clone().unwrap();
+
+    let ip = c
+        .instance()
+        .create_ip()
+        .zone(ZONE)
+        .body(body::<instance_v1::types::CreateIpBody>(json!({"server": sid})))
+        .send()
+        .await
+        .unwrap();
+    let ip_id = ip.ip.as_ref().unwrap().id.clone().unwrap();
+    (nic_id, ip_id)
+}
+
+/// Takes a round's server down again, in the order a careful client would: the data volume
+/// detached and deleted, the NIC, the IP, the server, its root.
+async fn take_down(c: &Client, sid: &str, vid: &str, nic_id: &str, ip_id: &str, root: &str) {
+    c.instance()
+        .detach_server_volume()
+        .zone(ZONE)
+        .server_id(sid)
+        .body(body::<instance_v1::types::DetachServerVolumeBody>(
+            json!({"volume_id": vid}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    c.block()
+        .delete_volume()
+        .zone(ZONE)
+        .volume_id(vid)
+        .send()
+        .await
+        .unwrap();
+    c.instance()
+        .delete_private_nic()
+        .zone(ZONE)
+        .server_id(sid)
+        .private_nic_id(nic_id)
+        .send()
+        .await
+        .unwrap();
+    c.instance()
+        .delete_ip()
+        .zone(ZONE)
+        .ip(ip_id)
+        .send()
+        .await
+        .unwrap();
+    c.instance()
+        .delete_server()
+        .zone(ZONE)
+        .server_id(sid)
+        .send()
+        .await
+        .unwrap();
+    c.block()
+        .delete_volume()
+        .zone(ZONE)
+        .volume_id(root)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_clients_create_attach_and_delete() {
+    let sim = common::simulator(0.0).await;
+    let setup = client(&sim);
+    let (pns, contested) = shared_networks_and_a_contested_volume(&setup).await;
 
     let mut tasks = Vec::new();
     for n in 0..CLIENTS {
@@ -228,27 +204,7 @@ async fn sixteen_clients_create_attach_and_delete() {
         outcomes.push(t.await.unwrap());
     }
 
-    // Unique ids.
-    for (what, ids) in [
-        (
-            "server",
-            outcomes
-                .iter()
-                .flat_map(|o| o.servers.clone())
-                .collect::<Vec<_>>(),
-        ),
-        (
-            "volume",
-            outcomes.iter().flat_map(|o| o.volumes.clone()).collect(),
-        ),
-        ("nic", outcomes.iter().flat_map(|o| o.nics.clone()).collect()),
-        ("ip", outcomes.iter().flat_map(|o| o.ips.clone()).collect()),
-    ] {
-        let unique: HashSet<&String> = ids.iter().collect();
-        assert_eq!(unique.len(), ids.len(), "duplicate {what} ids");
-        let per_round = if what == "volume" { 2 } else { 1 }; // root + data
-        assert_eq!(ids.len(), CLIENTS * ROUNDS * per_round, "{what} count");
-    }
+    assert_every_id_is_unique(&outcomes);
     // Exactly one client got the contested volume.
     assert_eq!(outcomes.iter().filter(|o| o.won_contested).count(), 1);
 
@@ -270,9 +226,74 @@ async fn sixteen_clients_create_attach_and_delete() {
     // Kept servers hold a root and a data volume each, plus the contested volume.
     assert_eq!(inv.volumes.len(), kept.len() * 2 + 1);
 
-    // Attachment state agrees on both sides for every kept server.
+    assert_attachments_agree_on_both_sides(&setup, &outcomes, &kept, &contested).await;
+
+    assert_no_address_handed_out_twice(&setup, &inv, &ips).await;
+}
+
+/// Four private networks the clients share, and a Block volume they all try to attach.
+async fn shared_networks_and_a_contested_volume(setup: &Client) -> (Vec<String>, String) {
+    let mut pns = Vec::new();
+    for i in 0..4 {
+        let pn = setup
+            .vpc()
+            .create_private_network()
+            .region("fr-par")
+            .body(body::<vpc_v2::types::CreatePrivateNetworkBody>(
+                json!({"name": format!("shared-{i}")}),
+            ))
+            .send()
+            .await
+            .unwrap();
+        pns.push(pn.id.clone().unwrap());
+    }
+    let contested = create_block(setup, "contested").await;
+    // The next read makes it available.
+    setup
+        .block()
+        .get_volume()
+        .zone(ZONE)
+        .volume_id(&contested)
+        .send()
+        .await
+        .unwrap();
+    (pns, contested)
+}
+
+/// No id was handed out twice, and every client made all it was asked to.
+fn assert_every_id_is_unique(outcomes: &[Outcome]) {
+    for (what, ids) in [
+        (
+            "server",
+            outcomes
+                .iter()
+                .flat_map(|o| o.servers.clone())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "volume",
+            outcomes.iter().flat_map(|o| o.volumes.clone()).collect(),
+        ),
+        ("nic", outcomes.iter().flat_map(|o| o.nics.clone()).collect()),
+        ("ip", outcomes.iter().flat_map(|o| o.ips.clone()).collect()),
+    ] {
+        let unique: HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "duplicate {what} ids");
+        let per_round = if what == "volume" { 2 } else { 1 }; // root + data
+        assert_eq!(ids.len(), CLIENTS * ROUNDS * per_round, "{what} count");
+    }
+}
+
+/// Attachment state agrees on both sides for every kept server, and the contested volume is on
+/// the winner's server.
+async fn assert_attachments_agree_on_both_sides(
+    setup: &Client,
+    outcomes: &[Outcome],
+    kept: &BTreeMap<String, String>,
+    contested: &str,
+) {
     let winner = outcomes.iter().find(|o| o.won_contested).unwrap().servers[0].clone();
-    for (server, data) in &kept {
+    for (server, data) in kept {
         let s = setup
             .instance()
             .get_server()
@@ -302,7 +323,7 @@ async fn sixteen_clients_create_attach_and_delete() {
         .block()
         .get_volume()
         .zone(ZONE)
-        .volume_id(&contested)
+        .volume_id(contested)
         .send()
         .await
         .unwrap();
@@ -310,8 +331,10 @@ async fn sixteen_clients_create_attach_and_delete() {
         serde_json::to_value(&c.references).unwrap()[0]["product_resource_id"],
         winner.as_str()
     );
+}
 
-    // No address handed out twice: private IPv4s of NICs and public IPs.
+/// No address handed out twice: private IPv4s of NICs and public IPs, all of the kept IPs listed.
+async fn assert_no_address_handed_out_twice(setup: &Client, inv: &Inventory, ips: &BTreeSet<String>) {
     let private: Vec<&String> = inv.private_nics.iter().map(|n| &n.private_ipv4).collect();
     assert_eq!(
         private.iter().collect::<HashSet<_>>().len(),

@@ -1,8 +1,21 @@
-//! The Scaleway API simulator: multi-step workflows, shape conformance with real recorded
-//! traffic, behaviour under concurrent clients, and the generated list streams paging through it.
+//! The Scaleway API simulator, one file per simulated API (`instance`, `block`, `vpc`, `ipam`,
+//! `account`, `marketplace`), its front door and faults, shape conformance with real traffic and
+//! the fixtures, behaviour under concurrent clients, and the generated list streams paging
+//! through it; `requests` holds the calls they share.
 
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+mod account;
+mod block;
 mod concurrency;
 mod conformance;
+mod faults;
+mod front_door;
+mod instance;
 mod ipam;
+mod marketplace;
+mod requests;
 mod streams;
-mod workflows;
+mod vpc;

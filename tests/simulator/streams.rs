@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use futures_util::TryStreamExt;
 use scaleway_sdk::api::marketplace_v2::types::ListLocalImagesType;
 
-use super::workflows::{LOCAL_IMAGE, ZONE, client, create_pn, create_server, sim};
+use super::requests::{LOCAL_IMAGE, ZONE, client, create_pn, create_server, sim};
 
 #[tokio::test]
 async fn servers_stream_in_pages_of_the_chosen_size() {

@@ -18,6 +18,7 @@ const NOBLE_SBS_ARM: &str = "6472cd88-225c-4c22-8eb0-381a265e7829";
 
 #[tokio::test]
 async fn labels_resolve_per_zone_type_and_root_kind() {
+    // A little over a screen: one label resolved for each zone, type and root kind, side by side.
     let env = env().await;
     let images = env.scw.images();
     assert_eq!(image_label("ubuntu-24.04"), "ubuntu_noble");
@@ -119,73 +120,8 @@ async fn images_made_from_instance_and_block_snapshots_become_available() {
     let instance = scw.client().instance();
     let block = scw.client().block();
 
-    // From a snapshot of a local root volume.
-    let server = scw
-        .servers()
-        .create(&ServerSpec::new("img", "DEV1-S", "ubuntu-22.04").root_volume(RootVolume::local(gb(20))))
-        .await
-        .unwrap();
-    let server_id = server.id.clone().unwrap();
-    let root = server.volumes["0"].id.clone().unwrap();
-    let snapshot = instance
-        .create_snapshot()
-        .zone("fr-par-1")
-        .body_map(|b| {
-            b.name("img-snap".to_string())
-                .volume_id(root.clone())
-                .volume_type(CreateSnapshotBodyVolumeType::LSsd)
-                .project(env.sim.project_id().to_string())
-        })
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .snapshot
-        .unwrap()
-        .id
-        .unwrap();
-    let local_image = image_from(&env, "img-local", &snapshot).await;
-    let ready = scw.images().wait(&local_image).await.unwrap();
-    assert_eq!(ready.state, ImageState::Available);
-    let root_volume = ready.root_volume.unwrap();
-    assert_eq!(root_volume.id.as_deref(), Some(snapshot.as_str()));
-    assert_eq!(root_volume.volume_type, Some(VolumeVolumeType::LSsd));
-    assert_eq!(root_volume.size, Some(20_000_000_000));
-    // By then its snapshot is done too.
-    assert_eq!(
-        scw.snapshots().wait_instance(&snapshot).await.unwrap().state,
-        scaleway_sdk::api::instance_v1::types::SnapshotState::Available
-    );
-
-    // From a Block snapshot.
-    let volume = scw
-        .volumes()
-        .create(&VolumeSpec::new("img-data", gb(10)))
-        .await
-        .unwrap()
-        .id
-        .unwrap();
-    let block_snapshot = block
-        .create_snapshot()
-        .zone("fr-par-1")
-        .body_map(|b| {
-            b.name("img-block".to_string())
-                .volume_id(volume.clone())
-                .project_id(env.sim.project_id().to_string())
-        })
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .id
-        .unwrap();
-    let sbs_image = image_from(&env, "img-sbs", &block_snapshot).await;
-    let ready = scw.images().wait(&sbs_image).await.unwrap();
-    assert_eq!(ready.state, ImageState::Available);
-    assert_eq!(
-        ready.root_volume.unwrap().volume_type,
-        Some(VolumeVolumeType::SbsSnapshot)
-    );
+    let (server_id, snapshot, local_image) = an_image_from_a_local_root_snapshot(&env).await;
+    let (volume, block_snapshot, sbs_image) = an_image_from_a_block_snapshot(&env).await;
 
     // Listed among the project's images.
     let listed = instance
@@ -234,4 +170,84 @@ async fn images_made_from_instance_and_block_snapshots_become_available() {
         .await
         .unwrap();
     env.assert_nothing_left();
+}
+
+/// An image from a snapshot of a server's local root becomes available, its snapshot with it;
+/// the server, the snapshot and the image.
+async fn an_image_from_a_local_root_snapshot(env: &Env) -> (String, String, String) {
+    let scw = &env.scw;
+    let instance = scw.client().instance();
+    let server = scw
+        .servers()
+        .create(&ServerSpec::new("img", "DEV1-S", "ubuntu-22.04").root_volume(RootVolume::local(gb(20))))
+        .await
+        .unwrap();
+    let server_id = server.id.clone().unwrap();
+    let root = server.volumes["0"].id.clone().unwrap();
+    let snapshot = instance
+        .create_snapshot()
+        .zone("fr-par-1")
+        .body_map(|b| {
+            b.name("img-snap".to_string())
+                .volume_id(root.clone())
+                .volume_type(CreateSnapshotBodyVolumeType::LSsd)
+                .project(env.sim.project_id().to_string())
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .snapshot
+        .unwrap()
+        .id
+        .unwrap();
+    let local_image = image_from(env, "img-local", &snapshot).await;
+    let ready = scw.images().wait(&local_image).await.unwrap();
+    assert_eq!(ready.state, ImageState::Available);
+    let root_volume = ready.root_volume.unwrap();
+    assert_eq!(root_volume.id.as_deref(), Some(snapshot.as_str()));
+    assert_eq!(root_volume.volume_type, Some(VolumeVolumeType::LSsd));
+    assert_eq!(root_volume.size, Some(20_000_000_000));
+    // By then its snapshot is done too.
+    assert_eq!(
+        scw.snapshots().wait_instance(&snapshot).await.unwrap().state,
+        scaleway_sdk::api::instance_v1::types::SnapshotState::Available
+    );
+    (server_id, snapshot, local_image)
+}
+
+/// An image from a Block snapshot becomes available, with an sbs root; the volume, the snapshot
+/// and the image.
+async fn an_image_from_a_block_snapshot(env: &Env) -> (String, String, String) {
+    let scw = &env.scw;
+    let block = scw.client().block();
+    let volume = scw
+        .volumes()
+        .create(&VolumeSpec::new("img-data", gb(10)))
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let block_snapshot = block
+        .create_snapshot()
+        .zone("fr-par-1")
+        .body_map(|b| {
+            b.name("img-block".to_string())
+                .volume_id(volume.clone())
+                .project_id(env.sim.project_id().to_string())
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .id
+        .unwrap();
+    let sbs_image = image_from(env, "img-sbs", &block_snapshot).await;
+    let ready = scw.images().wait(&sbs_image).await.unwrap();
+    assert_eq!(ready.state, ImageState::Available);
+    assert_eq!(
+        ready.root_volume.unwrap().volume_type,
+        Some(VolumeVolumeType::SbsSnapshot)
+    );
+    (volume, block_snapshot, sbs_image)
 }

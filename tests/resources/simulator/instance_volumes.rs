@@ -7,6 +7,7 @@ use super::{env, gb};
 
 #[tokio::test]
 async fn local_volumes_are_read_and_awaited() {
+    // A little over a screen: the local root of one server, read and awaited in each state.
     let env = env().await;
     let scw = &env.scw;
     let server = scw

@@ -7,6 +7,8 @@ use super::{env, in_subnet};
 
 #[tokio::test]
 async fn private_addresses_of_several_servers_come_from_their_networks() {
+    // Longer than a screen on purpose: several servers on several networks, and one listing that
+    // must give each its own addresses; the checks compare the servers with each other.
     let env = env().await;
     let scw = &env.scw;
     let net = env.network("pn-ipam").await;

@@ -7,6 +7,8 @@ use super::env;
 
 #[tokio::test]
 async fn the_exact_name_is_found_across_pages_among_substring_matches() {
+    // Longer than a screen on purpose: one set of look-alike names, looked up in every way the
+    // layer offers, so that the answers can be compared.
     let env = env().await;
     let scw = &env.scw;
     // `web-1` … `web-4` come before `web` in the listing.

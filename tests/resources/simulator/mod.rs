@@ -17,10 +17,12 @@ mod volumes;
 
 use std::time::Duration;
 
+use scaleway_sdk::ByteSize;
 use scaleway_sdk::resources::{NetworkSpec, Options, Scaleway};
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
+use scaleway_sdk::simulator::Simulator;
 use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{ByteSize, Client, Config, RetryPolicy};
+
+use crate::common;
 
 /// A simulator whose transitions take a hundredth of the real API's time (a server starts in
 /// 50 ms, an Instance snapshot takes 0.4 s), and the layer on it with fast polling.
@@ -38,25 +40,8 @@ pub async fn env() -> Env {
 
 /// [`env`] with another time scale (0.0: every transition is done at the next read).
 pub async fn env_with_scale(time_scale: f64) -> Env {
-    let sim = Simulator::start(SimulatorOptions {
-        time_scale,
-        ..SimulatorOptions::default()
-    })
-    .await
-    .expect("the simulator starts");
-    let config = Config::builder()
-        .secret_key(sim.secret_key())
-        .project_id(sim.project_id())
-        .api_url(sim.base_url())
-        .build()
-        .expect("a valid configuration");
-    let retry = RetryPolicy::default()
-        .min_delay(Duration::from_millis(1))
-        .max_delay(Duration::from_millis(20));
-    let client = Client::builder(config)
-        .retry_policy(retry)
-        .build()
-        .expect("a client");
+    let sim = common::simulator(time_scale).await;
+    let client = common::client(common::simulator_config(&sim), common::quick_retries());
     let options = Options {
         wait: WaitOptions::default()
             .first_interval(Duration::from_millis(5))

@@ -37,6 +37,8 @@ async fn concurrent_find_or_create_calls_make_one_network() {
 
 #[tokio::test]
 async fn networks_are_listed_found_by_exact_name_and_deleted_with_their_nics() {
+    // Longer than a screen on purpose: the same networks are listed, looked up by exact name, then
+    // deleted with their NICs; each step relies on what the steps before made.
     let env = env().await;
     let scw = &env.scw;
     let networks = scw.private_networks();

@@ -7,6 +7,8 @@ use super::{env, in_subnet};
 
 #[tokio::test]
 async fn a_nic_on_a_running_server_is_awaited_until_available_and_made_once() {
+    // Longer than a screen on purpose: the NIC is followed from syncing to available while the
+    // server runs, then made again to show it is made once.
     let env = env().await;
     let scw = &env.scw;
     let network = env.network("pn-nic").await;

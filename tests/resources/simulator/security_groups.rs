@@ -60,6 +60,8 @@ async fn concurrent_find_or_create_calls_make_one_group_with_its_rules() {
 
 #[tokio::test]
 async fn groups_are_listed_found_by_exact_name_and_kept_while_used() {
+    // A little over a screen: the same groups are listed, looked up and kept while a server uses
+    // one.
     let env = env().await;
     let scw = &env.scw;
     let groups = scw.security_groups();

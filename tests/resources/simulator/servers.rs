@@ -4,11 +4,11 @@
 use futures_util::TryStreamExt;
 use scaleway_sdk::api::block_v1::types::VolumeStatus;
 use scaleway_sdk::api::instance_v1::types::{
-    CreatePlacementGroupBodyPolicyMode, CreatePlacementGroupBodyPolicyType, IpType, PrivateNicState,
+    CreatePlacementGroupBodyPolicyMode, CreatePlacementGroupBodyPolicyType, IpType, PrivateNicState, Server,
     ServerAction, ServerIpFamily, ServerState,
 };
 use scaleway_sdk::resources::{
-    ExtraVolume, IpKind, PublicIp, RootKind, RootVolume, ServerFilter, ServerSpec, ServerTarget,
+    ExtraVolume, IpKind, PublicIp, RootKind, RootVolume, Scaleway, ServerFilter, ServerSpec, ServerTarget,
     VolumePolicy, VolumeSpec, attached_server, device_path,
 };
 
@@ -41,6 +41,8 @@ async fn server_with_extra_volume(env: &Env, name: &str) -> (String, String, Str
 #[tokio::test]
 async fn a_server_with_a_15k_root_an_extra_volume_two_networks_an_ip_and_cloud_init_runs_then_goes_entirely()
 {
+    // A little over a screen: the whole create, then the whole delete, of one server; what it
+    // holds is checked by the named helpers below.
     let env = env().await;
     let scw = &env.scw;
     let (net_a, net_b) = (env.network("pn-a").await, env.network("pn-b").await);
@@ -81,7 +83,40 @@ async fn a_server_with_a_15k_root_an_extra_volume_two_networks_an_ip_and_cloud_i
             .all(|n| n.state == PrivateNicState::Available)
     );
 
-    // The root: 50 GB at 15k IOPS; the extra volume: 20 GB at 5k; both attached here.
+    assert_the_root_is_15k_and_both_volumes_attached_here(scw, &server).await;
+
+    // Cloud-init as sent.
+    assert_eq!(
+        scw.user_data().get(&id, "cloud-init").await.unwrap().as_deref(),
+        Some(CLOUD_INIT)
+    );
+
+    assert_each_nic_has_addresses_in_its_network(scw, &server).await;
+    let networks: Vec<&str> = server
+        .private_nics
+        .iter()
+        .filter_map(|n| n.private_network_id.as_deref())
+        .collect();
+    assert_eq!(networks, [net_a.as_str(), net_b.as_str()]);
+
+    // DeleteAll: the server, its NICs and both volumes go; the flexible IP is the user's.
+    scw.servers().delete(&id, VolumePolicy::DeleteAll).await.unwrap();
+    assert!(scw.servers().get(&id).await.unwrap().is_none());
+    let left = env.sim.inventory();
+    assert!(left.servers.is_empty() && left.volumes.is_empty() && left.private_nics.is_empty());
+    assert_eq!(left.ips, [ip_id.as_str()]);
+    let ip = scw.ips().get(&ip_id).await.unwrap().unwrap();
+    assert!(ip.server.is_none(), "the IP is detached: {ip:?}");
+    scw.ips().delete(&ip_id).await.unwrap();
+    scw.private_networks().delete(&net_a).await.unwrap();
+    scw.private_networks().delete(&net_b).await.unwrap();
+    env.assert_nothing_left();
+}
+
+/// The root: 50 GB at 15k IOPS; the extra volume: 20 GB at 5k; both attached to `server`, with
+/// their device paths.
+async fn assert_the_root_is_15k_and_both_volumes_attached_here(scw: &Scaleway, server: &Server) {
+    let id = server.id.clone().unwrap();
     let volumes = scw.volumes();
     let root_id = server.volumes["0"].id.clone().unwrap();
     let extra_id = server.volumes["1"].id.clone().unwrap();
@@ -102,19 +137,13 @@ async fn a_server_with_a_15k_root_an_extra_volume_two_networks_an_ip_and_cloud_i
             ))
         );
     }
+}
 
-    // Cloud-init as sent.
-    assert_eq!(
-        scw.user_data().get(&id, "cloud-init").await.unwrap().as_deref(),
-        Some(CLOUD_INIT)
-    );
-
-    // One NIC per network, each with an IPv4 and an IPv6 inside its network's subnets.
-    let addresses = scw
-        .ipam()
-        .of_servers(std::slice::from_ref(&server))
-        .await
-        .unwrap();
+/// One NIC per network, each with an IPv4 and an IPv6 inside its network's subnets and the NIC's
+/// MAC address.
+async fn assert_each_nic_has_addresses_in_its_network(scw: &Scaleway, server: &Server) {
+    let id = server.id.clone().unwrap();
+    let addresses = scw.ipam().of_servers(std::slice::from_ref(server)).await.unwrap();
     let addresses = &addresses[&id];
     assert_eq!(addresses.len(), 2);
     for (nic, found) in server.private_nics.iter().zip(addresses) {
@@ -141,25 +170,6 @@ async fn a_server_with_a_15k_root_an_extra_volume_two_networks_an_ip_and_cloud_i
             nic.mac_address.as_deref().map(str::to_lowercase)
         );
     }
-    let networks: Vec<&str> = server
-        .private_nics
-        .iter()
-        .filter_map(|n| n.private_network_id.as_deref())
-        .collect();
-    assert_eq!(networks, [net_a.as_str(), net_b.as_str()]);
-
-    // DeleteAll: the server, its NICs and both volumes go; the flexible IP is the user's.
-    scw.servers().delete(&id, VolumePolicy::DeleteAll).await.unwrap();
-    assert!(scw.servers().get(&id).await.unwrap().is_none());
-    let left = env.sim.inventory();
-    assert!(left.servers.is_empty() && left.volumes.is_empty() && left.private_nics.is_empty());
-    assert_eq!(left.ips, [ip_id.as_str()]);
-    let ip = scw.ips().get(&ip_id).await.unwrap().unwrap();
-    assert!(ip.server.is_none(), "the IP is detached: {ip:?}");
-    scw.ips().delete(&ip_id).await.unwrap();
-    scw.private_networks().delete(&net_a).await.unwrap();
-    scw.private_networks().delete(&net_b).await.unwrap();
-    env.assert_nothing_left();
 }
 
 #[tokio::test]
@@ -318,6 +328,8 @@ async fn a_local_root_goes_with_its_server() {
 
 #[tokio::test]
 async fn power_and_actions_reach_their_states_and_repeating_them_is_harmless() {
+    // Longer than a screen on purpose: one server goes through each power change and action in
+    // turn, each checked from the state the one before left, and repeated.
     let env = env().await;
     let scw = &env.scw;
     let servers = scw.servers();
@@ -402,6 +414,7 @@ async fn power_and_actions_reach_their_states_and_repeating_them_is_harmless() {
 
 #[tokio::test]
 async fn listings_filter_by_name_tag_and_network_and_find_by_name_is_exact() {
+    // A little over a screen: every listing runs over the same servers.
     let env = env().await;
     let scw = &env.scw;
     let servers = scw.servers();
@@ -467,6 +480,8 @@ async fn listings_filter_by_name_tag_and_network_and_find_by_name_is_exact() {
 
 #[tokio::test]
 async fn a_placement_group_is_given_at_create_and_an_unknown_one_creates_nothing() {
+    // A little over a screen: the placement group is made, given, checked and removed with the
+    // server.
     let env = env().await;
     let scw = &env.scw;
     let instance = scw.client().instance();

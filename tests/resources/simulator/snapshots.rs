@@ -8,6 +8,8 @@ use super::{env, gb};
 
 #[tokio::test]
 async fn a_block_snapshot_goes_from_creating_to_available() {
+    // Longer than a screen on purpose: one snapshot followed through its states in real time, each
+    // check depending on the transition the step before started.
     let env = env().await;
     let scw = &env.scw;
     let block = scw.client().block();
@@ -86,6 +88,8 @@ async fn a_block_snapshot_goes_from_creating_to_available() {
 
 #[tokio::test]
 async fn an_instance_snapshot_goes_from_snapshotting_to_available() {
+    // Longer than a screen on purpose: one snapshot followed through its states in real time, each
+    // check depending on the transition the step before started.
     let env = env().await;
     let scw = &env.scw;
     let instance = scw.client().instance();

@@ -8,6 +8,7 @@ use super::env;
 
 #[tokio::test]
 async fn user_data_is_read_and_written_key_by_key_and_as_a_whole() {
+    // A little over a screen: the keys written one by one are then read and replaced as a whole.
     let env = env().await;
     let scw = &env.scw;
     let server = scw

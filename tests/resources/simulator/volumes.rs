@@ -99,6 +99,8 @@ async fn bad_volume_specs_are_refused_before_any_request() {
 
 #[tokio::test]
 async fn attach_and_detach_settle_and_refuse_what_they_must() {
+    // Longer than a screen on purpose: one volume and two servers; each attach or detach starts
+    // from where the one before left the volume.
     let env = env().await;
     let scw = &env.scw;
     let volumes = scw.volumes();

@@ -4,8 +4,8 @@ use httpmock::prelude::*;
 use scaleway_sdk::Zone;
 use serde_json::Value;
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 #[tokio::test]
 async fn server_types_reads_every_page_once() {
@@ -90,18 +90,15 @@ async fn server_type_refuses_an_unknown_type_naming_the_zone() {
     api.finish().await;
 }
 
-fn availability_page(seq: u64) -> Value {
-    recorded(
-        "instance/data-source-server-type-compare-with-pcu.cassette.yaml",
-        seq,
-    )
+fn availability_page(page: u64) -> Value {
+    fixture_body(&format!("availability of commercial types, page {page}"))
 }
 
 #[tokio::test]
 async fn availability_reads_every_page() {
     let api = Api::start().await;
     let path = inst("/products/servers/availability");
-    let (first, second) = (availability_page(13), availability_page(14));
+    let (first, second) = (availability_page(1), availability_page(2));
     let count = |page: &Value| page["servers"].as_object().unwrap().len();
     let total = count(&first) + count(&second);
     let page_1 = api

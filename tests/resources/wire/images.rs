@@ -5,17 +5,15 @@ use scaleway_sdk::Zone;
 use scaleway_sdk::resources::{RootKind, image_label};
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 const IMAGE_ID: &str = "b1c1d00b-e266-4068-9f4d-b1af5f9bf887";
 
-/// The recorded `ubuntu_noble` listing of fr-par-1: an arm64 image first, then [`IMAGE_SBS`].
+/// The `ubuntu_noble` listing of fr-par-1 for a Block root: an arm64 image first, then
+/// [`IMAGE_SBS`].
 fn noble_images() -> Value {
-    recorded(
-        "instance/v1/test-api-create-server-image-label-resolution.cassette.yaml",
-        6,
-    )
+    fixture_body("local images of a label for a Block root")
 }
 
 async fn mock_local_images<'a>(
@@ -148,7 +146,7 @@ async fn resolve_without_a_compatible_image_is_invalid_input() {
 }
 
 fn image(state: &str) -> Value {
-    let mut body = recorded("instance/v1/test-wait-for-image.cassette.yaml", 3);
+    let mut body = fixture_body("get an image made from a server");
     body["image"]["state"] = json!(state);
     body
 }

@@ -4,14 +4,14 @@ use httpmock::prelude::*;
 use scaleway_sdk::Zone;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 const LOCAL_VOLUME: &str = "103a6f60-0465-4758-ad97-954d211d0a05";
 
-/// The recorded local volume, in a state.
+/// The fixture's local volume, in a state.
 fn local_volume(state: &str) -> Value {
-    let mut body = recorded("instance/v1/test-instance-helpers.cassette.yaml", 7);
+    let mut body = fixture_body("get a local volume");
     body["volume"]["state"] = json!(state);
     body
 }

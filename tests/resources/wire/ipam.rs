@@ -8,8 +8,8 @@ use scaleway_sdk::api::ipam_v1::types::Ip;
 use scaleway_sdk::resources::PrivateAddresses;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 const V4: &str = "172.16.4.2";
 const V6: &str = "fd6d:9b51:d4ce:80d5::2";
@@ -49,7 +49,7 @@ fn addresses(nic: &str, v4: &str, v6: &str) -> PrivateAddresses {
     }
 }
 
-/// `found` with the MAC address IPAM recorded for its NIC.
+/// `found` with the MAC address IPAM holds for its NIC.
 fn with_mac(found: &PrivateAddresses, expected: PrivateAddresses) -> PrivateAddresses {
     assert!(found.mac_address.is_some(), "{found:?}");
     PrivateAddresses {

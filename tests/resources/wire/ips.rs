@@ -5,12 +5,12 @@ use scaleway_sdk::Zone;
 use scaleway_sdk::resources::IpKind;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
-/// A recorded flexible IP, of a kind, with tags.
+/// The fixture's flexible IP, of a kind, with tags.
 fn flexible_ip(kind: &str, tags: Value) -> Value {
-    let mut ip = recorded("instance/v1/test-instance-helpers.cassette.yaml", 1)["ip"].clone();
+    let mut ip = fixture_body("reserve a flexible IP")["ip"].clone();
     ip["id"] = json!(IP_ID);
     ip["project"] = json!(PROJECT);
     ip["type"] = json!(kind);

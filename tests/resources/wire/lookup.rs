@@ -6,8 +6,8 @@ use scaleway_sdk::paginate::{Page, paginate};
 use scaleway_sdk::resources::find_by_exact_name;
 use serde_json::json;
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 async fn mock_page<'a>(api: &'a Api, page: &str, names: &[&str]) -> httpmock::Mock<'a> {
     let groups: Vec<_> = names

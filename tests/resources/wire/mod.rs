@@ -2,14 +2,10 @@
 //! requests (method, path, query, content type, body), how many times each is made and in which
 //! order, and that bad input is refused before any request.
 //!
-//! The harness is the provider's (`tests/provider/scaleway/support.rs`): one mock server per
-//! test, mocks that answer only the exact request they describe, a log of every request, and a
-//! catch-all answering 418 that `api.finish()` checks was never reached. Answers are recorded
-//! Scaleway bodies (`../shared/reference/real-traffic/`), renamed.
-
-#[path = "../../provider/scaleway/support.rs"]
-#[allow(dead_code)]
-mod support;
+//! The harness is the provider's (`tests/common/mock_api.rs`): one mock server per test, mocks
+//! that answer only the exact request they describe, a log of every request, and a catch-all
+//! answering 418 that `api.finish()` checks was never reached. Answers are the bodies of the
+//! fixtures (`tests/fixtures/traffic/`, in the real API's shape), renamed.
 
 mod catalog;
 mod images;
@@ -40,7 +36,7 @@ const OTHER_NIC_ID: &str = "b3be75c7-5201-44c6-9c0f-604ae33e3431";
 const IP_ID: &str = "65a60f6b-fa89-4e49-bc25-fced17fa3df3";
 const PLACEMENT_GROUP_ID: &str = "7a5e3c1b-2d4f-4a6b-8c9d-0e1f2a3b4c5d";
 const VPC_ID: &str = "0c3f9a7e-5b1d-4e2a-9f8c-6d4b3a2e1f0a";
-/// The x86_64 sbs `ubuntu_noble` image of fr-par-1, compatible with DEV1-S (recorded).
+/// The x86_64 sbs `ubuntu_noble` image of fr-par-1, compatible with DEV1-S.
 const IMAGE_SBS: &str = "da954c89-6891-4c70-8fdc-63e094449a63";
 const NOT_AN_ID: &str = "web-1";
 

@@ -8,8 +8,8 @@ use scaleway_sdk::api::vpc_v2::types::PrivateNetwork;
 use scaleway_sdk::resources::NetworkSpec;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 fn network_path(region: &str) -> String {
     format!("/vpc/v2/regions/{region}/private-networks/{NETWORK_ID}")

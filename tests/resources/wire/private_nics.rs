@@ -4,8 +4,8 @@ use httpmock::prelude::*;
 use scaleway_sdk::Zone;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 fn nics_path() -> String {
     inst(&format!("/servers/{SERVER_ID}/private_nics"))

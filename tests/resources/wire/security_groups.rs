@@ -8,8 +8,8 @@ use scaleway_sdk::api::instance_v1::types::SecurityGroup;
 use scaleway_sdk::resources::SecurityGroupSpec;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 fn group_path() -> String {
     inst(&format!("/security_groups/{GROUP_ID}"))
@@ -50,7 +50,7 @@ async fn mock_create(api: &Api) -> httpmock::Mock<'_> {
 
 /// POST of one inbound TCP rule, answered with `status`.
 async fn mock_rule<'a>(api: &'a Api, port: u16, range: &str, status: u16) -> httpmock::Mock<'a> {
-    let mut rule = recorded("instance/v1/test-api-update-security-group-rule.cassette.yaml", 1);
+    let mut rule = fixture_body("add a security group rule");
     rule["rule"]["ip_range"] = json!(range);
     rule["rule"]["dest_port_from"] = json!(port);
     rule["rule"]["dest_port_to"] = Value::Null;

@@ -11,8 +11,8 @@ use scaleway_sdk::wait::WaitOptions;
 use scaleway_sdk::{ByteSize, Zone};
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 mod create;
 mod delete;
@@ -450,6 +450,8 @@ async fn bad_input_is_refused_before_any_request() {
 /// Each spec is refused, naming its field, before any request.
 #[tokio::test]
 async fn bad_specs_are_refused_before_any_request() {
+    // Longer than a screen on purpose: a list of bad specs, one per field, each refused before any
+    // request; it reads best whole.
     let api = Api::start().await;
     api.seal().await;
     let scw = api.scaleway();

@@ -3,20 +3,20 @@
 use httpmock::prelude::*;
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 const BLOCK_SNAPSHOT: &str = "409e5776-971e-42a9-a94a-b29b6b1aff4a";
 const INSTANCE_SNAPSHOT: &str = "71722f74-0a72-4fad-801c-1b61b9b19aa0";
 
 fn block_snapshot(status: &str) -> Value {
-    let mut body = recorded("block/data-source-snapshot-basic.cassette.yaml", 6);
+    let mut body = fixture_body("get a snapshot");
     body["status"] = json!(status);
     body
 }
 
 fn instance_snapshot(state: &str) -> Value {
-    let mut body = recorded("instance/v1/test-wait-for-snapshot.cassette.yaml", 3);
+    let mut body = fixture_body("get an instance snapshot");
     body["snapshot"]["state"] = json!(state);
     body
 }

@@ -8,8 +8,8 @@ use scaleway_sdk::Zone;
 use scaleway_sdk::resources::MAX_USER_DATA_BYTES;
 use serde_json::json;
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 fn user_data(key: &str) -> String {
     if key.is_empty() {

@@ -7,8 +7,8 @@ use scaleway_sdk::resources::{VolumeSpec, attached_server, device_path};
 use scaleway_sdk::{ByteSize, Zone};
 use serde_json::{Value, json};
 
-use super::support::*;
 use super::*;
+use crate::common::mock_api::*;
 
 fn volume_path(id: &str) -> String {
     block(&format!("/volumes/{id}"))

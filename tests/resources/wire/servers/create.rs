@@ -16,13 +16,7 @@ async fn mock_catalog<'a>(api: &'a Api, zone: &str, kind: &str) -> (httpmock::Mo
             ("page", "1"),
             ("page_size", "100"),
         ])
-        .reply(
-            200,
-            recorded(
-                "instance/v1/test-api-create-server-image-label-resolution.cassette.yaml",
-                6,
-            ),
-        )
+        .reply(200, fixture_body("local images of a label for a Block root"))
         .mount()
         .await;
     (products, images)
@@ -82,6 +76,8 @@ async fn mock_iops<'a>(api: &'a Api, volume: &str) -> Vec<httpmock::Mock<'a>> {
 
 #[tokio::test]
 async fn one_post_carries_the_whole_spec_then_iops_are_raised() {
+    // Longer than a screen on purpose: the mocks describe every request of one create in order, and
+    // the exact POST body is written out.
     let api = Api::start().await;
     let (products, images) = mock_catalog(&api, "fr-par-1", "instance_sbs").await;
     let expected = create_body(&[
@@ -255,7 +251,7 @@ async fn no_public_ip_asks_for_no_dynamic_ip() {
 async fn a_routed_ipv6_is_reserved_with_the_server_token_first() {
     let api = Api::start().await;
     mock_catalog(&api, "fr-par-1", "instance_sbs").await;
-    let mut ip = recorded("instance/v1/test-instance-helpers.cassette.yaml", 1);
+    let mut ip = fixture_body("reserve a flexible IP");
     ip["ip"]["id"] = json!(IP_ID);
     ip["ip"]["type"] = json!("routed_ipv6");
     let reserve = api
@@ -358,6 +354,8 @@ async fn a_local_root_in_a_zone_without_block_storage() {
 
 #[tokio::test]
 async fn a_failed_step_undoes_the_server_but_keeps_an_existing_volume() {
+    // Longer than a screen on purpose: the mocks describe the create, the failing step and every
+    // request of the undo, in order.
     let api = Api::start().await;
     mock_catalog(&api, "fr-par-1", "instance_sbs").await;
     let expected = create_body(&[(

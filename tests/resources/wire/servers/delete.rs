@@ -23,6 +23,8 @@ struct Expected {
 
 /// Mocks the whole delete, runs it, and checks every request and count.
 async fn delete_with(policy: VolumePolicy, expected: Expected) {
+    // Longer than a screen on purpose: the mocks of every request a delete can make, set for the
+    // case at hand; the delete tests differ only in what they pass here.
     let api = Api::start().await;
     let states = mock_server_states(&api, &[with_data(expected.state)], None).await;
     let detach = api

@@ -1,10 +1,10 @@
-//! The harness of the Scaleway provider's wire tests: one httpmock server per test, mocks that
-//! answer only the exact request they describe, a log of every request received, and a
-//! catch-all that answers 418 to anything unexpected (so a stray request fails the workflow
-//! instead of getting httpmock's 404, which the provider would read as "already gone").
+//! The harness of the wire tests of the provider and of the Scaleway layer: one httpmock server
+//! per test, mocks that answer only the exact request they describe, a log of every request
+//! received, and a catch-all that answers 418 to anything unexpected (so a stray request fails
+//! the workflow instead of getting httpmock's 404, which the provider would read as "already
+//! gone").
 
-use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use httpmock::prelude::*;
@@ -12,11 +12,11 @@ use httpmock::{HttpMockRequest, Mock};
 use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
 use scaleway_sdk::resources::{Options, Scaleway};
 use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{Client, Config, RetryPolicy, Zone};
+use scaleway_sdk::{Client, RetryPolicy, Zone};
 use serde_json::{Value, json};
 
-pub const SECRET: &str = "11111111-2222-4333-8444-555555555555";
-pub const PROJECT: &str = "6a1e1b5c-3b4a-4f7e-9d2a-0c9f2f1e8b7d";
+pub use super::reference::fixture_body;
+pub use super::{PROJECT, SECRET};
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
@@ -80,17 +80,10 @@ impl Api {
 
     /// The runtime client: the secret key, the project, the mock server, no retries.
     pub fn client(&self, zone: &str) -> Client {
-        let config = Config::builder()
-            .secret_key(SECRET)
+        let config = super::mock_config(self.server.base_url())
             .project_id(PROJECT)
-            .zone(zone.parse::<Zone>().unwrap())
-            .api_url(self.server.base_url())
-            .build()
-            .unwrap();
-        Client::builder(config)
-            .retry_policy(RetryPolicy::none())
-            .build()
-            .unwrap()
+            .zone(zone.parse::<Zone>().unwrap());
+        super::client(config, RetryPolicy::none())
     }
 
     /// The provider in fr-par-1, with instant waits.
@@ -103,13 +96,11 @@ impl Api {
     }
 
     /// The Scaleway layer in fr-par-1, with instant waits (used by the `resources` binary).
-    #[allow(dead_code)]
     pub fn scaleway(&self) -> Scaleway {
         self.scaleway_in("fr-par-1")
     }
 
     /// The Scaleway layer in `zone`, with instant waits (used by the `resources` binary).
-    #[allow(dead_code)]
     pub fn scaleway_in(&self, zone: &str) -> Scaleway {
         Scaleway::with_options(self.client(zone), fast_layer_options())
     }
@@ -239,7 +230,6 @@ impl<'a> Expect<'a> {
     }
 
     /// Answer with this status and a `text/plain` body, as user data values are answered.
-    #[allow(dead_code)]
     pub fn reply_text(mut self, status: u16, body: impl Into<String>) -> Self {
         self.status = status;
         self.reply = None;
@@ -275,6 +265,8 @@ impl<'a> Expect<'a> {
     }
 
     pub async fn mount(self) -> Mock<'a> {
+        // Longer than a screen on purpose: one translation of every option of a mock to httpmock,
+        // in one place.
         let Expect {
             api,
             method,
@@ -364,7 +356,6 @@ pub fn fast_options() -> ScalewayOptions {
 }
 
 /// The layer's options with waits that end at once, as [`fast_options`] for the provider.
-#[allow(dead_code)]
 pub fn fast_layer_options() -> Options {
     let provider = fast_options();
     Options {
@@ -374,46 +365,32 @@ pub fn fast_layer_options() -> Options {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Recorded bodies
+// Answer bodies: the fixtures (`tests/fixtures/traffic/`), renamed and put in the state a test
+// needs.
 
-fn recordings() -> &'static Vec<Value> {
-    static RECORDS: OnceLock<Vec<Value>> = OnceLock::new();
-    RECORDS.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-traffic");
-        ["dev.jsonl", "dev-supplement.jsonl", "ipam-dev.jsonl"]
-            .iter()
-            .flat_map(|name| {
-                let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-                text.lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(|l| serde_json::from_str::<Value>(l).unwrap())
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    })
-}
+/// How many commercial types `products/servers` lists here: more than one page of 100 (the page
+/// size the layer asks for), as in a real zone.
+pub const PRODUCT_COUNT: usize = 135;
 
-/// The answer body of interaction `seq` of the cassette whose source ends with `source`.
-pub fn recorded(source: &str, seq: u64) -> Value {
-    recordings()
-        .iter()
-        .find(|r| r["source"].as_str().is_some_and(|s| s.ends_with(source)) && r["seq"] == seq)
-        .map(|r| r["resp_body"].clone())
-        .unwrap_or_else(|| panic!("no recording {source} #{seq}"))
-}
-
-const MINIMAL: &str = "instance/server-minimal.cassette.yaml";
-
-/// `products/servers` of fr-par-1 as recorded (135 types over 3 pages of 50), served as pages of
-/// 100: the provider asks for `per_page=100`.
+/// `products/servers` served as two pages of 100 (the provider asks for `per_page=100`): the
+/// fixture's commercial types, then copies of DEV1-S under numbered names (`DEV1-S-COPY-1`, ...)
+/// to make up [`PRODUCT_COUNT`]; the tests check paging and the fixture's types, not the copies.
 pub fn product_pages() -> (Value, Value) {
-    let mut first = serde_json::Map::new();
-    for seq in [0, 1] {
-        let page = recorded(MINIMAL, seq);
-        first.extend(page["servers"].as_object().unwrap().clone());
+    let listed = fixture_body("list commercial types");
+    let mut types: Vec<(String, Value)> = listed["servers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, product)| (name.clone(), product.clone()))
+        .collect();
+    let dev1_s = listed["servers"]["DEV1-S"].clone();
+    for n in 1..=PRODUCT_COUNT - types.len() {
+        types.push((format!("DEV1-S-COPY-{n}"), dev1_s.clone()));
     }
+    let second: serde_json::Map<String, Value> = types.split_off(100).into_iter().collect();
+    let first: serde_json::Map<String, Value> = types.into_iter().collect();
     assert_eq!(first.len(), 100);
-    (json!({"servers": first}), recorded(MINIMAL, 2))
+    (json!({"servers": first}), json!({"servers": second}))
 }
 
 /// Mocks the two pages of commercial types.
@@ -422,21 +399,21 @@ pub async fn mock_products<'a>(api: &'a Api, zone: &str) -> Mock<'a> {
     let path = format!("/instance/v1/zones/{zone}/products/servers");
     api.on(GET, &path)
         .query(&[("page", "2"), ("per_page", "100")])
-        .total(135)
+        .total(PRODUCT_COUNT as u64)
         .reply(200, second)
         .mount()
         .await;
     api.on(GET, &path)
         .query(&[("page", "1"), ("per_page", "100")])
-        .total(135)
+        .total(PRODUCT_COUNT as u64)
         .reply(200, first)
         .mount()
         .await
 }
 
-/// A recorded server (DEV1-S, sbs root), renamed and put in a state.
+/// A server (DEV1-S, sbs root), renamed and put in a state.
 pub fn server(id: &str, name: &str, state: &str) -> Value {
-    let mut body = recorded(MINIMAL, 10)["server"].clone();
+    let mut body = fixture_body("get a running server")["server"].clone();
     body["id"] = json!(id);
     body["name"] = json!(name);
     body["hostname"] = json!(name);
@@ -458,9 +435,9 @@ pub fn sbs_entry(id: &str) -> Value {
     json!({"boot": false, "volume_type": "sbs_volume", "id": id, "state": "available", "zone": "fr-par-1"})
 }
 
-/// A recorded Block v1 volume (sbs_5k, 10 GB), renamed, with a status and its server reference.
+/// A Block v1 volume (sbs_5k, 10 GB), renamed, with a status and its server reference.
 pub fn block_volume(id: &str, name: &str, status: &str, attached_to: Option<(&str, &str)>) -> Value {
-    let mut body = recorded(MINIMAL, 33);
+    let mut body = fixture_body("get a root volume in use");
     body["id"] = json!(id);
     body["name"] = json!(name);
     body["project_id"] = json!(PROJECT);
@@ -479,17 +456,17 @@ pub fn block_volume(id: &str, name: &str, status: &str, attached_to: Option<(&st
     body
 }
 
-/// A recorded task answer to a server action.
+/// A task answer to a server action.
 pub fn task(server_id: &str) -> Value {
-    let mut body = recorded(MINIMAL, 8);
+    let mut body = fixture_body("power a server on");
     body["task"]["href_from"] = json!(format!("/servers/{server_id}/action"));
     body["task"]["href_result"] = json!(format!("/servers/{server_id}"));
     body
 }
 
-/// A recorded private NIC, in a state.
+/// A private NIC, in a state.
 pub fn private_nic(id: &str, server_id: &str, network_id: &str, state: &str) -> Value {
-    let mut nic = recorded("instance/data-source-private-nic-basic.cassette.yaml", 19)["private_nic"].clone();
+    let mut nic = fixture_body("create a private NIC")["private_nic"].clone();
     nic["id"] = json!(id);
     nic["server_id"] = json!(server_id);
     nic["private_network_id"] = json!(network_id);
@@ -498,19 +475,9 @@ pub fn private_nic(id: &str, server_id: &str, network_id: &str, state: &str) -> 
     nic
 }
 
-/// A recorded IPAM listing of one private NIC's addresses (an IPv6 and an IPv4), for `nic_id`.
+/// An IPAM listing of one private NIC's addresses (an IPv6 and an IPv4), for `nic_id`.
 pub fn nic_addresses(nic_id: &str, ipv4: &str, ipv6: &str) -> Value {
-    let mut body = recordings()
-        .iter()
-        .find(|r| {
-            r["api"] == "ipam/v1"
-                && r["seq"] == 39
-                && r["source"]
-                    .as_str()
-                    .is_some_and(|s| s.ends_with("instance/data-source-private-nic-basic.cassette.yaml"))
-        })
-        .map(|r| r["resp_body"].clone())
-        .expect("the recorded IPAM listing of a private NIC");
+    let mut body = fixture_body("a private NIC's addresses");
     for ip in body["ips"].as_array_mut().unwrap() {
         ip["resource"]["id"] = json!(nic_id);
         ip["address"] = json!(if ip["is_ipv6"] == json!(true) { ipv6 } else { ipv4 });
@@ -518,9 +485,9 @@ pub fn nic_addresses(nic_id: &str, ipv4: &str, ipv6: &str) -> Value {
     body
 }
 
-/// A recorded private network (VPC v2), renamed.
+/// A private network (VPC v2), renamed.
 pub fn private_network(id: &str, name: &str, region: &str) -> Value {
-    let mut body = recorded("instance/data-source-private-nic-basic.cassette.yaml", 4);
+    let mut body = fixture_body("create a private network");
     body["id"] = json!(id);
     body["name"] = json!(name);
     body["project_id"] = json!(PROJECT);
@@ -533,11 +500,9 @@ pub fn private_network(id: &str, name: &str, region: &str) -> Value {
     body
 }
 
-/// A recorded security group, renamed, with the provider's policies.
+/// A security group, renamed, with the provider's policies.
 pub fn security_group(id: &str, name: &str, servers: Value) -> Value {
-    let mut group =
-        recorded("instance/v1/test-api-update-security-group-rule.cassette.yaml", 0)["security_group"]
-            .clone();
+    let mut group = fixture_body("create a security group")["security_group"].clone();
     group["id"] = json!(id);
     group["name"] = json!(name);
     group["description"] = Value::Null;
