@@ -28,7 +28,8 @@
 
 pub use progenitor_client::{ByteStream, Error, ResponseValue};
 
-pub use crate::client::ClientContext;
+mod context;
+pub use context::ClientContext;
 
 mod operation;
 pub use operation::{ApiModule, CheckResponseBody, Operation};
