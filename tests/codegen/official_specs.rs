@@ -166,8 +166,9 @@ fn official_specs_normalize_generate_and_compile() {
     let _ = std::fs::remove_dir_all(scratch.join("src"));
     std::fs::create_dir_all(scratch.join("src")).unwrap();
 
-    // Generated modules refer to `super::Operation` and carry `super::ClientContext`, which the
-    // crate defines in `api`; here they are stand-ins at the scratch crate's root.
+    // Generated modules refer to `super::Operation` and `super::operations!` and carry
+    // `super::ClientContext`, which the crate defines in `api`; here they are at the scratch
+    // crate's root, the context a stand-in.
     let mut lib = format!(
         "include!({:?});\n#[derive(Clone, Debug)]\npub struct ClientContext;\n",
         Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/operation.rs")
