@@ -54,8 +54,8 @@ macro_rules! generated_api {
         pub mod $module {
             include!(concat!(env!("OUT_DIR"), "/", stringify!($module), ".rs"));
 
-            // Every request goes through the runtime: retries, tracing, error normalization,
-            // and success bodies checked while their request id is at hand.
+            // Every request goes through the runtime: retries, tracing, error normalization, and
+            // success bodies that keep their answer's status and request id.
             impl progenitor_client::ClientHooks<super::ClientContext> for Client {
                 async fn exec(
                     &self,
@@ -72,7 +72,7 @@ macro_rules! generated_api {
                     result: &reqwest::Result<reqwest::Response>,
                     _info: &progenitor_client::OperationInfo,
                 ) -> Result<(), progenitor_client::Error<E>> {
-                    super::ClientContext::reject_undecodable(result)
+                    super::ClientContext::reject_empty_body(result)
                 }
             }
         }

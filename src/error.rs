@@ -29,7 +29,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::config::ConfigError;
@@ -38,6 +37,7 @@ use crate::units::UnitError;
 
 mod answer;
 pub use answer::ApiAnswer;
+pub(crate) use answer::register_success_body;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -624,32 +624,9 @@ impl NoAnswer {
 }
 
 /// What did not match in a success body: the decoder's error and the start of the body.
-pub(crate) fn payload_mismatch(body: &[u8], error: &serde_json::Error) -> String {
+fn payload_mismatch(body: &[u8], error: &serde_json::Error) -> String {
     let start = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
     format!("{error} in {start}")
-}
-
-/// A success answer whose body does not match the spec, found by the runtime while the answer
-/// (and its request id) is still at hand. The generated clients' `post` hook can only hand an
-/// error back as `progenitor_client::Error::Custom(String)`, so it travels as tagged JSON and is
-/// read back by [`Error::from`].
-#[derive(Debug, Clone, serde::Serialize, Deserialize)]
-pub(crate) struct UndecodableAnswer {
-    pub status: u16,
-    pub request_id: Option<String>,
-    pub message: String,
-}
-
-impl UndecodableAnswer {
-    const TAG: &'static str = "scaleway-sdk undecodable answer: ";
-
-    pub(crate) fn encode(&self) -> String {
-        format!("{}{}", Self::TAG, serde_json::to_string(self).unwrap_or_default())
-    }
-
-    fn decode(text: &str) -> Option<UndecodableAnswer> {
-        serde_json::from_str(text.strip_prefix(Self::TAG)?).ok()
-    }
 }
 
 /// The text fields of a Scaleway error body, as the generated `ScalewayError` type declares them
@@ -796,10 +773,20 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
             P::CommunicationError(source) | P::ResponseBodyError(source) | P::InvalidUpgrade(source) => {
                 Error::from_transport(source)
             }
-            P::InvalidResponsePayload(bytes, source) => Error::Decode {
-                message: payload_mismatch(&bytes, &source),
-                answer: None,
-            },
+            P::InvalidResponsePayload(bytes, source) => {
+                let message = payload_mismatch(&bytes, &source);
+                let answer = answer::answer_of_body(&bytes).map(|(answer, operation)| {
+                    tracing::warn!(
+                        operation,
+                        status = answer.status,
+                        request_id = answer.request_id.as_deref().unwrap_or(""),
+                        %message,
+                        "a success answer does not match the spec"
+                    );
+                    Box::new(answer)
+                });
+                Error::Decode { message, answer }
+            }
             P::UnexpectedResponse(response) => {
                 Error::from_response(response.status().as_u16(), response.headers(), &[])
             }
@@ -807,19 +794,10 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
                 field: "request".into(),
                 reason: message,
             },
-            P::Custom(message) => match UndecodableAnswer::decode(&message) {
-                Some(undecodable) => Error::Decode {
-                    message: undecodable.message,
-                    answer: Some(Box::new(ApiAnswer {
-                        status: undecodable.status,
-                        request_id: undecodable.request_id,
-                        kind: None,
-                    })),
-                },
-                None => Error::Decode {
-                    message,
-                    answer: None,
-                },
+            // The runtime's hooks make none; another hook's message is all there is.
+            P::Custom(message) => Error::Decode {
+                message,
+                answer: None,
             },
         }
     }

@@ -13,7 +13,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use tracing::Instrument;
 
 use crate::api;
-use crate::error::{UndecodableAnswer, canonical_error_body, payload_mismatch};
+use crate::error::{canonical_error_body, register_success_body};
 use crate::retry::{self, Failure, RetryPolicy};
 
 /// What the generated clients carry to reach the runtime: the retry policy and the request and
@@ -51,8 +51,10 @@ impl ClientContext {
     /// Sends one request of a generated client: with retries, inside a tracing span, and with
     /// error answers normalized so that the generated code can always read them as a Scaleway
     /// error body (429 comes with an empty body; proxies may answer in HTML). A success body is
-    /// checked against the operation's generated type (`check`) while its request id is at hand;
-    /// one that does not match is marked for [`ClientContext::reject_undecodable`].
+    /// left to the generated code to decode, once, in a buffer that remembers the answer's status
+    /// and request id for an [`Error::Decode`](crate::Error::Decode) if it does not match the
+    /// spec; `check` (the module's `check_response_body`) only tells whether an empty body
+    /// should have been JSON (see [`ClientContext::reject_empty_body`]).
     #[doc(hidden)]
     pub async fn execute(
         &self,
@@ -100,7 +102,7 @@ impl ClientContext {
         }
         span.in_scope(|| tracing::debug!("Scaleway request finished"));
         match outcome {
-            Ok(response) => checked_success(response, operation, check).instrument(span).await,
+            Ok(response) => success_answer(response, operation, check).instrument(span).await,
             Err(Failure::Transport(e)) => Err(e),
             Err(Failure::Answer {
                 status,
@@ -112,28 +114,43 @@ impl ClientContext {
 }
 
 impl ClientContext {
-    /// The generated clients' `post` hook: a success answer that [`ClientContext::execute`] found
-    /// not to match the spec becomes an error here, before the generated code decodes it and
-    /// the answer's request id is lost. [`Error::from`](crate::Error) reads it back as [`Error::Decode`](crate::Error::Decode).
+    /// The generated clients' `post` hook: an empty success body of an operation that answers
+    /// JSON becomes here the decode error the generated code would make of it. The generated
+    /// code would decode a fresh empty buffer that knows nothing of the answer (reqwest does not
+    /// hand an empty body's buffer on); this error carries the registered one, so that
+    /// [`Error::from`](crate::Error) still finds the answer's status and request id.
     #[doc(hidden)]
     #[allow(clippy::result_large_err)] // the error type is the one progenitor's hook returns
-    pub fn reject_undecodable<E>(
+    pub fn reject_empty_body<E>(
         result: &reqwest::Result<reqwest::Response>,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         match result
             .as_ref()
             .ok()
-            .and_then(|r| r.extensions().get::<UndecodableAnswer>())
+            .and_then(|r| r.extensions().get::<EmptyJsonBody>())
         {
-            Some(answer) => Err(progenitor_client::Error::Custom(answer.encode())),
+            Some(EmptyJsonBody(body)) => {
+                let error = serde_json::from_slice::<serde::de::IgnoredAny>(body)
+                    .expect_err("an empty body is not JSON");
+                Err(progenitor_client::Error::InvalidResponsePayload(
+                    body.clone(),
+                    error,
+                ))
+            }
             None => Ok(()),
         }
     }
 }
 
-/// Reads a success answer's body and checks it against the operation's generated type; the
-/// answer is rebuilt with the same status, headers and body, marked when the body does not match.
-async fn checked_success(
+/// Marks a success answer with an empty body where its operation answers JSON, for
+/// [`ClientContext::reject_empty_body`]; holds the body registered with the answer.
+#[derive(Clone)]
+struct EmptyJsonBody(bytes::Bytes);
+
+/// Reads a success answer's body and rebuilds the answer (same status, version, headers) around
+/// it, registered with the answer's status and request id: the generated code decodes it, and a
+/// body that does not match the spec reaches [`Error::from`](crate::Error) with them.
+async fn success_answer(
     response: reqwest::Response,
     operation: &'static str,
     check: api::CheckResponseBody,
@@ -142,32 +159,22 @@ async fn checked_success(
     let version = response.version();
     let headers = response.headers().clone();
     let body = response.bytes().await?;
-    let mismatch = match check(operation, &body) {
-        Some(Err(e)) => Some(payload_mismatch(&body, &e)),
-        _ => None,
+    // Whatever its type, an operation that answers JSON fails on an empty body, at once: the
+    // check reads nothing.
+    let empty_json = body.is_empty() && matches!(check(operation, &body), Some(Err(_)));
+    // Any other empty body (no content, an empty text) cannot fail to decode.
+    let body = if body.is_empty() && !empty_json {
+        body
+    } else {
+        register_success_body(body, status.as_u16(), &headers, operation)
     };
+    let marker = empty_json.then(|| EmptyJsonBody(body.clone()));
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
-    if let Some(message) = mismatch {
-        let request_id = rebuilt
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        tracing::warn!(
-            operation,
-            status = status.as_u16(),
-            request_id = request_id.as_deref().unwrap_or(""),
-            %message,
-            "a success answer does not match the spec"
-        );
-        rebuilt.extensions_mut().insert(UndecodableAnswer {
-            status: status.as_u16(),
-            request_id,
-            message,
-        });
+    if let Some(marker) = marker {
+        rebuilt.extensions_mut().insert(marker);
     }
     Ok(reqwest::Response::from(rebuilt))
 }

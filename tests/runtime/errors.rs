@@ -464,6 +464,61 @@ async fn a_success_body_that_does_not_match_the_spec_is_a_decode_error_with_its_
 }
 
 #[tokio::test]
+async fn an_empty_success_body_where_json_is_due_is_a_decode_error_with_its_request_id() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/instance/v1/zones/fr-par-1/servers");
+            then.status(200).header("x-request-id", "empty-1");
+        })
+        .await;
+    let client = client_for(&server);
+    let err: Error = client
+        .instance()
+        .list_servers()
+        .zone("fr-par-1")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    mock.assert_calls_async(1).await;
+    match &err {
+        Error::Decode { message, answer } => {
+            let answer = answer.as_ref().expect("the answer is known");
+            assert_eq!(answer.status, 200);
+            assert_eq!(answer.request_id.as_deref(), Some("empty-1"));
+            assert!(message.contains("EOF"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.status(), Some(200));
+    assert!(err.to_string().contains("[request id empty-1]"), "{err}");
+}
+
+#[tokio::test]
+async fn an_empty_success_body_where_none_is_due_is_a_success() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(DELETE)
+                .path("/instance/v1/zones/fr-par-1/servers/s-1");
+            then.status(204).header("x-request-id", "gone-1");
+        })
+        .await;
+    let client = client_for(&server);
+    let answer = client
+        .instance()
+        .delete_server()
+        .zone("fr-par-1")
+        .server_id("s-1")
+        .send()
+        .await
+        .unwrap();
+    mock.assert_calls_async(1).await;
+    assert_eq!(answer.status(), 204);
+}
+
+#[tokio::test]
 async fn a_matching_success_body_is_read_once_checked() {
     let server = MockServer::start_async().await;
     server
