@@ -4,8 +4,10 @@
 mod codegen;
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+use proc_macro2::Literal;
+use quote::{format_ident, quote};
 
 fn main() {
     if let Err(message) = run() {
@@ -37,64 +39,39 @@ fn run() -> Result<(), String> {
             })
         })
         .collect();
-    let mut index = String::new();
-    let mut modules = String::new();
+    let mut modules = Vec::new();
+    let mut table = Vec::new();
     for spec in &files {
         println!("cargo::rerun-if-changed={}", spec.path.display());
         let generated = codegen::generate::generate_file(&spec.path).map_err(|e| e.to_string())?;
-        let target = out_dir.join(format!("{}.rs", spec.module));
-        write_if_changed(&target, &generated.code)?;
+        write_if_changed(&out_dir.join(format!("{}.rs", spec.module)), &generated.code)?;
         let file_name = spec.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        writeln!(
-            index,
-            "/// {} {}: client generated from `specs/{}` ({} operations).\n\
-             ///\n\
-             /// `Client` holds the base URL and a `reqwest::Client`; every operation is a builder:\n\
-             /// `client.operation_name().param(value).send().await`. Request and response types are in\n\
-             /// `types`; errors are `Error<types::ScalewayError>`.\n\
-             #[allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, dead_code, rustdoc::all)]\n\
-             pub mod {} {{\n\
-             \x20   include!(concat!(env!(\"OUT_DIR\"), \"/{}.rs\"));\n\n\
-             \x20   // Every request goes through the runtime: retries, tracing, error normalization,\n\
-             \x20   // and success bodies checked while their request id is at hand.\n\
-             \x20   impl progenitor_client::ClientHooks<super::ClientContext> for Client {{\n\
-             \x20       async fn exec(\n\
-             \x20           &self,\n\
-             \x20           request: reqwest::Request,\n\
-             \x20           info: &progenitor_client::OperationInfo,\n\
-             \x20       ) -> reqwest::Result<reqwest::Response> {{\n\
-             \x20           self.inner.execute(&self.client, request, info.operation_id, check_response_body).await\n\
-             \x20       }}\n\n\
-             \x20       async fn post<E>(\n\
-             \x20           &self,\n\
-             \x20           result: &reqwest::Result<reqwest::Response>,\n\
-             \x20           _info: &progenitor_client::OperationInfo,\n\
-             \x20       ) -> Result<(), progenitor_client::Error<E>> {{\n\
-             \x20           super::ClientContext::reject_undecodable(result)\n\
-             \x20       }}\n\
-             \x20   }}\n\
-             }}\n",
-            generated.title.replace('\n', " "),
-            generated.version,
-            file_name,
-            generated.operations,
-            spec.module,
-            spec.module,
-        )
-        .map_err(|e| e.to_string())?;
-        writeln!(
-            modules,
-            "    ApiModule {{ name: {:?}, spec_file: \"specs/{}\", operations: {}::OPERATIONS, check_response_body: {}::check_response_body, list_operations: {}::LIST_OPERATIONS }},",
-            spec.module, file_name, spec.module, spec.module, spec.module
-        )
-        .map_err(|e| e.to_string())?;
+        let spec_file = format!("specs/{file_name}");
+        let name = &spec.module;
+        let module = format_ident!("{name}");
+        let title = generated.title.replace('\n', " ");
+        let version = &generated.version;
+        let operations = Literal::usize_unsuffixed(generated.operations);
+        // The module, its documentation and its hooks are written by `generated_api!` in
+        // `src/api.rs`; only the facts of this spec are generated.
+        modules.push(quote!(generated_api!(#module, #title, #version, #spec_file, #operations);));
+        table.push(quote!(ApiModule {
+            name: #name,
+            spec_file: #spec_file,
+            operations: #module::OPERATIONS,
+            check_response_body: #module::check_response_body,
+            list_operations: #module::LIST_OPERATIONS,
+        }));
     }
-    writeln!(
-        index,
-        "/// Every generated module, sorted by name.\npub const MODULES: &[ApiModule] = &[\n{modules}];"
-    )
-    .map_err(|e| e.to_string())?;
-    write_if_changed(&out_dir.join("api_modules.rs"), &index)
+    let index = quote! {
+        #(#modules)*
+
+        /// Every generated module, sorted by name.
+        pub const MODULES: &[ApiModule] = &[#(#table),*];
+    };
+    let index =
+        syn::parse2::<syn::File>(index).map_err(|e| format!("the module index does not parse: {e}"))?;
+    write_if_changed(&out_dir.join("api_modules.rs"), &prettyplease::unparse(&index))
 }
 
 /// The features `Cargo.toml` declares.

@@ -3,12 +3,17 @@
 //! Shared by `build.rs` and by the tests that check official spec files, so that both generate
 //! exactly the same way.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use proc_macro2::{Literal, TokenStream};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use quote::{format_ident, quote};
 use serde_json::Value;
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
 
 use super::normalize::{self, Applied};
 
@@ -47,19 +52,16 @@ impl fmt::Display for GenerateError {
 
 impl std::error::Error for GenerateError {}
 
-/// The type generated clients carry to reach the hand-written runtime (retries, tracing). It is
-/// resolved from inside the generated module, so the crate defines it in `api`.
-pub const CLIENT_CONTEXT: &str = "super::ClientContext";
-
 /// The generator settings used for every spec: builder-style calls
 /// (`client.list_servers().zone(z).send()`), one client per spec carrying the runtime context,
 /// ordered maps.
+///
+/// The context type is resolved from inside the generated module: the crate defines it in `api`.
 pub fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::default();
-    let context: syn::Type = syn::parse_str(CLIENT_CONTEXT).expect("a valid type path");
     settings
         .with_interface(InterfaceStyle::Builder)
-        .with_inner_type(quote::ToTokens::to_token_stream(&context))
+        .with_inner_type(quote!(super::ClientContext))
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
         .with_map_type("::std::collections::BTreeMap");
@@ -141,8 +143,9 @@ impl From<String> for Failure {
     }
 }
 
-/// Runs progenitor on a normalized document and formats the result. Panics inside the generator
-/// (it has a few `todo!`s for shapes it does not support) become errors.
+/// Runs progenitor on a normalized document and formats the result, the module's table of
+/// operations and its list streams included. Panics inside the generator (it has a few `todo!`s
+/// for shapes it does not support) become errors.
 fn run_progenitor(doc: &Value) -> Result<String, Failure> {
     let spec: openapiv3::OpenAPI =
         serde_json::from_value(doc.clone()).map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
@@ -155,27 +158,54 @@ fn run_progenitor(doc: &Value) -> Result<String, Failure> {
         Ok(Err(e)) => return Err(format!("progenitor: {e}").into()),
         Err(panic) => return Err(format!("progenitor panicked: {panic}").into()),
     };
-    let file = syn::parse2::<syn::File>(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    let table = operation_table(doc, &file);
+    let mut file =
+        syn::parse2::<syn::File>(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    UsageSketchesAsText.visit_file_mut(&mut file);
+    let table = operation_table(doc, &send_signatures(&file)?)?;
     let streams = super::streams::list_streams(doc, &file).map_err(|e| Failure {
         operation_id: Some(e.operation_id),
         reason: e.reason,
     })?;
-    // progenitor documents each operation with a usage sketch fenced as ```ignore; it is not
-    // meant to compile on its own, so it is marked as plain text instead.
-    let code = prettyplease::unparse(&file).replace("```ignore", "```text");
-    Ok(format!("{code}\n{table}\n{}", prettyplease::unparse(&streams)))
+    file.items
+        .push(syn::parse2(table).map_err(|e| format!("the operations table does not parse: {e}"))?);
+    file.items.extend(streams.items);
+    Ok(prettyplease::unparse(&file))
 }
 
-/// Source of the `OPERATIONS` table and of `check_response_body`, appended to each module.
+/// progenitor documents each operation with a usage sketch fenced as ```` ```ignore ````: it is
+/// not meant to compile on its own, so its fence is made plain text (rustdoc would otherwise
+/// count every sketch as an ignored doctest).
+struct UsageSketchesAsText;
+
+impl VisitMut for UsageSketchesAsText {
+    fn visit_attribute_mut(&mut self, attribute: &mut syn::Attribute) {
+        if let syn::Meta::NameValue(doc) = &mut attribute.meta
+            && doc.path.is_ident("doc")
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) = &mut doc.value
+            && text.value().contains("```ignore")
+        {
+            *text = syn::LitStr::new(&text.value().replace("```ignore", "```text"), text.span());
+        }
+    }
+}
+
+/// The module's table of operations: one `operations!` call (the macro is in
+/// `src/api/operation.rs` and makes `OPERATIONS` and `check_response_body` of it), one row per
+/// operation in spec order:
 ///
-/// The response type of each operation is read from the generated `send()` signatures rather than
-/// predicted, so the table cannot disagree with the client.
-fn operation_table(doc: &Value, file: &syn::File) -> String {
-    let response_types = success_types(file);
-    let client_ids = client_operation_ids(file);
-    let mut rows = String::new();
-    let mut arms = String::new();
+/// ```text
+/// GET "/instance/v1/zones/{zone}/servers" "ListServers" "list_servers" 200 types::ListServersResponse;
+/// ```
+///
+/// that is the method, the path template, the spec's operationId, the name the client reports to
+/// its hooks, the success status and, when a success answer is decoded from JSON, its type. The
+/// last two come from the generated `send()` functions, so the table cannot disagree with the
+/// client.
+fn operation_table(doc: &Value, signatures: &BTreeMap<String, SendSignature>) -> Result<TokenStream, String> {
+    let mut rows = Vec::new();
     for (path, method, id) in operation_ids(doc) {
         let operation = doc.pointer(&format!("/paths/{}/{method}", escape_pointer(&path)));
         let declared = operation
@@ -195,102 +225,150 @@ fn operation_table(doc: &Value, file: &syn::File) -> String {
                     })
             })
             .unwrap_or(200);
-        let original_id = doc
-            .pointer(&format!(
-                "/paths/{}/{method}/{}",
-                escape_pointer(&path),
-                normalize::ORIGINAL_OPERATION_ID
-            ))
+        let original_id = operation
+            .and_then(|op| op.get(normalize::ORIGINAL_OPERATION_ID))
             .and_then(Value::as_str)
             .unwrap_or(&id);
-        rows.push_str(&format!(
-            "    super::Operation {{ id: {original_id:?}, method: {:?}, path: {path:?}, success_status: {success_status} }},\n",
-            method.to_uppercase()
-        ));
         let builder = normalize::type_name(&id);
-        if let Some(ty) = response_types.get(&builder) {
-            let client_id = client_ids
-                .get(&builder)
-                .filter(|client_id| client_id.as_str() != original_id)
-                .map(|client_id| format!(" | {client_id:?}"))
-                .unwrap_or_default();
-            arms.push_str(&format!(
-                "        {original_id:?}{client_id} => Some(::serde_json::from_slice::<{ty}>(body).map(|_| ())),\n"
-            ));
-        }
+        let signature = signatures
+            .get(&builder)
+            .ok_or_else(|| format!("operation {id}: no builder `{builder}` in the generated code"))?;
+        let method = format_ident!("{}", method.to_uppercase());
+        let client_id = &signature.operation_id;
+        let status = Literal::u16_unsuffixed(success_status);
+        let success = &signature.success;
+        rows.push(quote!(#method #path #original_id #client_id #status #success;));
     }
-    format!(
-        "/// Every operation of this API, in spec order.\n\
-         pub const OPERATIONS: &[super::Operation] = &[\n{rows}];\n\n\
-         /// Deserializes a successful JSON response body of `operation_id` (the spec's operationId,\n\
-         /// or the client's snake-case name of it) with its generated type.\n\
-         ///\n\
-         /// `None` when the operation is unknown or has no JSON response.\n\
-         pub fn check_response_body(operation_id: &str, body: &[u8]) -> Option<Result<(), ::serde_json::Error>> {{\n\
-         \x20   match operation_id {{\n{arms}        _ => None,\n    }}\n}}\n"
-    )
+    Ok(quote!(super::operations! { #(#rows)* }))
 }
 
 fn escape_pointer(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
-/// Every builder's `send()` function, with the builder's struct name.
-fn send_functions(file: &syn::File) -> Vec<(String, &syn::ImplItemFn)> {
-    let builder = file.items.iter().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref().map(|(_, items)| items),
+/// What a builder's `send()` says about its operation.
+#[derive(Debug, Clone)]
+pub struct SendSignature {
+    /// The type a success answer's JSON body is decoded into (`types::ListServersResponse`);
+    /// `None` when a success answer is not decoded from JSON (no content, a byte stream, an
+    /// upgraded connection).
+    pub success: Option<syn::Type>,
+    /// The `operation_id` the builder reports to the client hooks, e.g. `list_servers`.
+    pub operation_id: String,
+}
+
+/// Every builder's `send()`, by the builder's struct name (`ListServers`), read from the
+/// generated syntax tree: the success type from the return type
+/// `Result<ResponseValue<T>, Error<E>>`, the operation id from the
+/// `OperationInfo { operation_id: "…" }` the body builds. A `send()` of another shape is an
+/// error, not a builder left out.
+pub fn send_signatures(file: &syn::File) -> Result<BTreeMap<String, SendSignature>, String> {
+    let builders = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => {
+                m.content.as_ref().map(|(_, items)| items.as_slice())
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for item in builders {
+        let syn::Item::Impl(implementation) = item else {
+            continue;
+        };
+        let Some(name) = last_segment(&implementation.self_ty).map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        for send in implementation.items.iter().filter_map(|item| match item {
+            syn::ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
+            _ => None,
+        }) {
+            let success = success_type(&send.sig.output).ok_or_else(|| {
+                format!("builder {name}: `send()` does not return `Result<ResponseValue<_>, _>`")
+            })?;
+            let mut finder = OperationIdFinder::default();
+            finder.visit_block(&send.block);
+            let operation_id = finder.operation_id.ok_or_else(|| {
+                format!("builder {name}: `send()` builds no `OperationInfo {{ operation_id }}`")
+            })?;
+            out.insert(
+                name.clone(),
+                SendSignature {
+                    success,
+                    operation_id,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+    match ty {
+        syn::Type::Path(path) => path.path.segments.last(),
         _ => None,
-    });
-    let mut out = Vec::new();
-    for item in builder.into_iter().flatten() {
-        let syn::Item::Impl(imp) = item else { continue };
-        let syn::Type::Path(self_ty) = imp.self_ty.as_ref() else {
-            continue;
-        };
-        let Some(name) = self_ty.path.segments.last().map(|s| s.ident.to_string()) else {
-            continue;
-        };
-        for impl_item in &imp.items {
-            if let syn::ImplItem::Fn(f) = impl_item
-                && f.sig.ident == "send"
-            {
-                out.push((name.clone(), f));
-            }
-        }
     }
-    out
 }
 
-/// Builder struct name → `types::X` of its `send()` success value, for JSON responses.
-fn success_types(file: &syn::File) -> std::collections::BTreeMap<String, String> {
-    let mut out = std::collections::BTreeMap::new();
-    for (name, f) in send_functions(file) {
-        if let syn::ReturnType::Type(_, ty) = &f.sig.output {
-            let text = quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "");
-            // Result<ResponseValue<types::X>,Error<...>>
-            if let Some(inner) = text.strip_prefix("Result<ResponseValue<types::")
-                && let Some(end) = inner.find(">,")
-            {
-                out.insert(name, format!("types::{}", &inner[..end]));
-            }
-        }
-    }
-    out
+fn first_type_argument(segment: &syn::PathSegment) -> Option<&syn::Type> {
+    let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+        return None;
+    };
+    arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    })
 }
 
-/// Builder struct name → the `operation_id` its `send()` reports to the client hooks.
-fn client_operation_ids(file: &syn::File) -> std::collections::BTreeMap<String, String> {
-    let mut out = std::collections::BTreeMap::new();
-    for (name, f) in send_functions(file) {
-        // `let info = OperationInfo { operation_id: "list_servers" };`
-        let body = quote::ToTokens::to_token_stream(&f.block).to_string();
-        if let Some(rest) = body.split("operation_id : \"").nth(1)
-            && let Some(end) = rest.find('"')
+/// `Result<ResponseValue<T>, _>` → `Some(Some(T))` when `T` is decoded from JSON, `Some(None)`
+/// for `()`, `ByteStream` and `Upgraded` (progenitor reads those without decoding); `None` for
+/// any other return type.
+fn success_type(output: &syn::ReturnType) -> Option<Option<syn::Type>> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let result = last_segment(ty).filter(|s| s.ident == "Result")?;
+    let value = first_type_argument(result)
+        .and_then(last_segment)
+        .filter(|s| s.ident == "ResponseValue")?;
+    let success = first_type_argument(value)?;
+    let decoded = match success {
+        syn::Type::Tuple(unit) => !unit.elems.is_empty(),
+        other => !last_segment(other).is_some_and(|s| s.ident == "ByteStream" || s.ident == "Upgraded"),
+    };
+    Some(decoded.then(|| success.clone()))
+}
+
+/// Finds the `operation_id` of an `OperationInfo { operation_id: "…" }` struct expression.
+#[derive(Default)]
+struct OperationIdFinder {
+    operation_id: Option<String>,
+}
+
+impl<'ast> Visit<'ast> for OperationIdFinder {
+    fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
+        if node
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "OperationInfo")
         {
-            out.insert(name, rest[..end].to_string());
+            for field in &node.fields {
+                if let syn::Member::Named(member) = &field.member
+                    && member == "operation_id"
+                    && let syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(id),
+                        ..
+                    }) = &field.expr
+                {
+                    self.operation_id = Some(id.value());
+                }
+            }
         }
+        syn::visit::visit_expr_struct(self, node);
     }
-    out
 }
 
 /// Runs `f`, turning a panic into its message without printing it.

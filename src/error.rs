@@ -6,8 +6,9 @@
 //! mistakes caught before sending anything (a bad zone, a size that overflows) are typed too.
 //! progenitor's error type never escapes: [`Error::from`] converts it.
 //!
-//! Every variant built from an answer carries the answer's `X-Request-Id`, which Scaleway support
-//! asks for.
+//! Every variant built from an answer carries what the answer says about itself, an
+//! [`ApiAnswer`]: its status, its `X-Request-Id` (which Scaleway support asks for) and the Scaleway
+//! error `type`. [`Error::status`] and [`Error::request_id`] read it, whatever the variant.
 //!
 //! ```
 //! use scaleway_sdk::Error;
@@ -28,12 +29,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::config::ConfigError;
 use crate::locality::LocalityError;
 use crate::units::UnitError;
+
+mod answer;
+pub use answer::ApiAnswer;
+pub(crate) use answer::register_success_body;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -59,8 +63,9 @@ impl fmt::Display for InvalidArgument {
     }
 }
 
-fn request_suffix(request_id: &Option<String>) -> String {
-    match request_id {
+/// ` [request id …]` when the answer had one, for support.
+fn request_suffix(answer: Option<&ApiAnswer>) -> String {
+    match answer.and_then(|answer| answer.request_id.as_deref()) {
         Some(id) => format!(" [request id {id}]"),
         None => String::new(),
     }
@@ -79,40 +84,41 @@ fn join_arguments(arguments: &[InvalidArgument]) -> String {
 #[non_exhaustive]
 pub enum Error {
     /// 401 / `denied_authentication`: the secret key is missing, wrong or revoked.
-    #[error("authentication failed: {message}{}", request_suffix(request_id))]
+    #[error("authentication failed: {message}{}", request_suffix(Some(answer.as_ref())))]
     Authentication {
         /// The API's message.
         message: String,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
     /// 403 / `permissions_denied` (legacy `authorization_required`): the key lacks a permission.
-    #[error("permission denied: {message}{}{}", if missing.is_empty() { String::new() } else { format!(" (missing: {})", missing.join(", ")) }, request_suffix(request_id))]
+    #[error("permission denied: {message}{}{}", if missing.is_empty() { String::new() } else { format!(" (missing: {})", missing.join(", ")) }, request_suffix(Some(answer.as_ref())))]
     PermissionDenied {
         /// The API's message.
         message: String,
         /// Missing permissions as `action resource`, e.g. `read snapshot`.
         missing: Vec<String>,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
-    /// 404 / `not_found` (legacy `unknown_resource`).
-    #[error("{resource} {resource_id} not found{}", request_suffix(request_id))]
+    /// 404 / `not_found` (legacy `unknown_resource`), or a resource a workflow needs that is
+    /// gone ([`Error::not_found`]).
+    #[error("{resource} {resource_id} not found{}", request_suffix(answer.as_deref()))]
     NotFound {
         /// The kind of resource, as the API names it (`instance_server`, `volume`, ...).
         resource: String,
         /// Its id (may be empty when the API does not say).
         resource_id: String,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer; `None` when a workflow decided it, with no answer behind it.
+        answer: Option<Box<ApiAnswer>>,
     },
 
     /// 409 `transient_state`: the resource is busy (e.g. a server that is `starting`) and leaves
     /// that state by itself, so the same request may succeed later; the retry policy repeats it.
     /// Any other 409 is an [`Error::Api`]: a conflict that waiting does not clear.
-    #[error("{resource} {resource_id} is in a transient state{}: {message}{}", current_state.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(), request_suffix(request_id))]
+    #[error("{resource} {resource_id} is in a transient state{}: {message}{}", current_state.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(), request_suffix(Some(answer.as_ref())))]
     Conflict {
         /// The kind of resource.
         resource: String,
@@ -122,13 +128,13 @@ pub enum Error {
         current_state: Option<String>,
         /// The API's message.
         message: String,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
     /// 412 / `precondition_failed`, e.g. `resource_still_in_use` when deleting a private network
     /// that still has members.
-    #[error("precondition `{precondition}` failed: {}{}", if help.is_empty() { message } else { help }, request_suffix(request_id))]
+    #[error("precondition `{precondition}` failed: {}{}", if help.is_empty() { message } else { help }, request_suffix(Some(answer.as_ref())))]
     Precondition {
         /// Which precondition (`resource_still_in_use`, `resource_not_usable`, ...).
         precondition: String,
@@ -136,66 +142,58 @@ pub enum Error {
         help: String,
         /// The API's message.
         message: String,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
     /// 400 / 422 `invalid_arguments` (legacy `invalid_request_error`): the API rejected arguments.
-    #[error("invalid request: {message}{}{}", if arguments.is_empty() { String::new() } else { format!(": {}", join_arguments(arguments)) }, request_suffix(request_id))]
+    #[error("invalid request: {message}{}{}", if arguments.is_empty() { String::new() } else { format!(": {}", join_arguments(arguments)) }, request_suffix(Some(answer.as_ref())))]
     Validation {
-        /// The status code (400 or 422).
-        status: u16,
         /// The API's message.
         message: String,
         /// Each rejected argument.
         arguments: Vec<InvalidArgument>,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer (status 400 or 422).
+        answer: Box<ApiAnswer>,
     },
 
     /// `quotas_exceeded`: the project's quota does not allow it.
-    #[error("quota exceeded: {message}{}", request_suffix(request_id))]
+    #[error("quota exceeded: {message}{}", request_suffix(Some(answer.as_ref())))]
     QuotaExceeded {
-        /// The status code.
-        status: u16,
         /// The API's message.
         message: String,
         /// Details as the API sent them.
         details: Vec<Value>,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
     /// `locked`: the resource is locked (by Scaleway, e.g. for abuse or billing).
-    #[error("{resource} {resource_id} is locked: {message}{}", request_suffix(request_id))]
+    #[error("{resource} {resource_id} is locked: {message}{}", request_suffix(Some(answer.as_ref())))]
     Locked {
-        /// The status code.
-        status: u16,
         /// The kind of resource.
         resource: String,
         /// Its id.
         resource_id: String,
         /// The API's message.
         message: String,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
     /// `out_of_stock`: the zone has no capacity left for this type.
-    #[error("out of stock: {message}{}", request_suffix(request_id))]
+    #[error("out of stock: {message}{}", request_suffix(Some(answer.as_ref())))]
     OutOfStock {
-        /// The status code.
-        status: u16,
         /// The resource or type that is out of stock, when the API says.
         resource: String,
         /// The API's message.
         message: String,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
     /// 410 / `expired`: the resource existed but has expired.
-    #[error("{resource} {resource_id} has expired{}{}", expired_since.as_deref().map(|s| format!(" since {s}")).unwrap_or_default(), request_suffix(request_id))]
+    #[error("{resource} {resource_id} has expired{}{}", expired_since.as_deref().map(|s| format!(" since {s}")).unwrap_or_default(), request_suffix(Some(answer.as_ref())))]
     Expired {
         /// The kind of resource.
         resource: String,
@@ -203,41 +201,36 @@ pub enum Error {
         resource_id: String,
         /// When it expired, as the API wrote it.
         expired_since: Option<String>,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
     /// 429: too many requests. Scaleway answers with an empty body and `X-Envoy-Ratelimited`.
-    #[error("rate limited by the API{}{}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default(), request_suffix(request_id))]
+    #[error("rate limited by the API{}{}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default(), request_suffix(Some(answer.as_ref())))]
     RateLimited {
         /// `Retry-After`, when the answer had one.
         retry_after: Option<Duration>,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
     /// 5xx: the API failed.
-    #[error("server error {status}: {message}{}", request_suffix(request_id))]
+    #[error("server error {}: {message}{}", answer.status, request_suffix(Some(answer.as_ref())))]
     Server {
-        /// The status code.
-        status: u16,
         /// The API's message.
         message: String,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
-    /// Any other error answer, e.g. a 409 that is not `transient_state`.
-    #[error("API error {status}{}: {message}{}", kind.as_deref().map(|k| format!(" ({k})")).unwrap_or_default(), request_suffix(request_id))]
+    /// Any other error answer, e.g. a 409 that is not `transient_state`; its error `type`, when
+    /// the body had one, is the answer's `kind`.
+    #[error("API error {}{}: {message}{}", answer.status, answer.kind.as_deref().map(|k| format!(" ({k})")).unwrap_or_default(), request_suffix(Some(answer.as_ref())))]
     Api {
-        /// The status code.
-        status: u16,
-        /// The error `type`, when the body had one.
-        kind: Option<String>,
         /// The API's message.
         message: String,
-        /// `X-Request-Id` of the answer.
-        request_id: Option<String>,
+        /// The answer.
+        answer: Box<ApiAnswer>,
     },
 
     /// The request could not be sent or its answer could not be read.
@@ -263,16 +256,14 @@ pub enum Error {
     /// A success answer that does not match the spec.
     #[error(
         "unexpected answer{}: {message}{}",
-        status.map(|s| format!(" ({s})")).unwrap_or_default(),
-        request_suffix(request_id)
+        answer.as_ref().map(|a| format!(" ({})", a.status)).unwrap_or_default(),
+        request_suffix(answer.as_deref())
     )]
     Decode {
-        /// The status code, when known.
-        status: Option<u16>,
         /// What did not match.
         message: String,
-        /// The answer's `X-Request-Id`.
-        request_id: Option<String>,
+        /// The answer, when known.
+        answer: Option<Box<ApiAnswer>>,
     },
 
     /// Input rejected before sending any request.
@@ -350,7 +341,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::RateLimited { .. } | Error::Conflict { .. } | Error::Timeout { .. } => true,
-            Error::Server { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            Error::Server { answer, .. } => matches!(answer.status, 500 | 502 | 503 | 504),
             Error::Transport { .. } => true,
             _ => false,
         }
@@ -366,52 +357,45 @@ impl Error {
                 may_have_been_applied,
                 ..
             } => *may_have_been_applied,
-            Error::Server { status, .. } => matches!(status, 500 | 502 | 504),
+            Error::Server { answer, .. } => matches!(answer.status, 500 | 502 | 504),
             _ => false,
         }
     }
 
-    /// The HTTP status of the answer, for errors that came from one.
+    /// The HTTP status of the answer, for errors that came from one: the answer's own, whatever
+    /// the variant (a `not_found` body in a 400 answer is an [`Error::NotFound`] with status 400).
     pub fn status(&self) -> Option<u16> {
-        Some(match self {
-            Error::Authentication { .. } => 401,
-            Error::PermissionDenied { .. } => 403,
-            Error::NotFound { .. } => 404,
-            Error::Conflict { .. } => 409,
-            Error::Precondition { .. } => 412,
-            Error::Expired { .. } => 410,
-            Error::RateLimited { .. } => 429,
-            Error::Server { status, .. }
-            | Error::Api { status, .. }
-            | Error::Validation { status, .. }
-            | Error::QuotaExceeded { status, .. }
-            | Error::Locked { status, .. }
-            | Error::OutOfStock { status, .. } => *status,
-            Error::Decode { status, .. } => return *status,
+        match self {
             Error::Transport { source, .. } | Error::Timeout { source } => {
-                return source.status().map(|s| s.as_u16());
+                source.status().map(|s| s.as_u16())
             }
-            _ => return None,
-        })
+            _ => self.answer().map(|answer| answer.status),
+        }
     }
 
     /// The `X-Request-Id` of the answer this error came from.
     pub fn request_id(&self) -> Option<&str> {
+        self.answer()?.request_id.as_deref()
+    }
+
+    /// What the answer this error came from says about itself; `None` for the errors no answer
+    /// made (transport failures, input refused before sending, waits, an [`Error::NotFound`]
+    /// a workflow decided).
+    pub fn answer(&self) -> Option<&ApiAnswer> {
         match self {
-            Error::Authentication { request_id, .. }
-            | Error::PermissionDenied { request_id, .. }
-            | Error::NotFound { request_id, .. }
-            | Error::Conflict { request_id, .. }
-            | Error::Precondition { request_id, .. }
-            | Error::Validation { request_id, .. }
-            | Error::QuotaExceeded { request_id, .. }
-            | Error::Locked { request_id, .. }
-            | Error::OutOfStock { request_id, .. }
-            | Error::Expired { request_id, .. }
-            | Error::RateLimited { request_id, .. }
-            | Error::Server { request_id, .. }
-            | Error::Api { request_id, .. }
-            | Error::Decode { request_id, .. } => request_id.as_deref(),
+            Error::Authentication { answer, .. }
+            | Error::PermissionDenied { answer, .. }
+            | Error::Conflict { answer, .. }
+            | Error::Precondition { answer, .. }
+            | Error::Validation { answer, .. }
+            | Error::QuotaExceeded { answer, .. }
+            | Error::Locked { answer, .. }
+            | Error::OutOfStock { answer, .. }
+            | Error::Expired { answer, .. }
+            | Error::RateLimited { answer, .. }
+            | Error::Server { answer, .. }
+            | Error::Api { answer, .. } => Some(answer),
+            Error::NotFound { answer, .. } | Error::Decode { answer, .. } => answer.as_deref(),
             _ => None,
         }
     }
@@ -422,7 +406,7 @@ impl Error {
         Error::NotFound {
             resource: resource.into(),
             resource_id: resource_id.into(),
-            request_id: None,
+            answer: None,
         }
     }
 
@@ -452,9 +436,8 @@ impl Error {
         what: impl Into<String>,
     ) -> Error {
         Error::Decode {
-            status: Some(status),
             message: what.into(),
-            request_id: request_id_header(headers),
+            answer: Some(Box::new(ApiAnswer::from_headers(status, headers, None))),
         }
     }
 
@@ -479,7 +462,7 @@ impl Error {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let request_id = request_id_header(headers);
+        let answer = Box::new(ApiAnswer::from_headers(status, headers, body.kind.clone()));
         let message = body.message.clone().unwrap_or_default();
         let resource = body.resource.clone().unwrap_or_default();
         let resource_id = body.resource_id.clone().unwrap_or_default();
@@ -488,27 +471,24 @@ impl Error {
                 retry_after: header("retry-after")
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs),
-                request_id,
+                answer,
             },
             // The error type decides first; the status only when the type is missing or unknown.
             (_, Some("quotas_exceeded")) => Error::QuotaExceeded {
-                status,
                 message,
                 details: body.details,
-                request_id,
+                answer,
             },
             (_, Some("locked")) => Error::Locked {
-                status,
                 resource,
                 resource_id,
                 message,
-                request_id,
+                answer,
             },
             (_, Some("out_of_stock")) => Error::OutOfStock {
-                status,
                 resource,
                 message,
-                request_id,
+                answer,
             },
             (_, Some("denied_authentication")) | (401, _) => Error::Authentication {
                 message: if message.is_empty() {
@@ -516,7 +496,7 @@ impl Error {
                 } else {
                     message
                 },
-                request_id,
+                answer,
             },
             (_, Some("permissions_denied" | "authorization_required")) | (403, _) => {
                 Error::PermissionDenied {
@@ -530,13 +510,13 @@ impl Error {
                             Some(format!("{action} {resource}"))
                         })
                         .collect(),
-                    request_id,
+                    answer,
                 }
             }
             (_, Some("not_found" | "unknown_resource")) | (404, _) => Error::NotFound {
                 resource,
                 resource_id,
-                request_id,
+                answer: Some(answer),
             },
             // Only as a 409, the one answer the retry policy repeats: a `Conflict` is retryable.
             (409, Some("transient_state")) => Error::Conflict {
@@ -544,16 +524,15 @@ impl Error {
                 resource_id,
                 current_state: body.current_state,
                 message,
-                request_id,
+                answer,
             },
             (_, Some("precondition_failed")) | (412, _) => Error::Precondition {
                 precondition: body.precondition.unwrap_or_default(),
                 help: body.help_message.unwrap_or_default(),
                 message,
-                request_id,
+                answer,
             },
             (_, Some("invalid_arguments")) => Error::Validation {
-                status,
                 message,
                 arguments: body
                     .details
@@ -568,10 +547,9 @@ impl Error {
                         }
                     })
                     .collect(),
-                request_id,
+                answer,
             },
             (_, Some("invalid_request_error")) => Error::Validation {
-                status,
                 message,
                 arguments: body
                     .fields
@@ -584,31 +562,21 @@ impl Error {
                         })
                     })
                     .collect(),
-                request_id,
+                answer,
             },
             (_, Some("expired")) | (410, _) => Error::Expired {
                 resource,
                 resource_id,
                 expired_since: body.expired_since,
-                request_id,
+                answer,
             },
             (400 | 422, _) => Error::Validation {
-                status,
                 message,
                 arguments: Vec::new(),
-                request_id,
+                answer,
             },
-            (500..=599, _) => Error::Server {
-                status,
-                message,
-                request_id,
-            },
-            (_, kind) => Error::Api {
-                status,
-                kind: kind.map(str::to_string),
-                message,
-                request_id,
-            },
+            (500..=599, _) => Error::Server { message, answer },
+            (_, _) => Error::Api { message, answer },
         }
     }
 
@@ -655,40 +623,10 @@ impl NoAnswer {
     }
 }
 
-fn request_id_header(headers: &reqwest::header::HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
 /// What did not match in a success body: the decoder's error and the start of the body.
-pub(crate) fn payload_mismatch(body: &[u8], error: &serde_json::Error) -> String {
+fn payload_mismatch(body: &[u8], error: &serde_json::Error) -> String {
     let start = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
     format!("{error} in {start}")
-}
-
-/// A success answer whose body does not match the spec, found by the runtime while the answer
-/// (and its request id) is still at hand. The generated clients' `post` hook can only hand an
-/// error back as `progenitor_client::Error::Custom(String)`, so it travels as tagged JSON and is
-/// read back by [`Error::from`].
-#[derive(Debug, Clone, serde::Serialize, Deserialize)]
-pub(crate) struct UndecodableAnswer {
-    pub status: u16,
-    pub request_id: Option<String>,
-    pub message: String,
-}
-
-impl UndecodableAnswer {
-    const TAG: &'static str = "scaleway-sdk undecodable answer: ";
-
-    pub(crate) fn encode(&self) -> String {
-        format!("{}{}", Self::TAG, serde_json::to_string(self).unwrap_or_default())
-    }
-
-    fn decode(text: &str) -> Option<UndecodableAnswer> {
-        serde_json::from_str(text.strip_prefix(Self::TAG)?).ok()
-    }
 }
 
 /// The text fields of a Scaleway error body, as the generated `ScalewayError` type declares them
@@ -835,11 +773,20 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
             P::CommunicationError(source) | P::ResponseBodyError(source) | P::InvalidUpgrade(source) => {
                 Error::from_transport(source)
             }
-            P::InvalidResponsePayload(bytes, source) => Error::Decode {
-                status: None,
-                message: payload_mismatch(&bytes, &source),
-                request_id: None,
-            },
+            P::InvalidResponsePayload(bytes, source) => {
+                let message = payload_mismatch(&bytes, &source);
+                let answer = answer::answer_of_body(&bytes).map(|(answer, operation)| {
+                    tracing::warn!(
+                        operation,
+                        status = answer.status,
+                        request_id = answer.request_id.as_deref().unwrap_or(""),
+                        %message,
+                        "a success answer does not match the spec"
+                    );
+                    Box::new(answer)
+                });
+                Error::Decode { message, answer }
+            }
             P::UnexpectedResponse(response) => {
                 Error::from_response(response.status().as_u16(), response.headers(), &[])
             }
@@ -847,17 +794,10 @@ impl<E: serde::Serialize> From<progenitor_client::Error<E>> for Error {
                 field: "request".into(),
                 reason: message,
             },
-            P::Custom(message) => match UndecodableAnswer::decode(&message) {
-                Some(answer) => Error::Decode {
-                    status: Some(answer.status),
-                    message: answer.message,
-                    request_id: answer.request_id,
-                },
-                None => Error::Decode {
-                    status: None,
-                    message,
-                    request_id: None,
-                },
+            // The runtime's hooks make none; another hook's message is all there is.
+            P::Custom(message) => Error::Decode {
+                message,
+                answer: None,
             },
         }
     }

@@ -20,7 +20,7 @@ pub mod wait;
 
 pub use client::{Client, ClientBuilder};
 pub use config::{Config, ConfigBuilder, ConfigError};
-pub use error::{Error, InvalidArgument, Result};
+pub use error::{ApiAnswer, Error, InvalidArgument, Result};
 pub use locality::{LocalityError, Region, Zone};
 pub use retry::RetryPolicy;
 pub use units::{ByteSize, UnitError};

@@ -93,6 +93,40 @@ impl Pagination {
     }
 }
 
+/// Makes a generated module's `OPERATIONS` and `check_response_body` of its table of operations,
+/// which `codegen/generate.rs` writes at the end of the module, one row per operation:
+///
+/// ```text
+/// GET "/instance/v1/zones/{zone}/servers" "ListServers" "list_servers" 200 types::ListServersResponse;
+/// ```
+///
+/// the method, the path template, the spec's operationId, the name the client reports to its
+/// hooks, the success status and, for an answer decoded from JSON, its type. Paths are resolved
+/// from the generated module (`super::Operation`), so the official-spec test can compile the
+/// generated code with stand-ins of its own.
+macro_rules! operations {
+    ($($method:ident $path:literal $id:literal $client_id:literal $status:literal $($success:ty)?;)*) => {
+        /// Every operation of this API, in spec order.
+        pub const OPERATIONS: &[super::Operation] = &[$(
+            super::Operation { id: $id, method: stringify!($method), path: $path, success_status: $status },
+        )*];
+
+        /// Deserializes a successful JSON response body of `operation_id` (the spec's operationId,
+        /// or the client's snake-case name of it) with its generated type.
+        ///
+        /// `None` when the operation is unknown or has no JSON response.
+        // The two names are the same when the spec's operationId is already snake case.
+        #[allow(unreachable_patterns)]
+        pub fn check_response_body(operation_id: &str, body: &[u8]) -> Option<Result<(), ::serde_json::Error>> {
+            match operation_id {
+                $($($id | $client_id => Some(::serde_json::from_slice::<$success>(body).map(|_| ())),)?)*
+                _ => None,
+            }
+        }
+    };
+}
+pub(crate) use operations;
+
 /// Deserializes a successful JSON body of an operation (by operationId) with its generated type;
 /// `None` when the operation is unknown or answers no JSON.
 pub type CheckResponseBody = fn(&str, &[u8]) -> Option<Result<(), serde_json::Error>>;

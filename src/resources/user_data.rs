@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use futures_util::TryStreamExt;
 
 use super::{check_id, ignore_missing, optional, zonal_handler};
+use crate::error::ApiAnswer;
 use crate::{Error, Result};
 
 /// The most the API stores for one key (user data values are limited to 64 KiB).
@@ -79,7 +80,7 @@ impl UserData<'_> {
                 .await,
         )?;
         let Some(answer) = answer else { return Ok(None) };
-        let status = answer.status().as_u16();
+        let about = ApiAnswer::from_headers(answer.status().as_u16(), answer.headers(), None);
         let chunks: Vec<bytes::Bytes> =
             answer
                 .into_inner()
@@ -93,9 +94,8 @@ impl UserData<'_> {
         String::from_utf8(chunks.concat())
             .map(Some)
             .map_err(|_| Error::Decode {
-                status: Some(status),
                 message: format!("user data `{key}` is not UTF-8 text"),
-                request_id: None,
+                answer: Some(Box::new(about)),
             })
     }
 

@@ -180,10 +180,11 @@ fn official_specs_normalize_generate_and_compile() {
     let _ = std::fs::remove_dir_all(scratch.join("src"));
     std::fs::create_dir_all(scratch.join("src")).unwrap();
 
-    // Generated modules refer to `super::Operation` and carry `super::ClientContext`, which the
-    // crate defines in `api`; here they are stand-ins at the scratch crate's root. Their streams
-    // call `super::paginate`: the crate's own file, over a stand-in of the runtime's error that
-    // only converts the generated clients' one, as the streams need.
+    // Generated modules refer to `super::Operation` and `super::operations!` and carry
+    // `super::ClientContext`, which the crate defines in `api`; here they are at the scratch
+    // crate's root, the context a stand-in. Their streams call `super::paginate`: the crate's own
+    // file, over a stand-in of the runtime's error that only converts the generated clients' one,
+    // as the streams need.
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut lib = format!(
         "include!({:?});\n#[derive(Clone, Debug)]\npub struct ClientContext;\n\

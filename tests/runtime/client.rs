@@ -44,3 +44,35 @@ fn a_secret_that_cannot_be_a_header_is_refused_without_being_shown() {
     let err = Config::builder().secret_key("not a uuid\n").build().unwrap_err();
     assert!(!err.to_string().contains("not a uuid"), "{err}");
 }
+
+/// The runtime links a success body to its answer (status, request id) by the address of the
+/// body's bytes while the generated code decodes them (`src/error/answer.rs`). That holds only if
+/// reqwest hands the generated code the very allocation of an answer rebuilt from an
+/// `http::Response<Bytes>`, as the runtime rebuilds it, and if a body that does not decode comes
+/// back in progenitor's error as that allocation too.
+#[tokio::test]
+async fn a_rebuilt_answer_hands_its_body_on_without_copying_it() {
+    let text = br#"{"servers": "not a list"}"#;
+    let body = bytes::Bytes::from_owner(text.to_vec());
+    let address = body.as_ptr();
+
+    let read = reqwest::Response::from(http::Response::new(body.clone()))
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(read.as_ptr(), address);
+    assert_eq!(&read[..], text);
+
+    let rebuilt = reqwest::Response::from(http::Response::new(body));
+    let decoded = progenitor_client::ResponseValue::<
+        scaleway_sdk::api::instance_v1::types::ListServersResponse,
+    >::from_response::<()>(rebuilt)
+    .await;
+    match decoded {
+        Err(progenitor_client::Error::InvalidResponsePayload(bytes, _)) => {
+            assert_eq!(bytes.as_ptr(), address);
+        }
+        Err(other) => panic!("{other}"),
+        Ok(value) => panic!("decoded {value:?}"),
+    }
+}

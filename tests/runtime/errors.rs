@@ -145,10 +145,8 @@ fn check_mapping(status: u16, body: &Value, err: &Error, context: &str) {
             assert!(err.is_retryable());
         }
         (500..=599, _) => match err {
-            Error::Server {
-                status: s, message, ..
-            } => {
-                assert_eq!(*s, status);
+            Error::Server { message, answer } => {
+                assert_eq!(answer.status, status);
                 assert_eq!(*message, text(body, "message"));
                 assert!(err.is_retryable());
             }
@@ -302,7 +300,10 @@ fn error_shapes_map_to_their_variants(bodies: &[Value]) {
         .find(|b| b.get("type").is_none())
         .expect("an error body without type");
     let err = Error::from_response(500, &none, untyped.to_string().as_bytes());
-    assert!(matches!(err, Error::Server { status: 500, .. }), "{err:?}");
+    assert!(
+        matches!(&err, Error::Server { answer, .. } if answer.status == 500),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -359,14 +360,14 @@ fn error_types_the_recordings_do_not_show() {
 
     let err = Error::from_response(502, &none, b"<html>Bad Gateway</html>");
     assert!(
-        matches!(&err, Error::Server { status: 502, message, .. } if message.contains("Bad Gateway")),
+        matches!(&err, Error::Server { answer, message } if answer.status == 502 && message.contains("Bad Gateway")),
         "{err:?}"
     );
     assert!(err.may_have_been_applied());
 
     let err = map(418, json!({"type": "teapot", "message": "short and stout"}));
     assert!(
-        matches!(&err, Error::Api { status: 418, kind: Some(k), .. } if k == "teapot"),
+        matches!(&err, Error::Api { answer, .. } if answer.status == 418 && answer.kind.as_deref() == Some("teapot")),
         "{err:?}"
     );
     assert!(!err.is_retryable());
@@ -436,12 +437,12 @@ async fn a_json_error_answer_through_a_generated_client_is_typed() {
         Error::Precondition {
             precondition,
             help,
-            request_id,
+            answer,
             ..
         } => {
             assert_eq!(precondition, "resource_still_in_use");
             assert_eq!(help, "Private Network must be empty to be deleted");
-            assert_eq!(request_id.as_deref(), Some("pre-1"));
+            assert_eq!(answer.request_id.as_deref(), Some("pre-1"));
         }
         other => panic!("{other:?}"),
     }
@@ -462,7 +463,7 @@ async fn an_html_gateway_error_is_a_server_error_with_its_text() {
     let client = client_for(&server);
     let err: Error = client.account().list_projects().send().await.unwrap_err().into();
     assert!(
-        matches!(&err, Error::Server { status: 502, message, .. } if message.contains("502 Bad Gateway")),
+        matches!(&err, Error::Server { answer, message } if answer.status == 502 && message.contains("502 Bad Gateway")),
         "{err:?}"
     );
 }
@@ -490,13 +491,10 @@ async fn a_success_body_that_does_not_match_the_spec_is_a_decode_error_with_its_
         .into();
     mock.assert_calls_async(1).await;
     match &err {
-        Error::Decode {
-            status,
-            message,
-            request_id,
-        } => {
-            assert_eq!(*status, Some(200));
-            assert_eq!(request_id.as_deref(), Some("drift-1"));
+        Error::Decode { message, answer } => {
+            let answer = answer.as_ref().expect("the answer is known");
+            assert_eq!(answer.status, 200);
+            assert_eq!(answer.request_id.as_deref(), Some("drift-1"));
             assert!(message.contains("invalid type"), "{message}");
             assert!(message.contains("not a list"), "{message}");
         }
@@ -505,6 +503,61 @@ async fn a_success_body_that_does_not_match_the_spec_is_a_decode_error_with_its_
     assert_eq!(err.request_id(), Some("drift-1"));
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("[request id drift-1]"), "{err}");
+}
+
+#[tokio::test]
+async fn an_empty_success_body_where_json_is_due_is_a_decode_error_with_its_request_id() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/instance/v1/zones/fr-par-1/servers");
+            then.status(200).header("x-request-id", "empty-1");
+        })
+        .await;
+    let client = client_for(&server);
+    let err: Error = client
+        .instance()
+        .list_servers()
+        .zone("fr-par-1")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    mock.assert_calls_async(1).await;
+    match &err {
+        Error::Decode { message, answer } => {
+            let answer = answer.as_ref().expect("the answer is known");
+            assert_eq!(answer.status, 200);
+            assert_eq!(answer.request_id.as_deref(), Some("empty-1"));
+            assert!(message.contains("EOF"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.status(), Some(200));
+    assert!(err.to_string().contains("[request id empty-1]"), "{err}");
+}
+
+#[tokio::test]
+async fn an_empty_success_body_where_none_is_due_is_a_success() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(DELETE)
+                .path("/instance/v1/zones/fr-par-1/servers/s-1");
+            then.status(204).header("x-request-id", "gone-1");
+        })
+        .await;
+    let client = client_for(&server);
+    let answer = client
+        .instance()
+        .delete_server()
+        .zone("fr-par-1")
+        .server_id("s-1")
+        .send()
+        .await
+        .unwrap();
+    mock.assert_calls_async(1).await;
+    assert_eq!(answer.status(), 204);
 }
 
 #[tokio::test]
@@ -563,18 +616,17 @@ async fn a_quota_error_through_a_generated_client_keeps_its_status_request_id_an
     mock.assert_calls_async(1).await;
     match &err {
         Error::QuotaExceeded {
-            status,
             message,
             details,
-            request_id,
+            answer,
         } => {
-            assert_eq!(*status, 403);
+            assert_eq!(answer.status, 403);
             assert_eq!(message, "quota(s) exceeded for this resource");
             assert_eq!(
                 *details,
                 vec![json!({"current": 10, "quota": 10, "resource": "instances"})]
             );
-            assert_eq!(request_id.as_deref(), Some("q-1"));
+            assert_eq!(answer.request_id.as_deref(), Some("q-1"));
         }
         other => panic!("{other:?}"),
     }
@@ -637,11 +689,14 @@ async fn an_error_body_with_fields_of_unexpected_types_still_decodes_through_a_g
         Error::NotFound {
             resource,
             resource_id,
-            request_id,
+            answer,
         } => {
             assert_eq!(resource, "instance_server");
             assert_eq!(resource_id, "42");
-            assert_eq!(request_id.as_deref(), Some("odd-404"));
+            assert_eq!(
+                answer.as_ref().and_then(|a| a.request_id.as_deref()),
+                Some("odd-404")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -660,12 +715,11 @@ async fn an_error_body_with_fields_of_unexpected_types_still_decodes_through_a_g
         .into();
     match &err {
         Error::Validation {
-            status,
             message,
             arguments,
-            request_id,
+            answer,
         } => {
-            assert_eq!(*status, 400);
+            assert_eq!(answer.status, 400);
             assert_eq!(message, r#"["invalid","argument(s)"]"#);
             let arguments: Vec<(&str, &str, &str)> = arguments
                 .iter()
@@ -675,7 +729,7 @@ async fn an_error_body_with_fields_of_unexpected_types_still_decodes_through_a_g
                 arguments,
                 [("name", "required", "set a name"), ("", "", ""), ("size", "", "")]
             );
-            assert_eq!(request_id.as_deref(), Some("odd-400"));
+            assert_eq!(answer.request_id.as_deref(), Some("odd-400"));
         }
         other => panic!("{other:?}"),
     }
@@ -778,13 +832,13 @@ fn only_a_transient_state_conflict_is_retryable() {
             resource_id,
             current_state,
             message,
-            request_id,
+            answer,
         } => {
             assert_eq!(resource, "instance_server");
             assert_eq!(resource_id, "s-1");
             assert_eq!(current_state.as_deref(), Some("starting"));
             assert_eq!(message, "resource is in a transient state");
-            assert_eq!(*request_id, None);
+            assert_eq!(answer.request_id, None);
         }
         other => panic!("{other:?}"),
     }
@@ -797,14 +851,9 @@ fn only_a_transient_state_conflict_is_retryable() {
         json!({"type": "conflict", "message": "a resource with this name already exists", "resource": "instance_security_group"}),
     );
     match &err {
-        Error::Api {
-            status,
-            kind,
-            message,
-            ..
-        } => {
-            assert_eq!(*status, 409);
-            assert_eq!(kind.as_deref(), Some("conflict"));
+        Error::Api { message, answer } => {
+            assert_eq!(answer.status, 409);
+            assert_eq!(answer.kind.as_deref(), Some("conflict"));
             assert_eq!(message, "a resource with this name already exists");
         }
         other => panic!("{other:?}"),
@@ -814,14 +863,7 @@ fn only_a_transient_state_conflict_is_retryable() {
 
     let err = Error::from_response(409, &headers(&[("x-request-id", "c-1")]), b"");
     assert!(
-        matches!(
-            &err,
-            Error::Api {
-                status: 409,
-                kind: None,
-                ..
-            }
-        ),
+        matches!(&err, Error::Api { answer, .. } if answer.status == 409 && answer.kind.is_none()),
         "{err:?}"
     );
     assert!(!err.is_retryable());
@@ -832,7 +874,10 @@ fn only_a_transient_state_conflict_is_retryable() {
         400,
         json!({"type": "transient_state", "message": "busy", "resource": "vpc", "resource_id": "vpc-1"}),
     );
-    assert!(matches!(&err, Error::Validation { status: 400, .. }), "{err:?}");
+    assert!(
+        matches!(&err, Error::Validation { answer, .. } if answer.status == 400),
+        "{err:?}"
+    );
     assert!(!err.is_retryable());
 }
 
@@ -868,8 +913,8 @@ async fn a_conflict_that_is_not_transient_is_not_retried() {
         .into();
     mock.assert_calls_async(1).await;
     assert!(
-        matches!(&err, Error::Api { status: 409, kind: Some(kind), request_id: Some(id), .. }
-            if kind == "conflict" && id == "c-2"),
+        matches!(&err, Error::Api { answer, .. } if answer.status == 409
+            && answer.kind.as_deref() == Some("conflict") && answer.request_id.as_deref() == Some("c-2")),
         "{err:?}"
     );
     assert!(!err.is_retryable(), "the error agrees with the policy");

@@ -559,15 +559,14 @@ async fn an_error_answer_whose_body_cannot_be_read_keeps_its_status_and_request_
         .into();
     match &err {
         Error::Validation {
-            status,
             message,
             arguments,
-            request_id,
+            answer,
         } => {
-            assert_eq!(*status, 400);
+            assert_eq!(answer.status, 400);
             assert_eq!(message, "");
             assert!(arguments.is_empty());
-            assert_eq!(request_id.as_deref(), Some("cut-1"));
+            assert_eq!(answer.request_id.as_deref(), Some("cut-1"));
         }
         other => panic!("{other:?}"),
     }

@@ -49,7 +49,7 @@ impl From<Error> for ProviderError {
             Error::NotFound {
                 resource,
                 resource_id,
-                request_id: None,
+                answer: None,
             } => ProviderError::NotFound {
                 kind: neutral_kind(&resource),
                 name: resource_id,
