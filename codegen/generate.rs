@@ -325,7 +325,7 @@ fn first_type_argument(segment: &syn::PathSegment) -> Option<&syn::Type> {
 /// `Result<ResponseValue<T>, _>` → `Some(Some(T))` when `T` is decoded from JSON, `Some(None)`
 /// for `()`, `ByteStream` and `Upgraded` (progenitor reads those without decoding); `None` for
 /// any other return type.
-fn success_type(output: &syn::ReturnType) -> Option<Option<syn::Type>> {
+pub(super) fn success_type(output: &syn::ReturnType) -> Option<Option<syn::Type>> {
     let syn::ReturnType::Type(_, ty) = output else {
         return None;
     };

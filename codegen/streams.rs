@@ -523,20 +523,10 @@ impl List {
     }
 }
 
-/// `X` of a `send()` returning `Result<ResponseValue<types::X>, _>`.
+/// The `X` of a `send()` answering `Result<ResponseValue<types::X>, _>`, read the way the
+/// operations table reads it ([`super::generate::success_type`]).
 fn success_type(send: &syn::ImplItemFn) -> Option<syn::Ident> {
-    let syn::ReturnType::Type(_, ty) = &send.sig.output else {
-        return None;
-    };
-    let (result, arguments) = generic_type(ty)?;
-    if result != "Result" {
-        return None;
-    }
-    let (response, arguments) = generic_type(arguments.first()?)?;
-    if response != "ResponseValue" {
-        return None;
-    }
-    let syn::Type::Path(body) = arguments.first()? else {
+    let syn::Type::Path(body) = super::generate::success_type(&send.sig.output)?? else {
         return None;
     };
     match body.path.segments.iter().collect::<Vec<_>>().as_slice() {
