@@ -40,6 +40,9 @@ mod context;
 pub use context::ClientContext;
 
 mod operation;
+// `operations!` and `generated_api!` serve the generated modules, which the features may all
+// leave out.
+#[allow(unused_imports)]
 use operation::operations;
 pub use operation::{ApiModule, CheckResponseBody, ListOperation, Operation, Pagination};
 
@@ -52,6 +55,7 @@ use crate::paginate;
 /// "specs/scaleway.instance.v1.Api.yml", 76)` includes `OUT_DIR/instance_v1.rs` as
 /// `api::instance_v1`, documents it with the spec's title, version, file and number of
 /// operations, and routes every request of its `Client` through [`ClientContext::execute`].
+#[allow(unused_macros)]
 macro_rules! generated_api {
     ($module:ident, $title:literal, $version:literal, $spec_file:literal, $operations:literal) => {
         #[doc = concat!($title, " ", $version, ": client generated from `", $spec_file, "` (", $operations, " operations).")]

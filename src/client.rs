@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 
+#[allow(unused_imports)] // `api` names the generated modules, which the features may all leave out
 use crate::api::{self, ClientContext};
 use crate::config::Config;
 use crate::error::{Error, Result};
