@@ -75,9 +75,15 @@ macro_rules! generated_api {
                     request: reqwest::Request,
                     info: &progenitor_client::OperationInfo,
                 ) -> reqwest::Result<reqwest::Response> {
-                    self.inner
-                        .execute(&self.client, request, info.operation_id, check_response_body)
-                        .await
+                    // Boxed: every builder's `send()` future holds this one, and would otherwise
+                    // carry the whole retry loop inline (some 4 kB, copied as it is moved).
+                    Box::pin(self.inner.execute(
+                        &self.client,
+                        request,
+                        info.operation_id,
+                        check_response_body,
+                    ))
+                    .await
                 }
 
                 async fn post<E>(

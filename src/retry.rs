@@ -228,8 +228,9 @@ pub(crate) async fn send(
     mut on_attempt: impl FnMut(),
 ) -> Result<reqwest::Response, Failure> {
     let method = request.method().clone();
-    // A streaming body cannot be sent twice: such requests get one attempt.
-    let repeatable = request.try_clone().is_some();
+    // A streaming body cannot be sent twice: such requests get one attempt. (What
+    // `Request::try_clone` would refuse, found without making a copy.)
+    let repeatable = request.body().is_none_or(|body| body.as_bytes().is_some());
     let mut original = Some(request);
     let attempt = || {
         let request = if repeatable {

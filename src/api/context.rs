@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use http_body_util::BodyExt;
+use reqwest::ResponseBuilderExt;
 use reqwest::header::{HeaderMap, HeaderValue};
 use tracing::Instrument;
 
@@ -147,18 +149,22 @@ impl ClientContext {
 #[derive(Clone)]
 struct EmptyJsonBody(bytes::Bytes);
 
-/// Reads a success answer's body and rebuilds the answer (same status, version, headers) around
-/// it, registered with the answer's status and request id: the generated code decodes it, and a
-/// body that does not match the spec reaches [`Error::from`](crate::Error) with them.
+/// Reads a success answer's body and rebuilds the answer around it, registered with the answer's
+/// status and request id: the generated code decodes it, and a body that does not match the spec
+/// reaches [`Error::from`](crate::Error) with them. The answer is taken apart rather than copied:
+/// its status, version, headers, extensions and URL go back around the body as they came.
 async fn success_answer(
     response: reqwest::Response,
     operation: &'static str,
     check: api::CheckResponseBody,
 ) -> reqwest::Result<reqwest::Response> {
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
+    let url = response.url().clone();
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(|error| error.with_url(url.clone()))?
+        .to_bytes();
     // Whatever its type, an operation that answers JSON fails on an empty body, at once: the
     // check reads nothing.
     let empty_json = body.is_empty() && matches!(check(operation, &body), Some(Err(_)));
@@ -166,17 +172,17 @@ async fn success_answer(
     let body = if body.is_empty() && !empty_json {
         body
     } else {
-        register_success_body(body, status.as_u16(), &headers, operation)
+        register_success_body(body, parts.status.as_u16(), &parts.headers, operation)
     };
-    let marker = empty_json.then(|| EmptyJsonBody(body.clone()));
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    if let Some(marker) = marker {
-        rebuilt.extensions_mut().insert(marker);
+    if empty_json {
+        parts.extensions.insert(EmptyJsonBody(body.clone()));
     }
-    Ok(reqwest::Response::from(rebuilt))
+    // reqwest keeps an answer's URL beside it, not in it: without one it would parse a
+    // placeholder for every answer.
+    if let Ok(with_url) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(with_url.into_parts().0.extensions);
+    }
+    Ok(reqwest::Response::from(http::Response::from_parts(parts, body)))
 }
 
 /// Rebuilds an error answer whose body was read, with a body the generated code can always parse
