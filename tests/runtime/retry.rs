@@ -313,6 +313,17 @@ impl Captured {
     /// Records the events of this thread (the tests run on a current-thread runtime) until the
     /// guard is dropped.
     fn install(&self) -> tracing::subscriber::DefaultGuard {
+        // A process-wide subscriber that takes warnings and throws them away: with only
+        // per-thread subscribers, a callsite first reached on a thread without one can be
+        // cached as of no interest, and this thread's events would then be lost.
+        static EVERY_THREAD: std::sync::Once = std::sync::Once::new();
+        EVERY_THREAD.call_once(|| {
+            let discard = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::WARN)
+                .with_writer(std::io::sink)
+                .finish();
+            let _ = tracing::subscriber::set_global_default(discard);
+        });
         let writer = self.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::WARN)
