@@ -1,13 +1,13 @@
 //! A server the neutral `Provider` cannot describe, made through the Scaleway layer
-//! (`scaleway_sdk::resources`): a 50 GB Block root at 15k IOPS, an extra 20 GB volume, two private
+//! (`scaleway_client::resources`): a 50 GB Block root at 15k IOPS, an extra 20 GB volume, two private
 //! networks and a flexible IPv4. It prints the server's public and private addresses and the
 //! device paths of its volumes, deletes everything and checks nothing is left.
 //!
 //! By default it starts the in-process Scaleway simulator: no account, no network.
 //!
 //! ```text
-//! cargo run --example custom_server --features simulator
-//! cargo run --example custom_server --features simulator -- --real   # the real API, billed
+//! cargo run --example custom_server
+//! cargo run --example custom_server -- --real   # the real API, billed
 //! ```
 //!
 //! With `--real`, credentials come from `Config::infer()` (`SCW_SECRET_KEY`,
@@ -16,12 +16,12 @@
 
 use std::time::{Duration, Instant};
 
-use scaleway_sdk::resources::{
+use scaleway_client::resources::{
     ExtraVolume, IpKind, NetworkSpec, Options, PublicIp, RootVolume, Scaleway, ServerSpec, VolumePolicy,
 };
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
-use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{ByteSize, Client, Config, Error};
+use scaleway_client::wait::WaitOptions;
+use scaleway_client::{ByteSize, Client, Config, Error};
+use scaleway_sim::{Simulator, SimulatorOptions};
 
 /// What the run created and has not deleted yet.
 #[derive(Default, Debug)]
@@ -115,7 +115,7 @@ async fn scenario(scw: &Scaleway, prefix: &str, created: &mut Created) -> Result
                 .as_ref()
                 .and_then(|s| s.perf_iops)
                 .unwrap_or_default(),
-            scaleway_sdk::resources::device_path(&volume).unwrap_or_else(|| "no device path".into())
+            scaleway_client::resources::device_path(&volume).unwrap_or_else(|| "no device path".into())
         );
     }
 

@@ -3,7 +3,7 @@
 //! Needs real credentials (`SCW_SECRET_KEY`, or a `scw` profile): `cargo run --example list_servers`.
 
 use futures_util::TryStreamExt;
-use scaleway_sdk::{Client, Config, Error};
+use scaleway_client::{Client, Config, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {

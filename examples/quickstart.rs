@@ -5,8 +5,8 @@
 //! By default it starts the in-process Scaleway simulator: no account, no network.
 //!
 //! ```text
-//! cargo run --example quickstart --features simulator
-//! cargo run --example quickstart --features simulator -- --real   # the real API, billed
+//! cargo run --example quickstart
+//! cargo run --example quickstart -- --real   # the real API, billed
 //! ```
 //!
 //! With `--real`, credentials come from `Config::infer()` (`SCW_SECRET_KEY`,
@@ -18,10 +18,10 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
-use scaleway_sdk::provider::{Provider, ProviderError, ServerOptions, VolumeOptions};
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
-use scaleway_sdk::{Client, Config};
+use scaleway_client::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_client::provider::{Provider, ProviderError, ServerOptions, VolumeOptions};
+use scaleway_client::{Client, Config};
+use scaleway_sim::{Simulator, SimulatorOptions};
 use tokio::sync::Mutex;
 
 const CLOUD_INIT: &str = "#cloud-config\npackages: [nginx]\nruncmd: [systemctl enable --now nginx]\n";

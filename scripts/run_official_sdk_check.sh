@@ -29,7 +29,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet -r scripts/requirements-official-sdk.txt
 
-cargo build --quiet --features simulator --bin scaleway-sim
+cargo build --quiet -p scaleway-sim --bin scaleway-sim
 port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$target_dir/debug/scaleway-sim" --listen "127.0.0.1:$port" --time-scale "${SIM_TIME_SCALE:-0.1}" >"$sim_out" &
 sim_pid=$!

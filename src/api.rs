@@ -10,10 +10,10 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! use scaleway_sdk::api::instance_v1;
+//! use scaleway_client::api::instance_v1;
 //!
-//! // Usually: scaleway_sdk::Client::new(config)?.instance(). By hand, with any reqwest client:
-//! let context = scaleway_sdk::api::ClientContext::new(scaleway_sdk::RetryPolicy::default());
+//! // Usually: scaleway_client::Client::new(config)?.instance(). By hand, with any reqwest client:
+//! let context = scaleway_client::api::ClientContext::new(scaleway_client::RetryPolicy::default());
 //! let client = instance_v1::Client::new_with_client("https://api.scaleway.com", reqwest::Client::new(), context);
 //! let servers = client.list_servers().zone("fr-par-1").per_page(100).send().await?;
 //! for server in &servers.servers {

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 
 /// The value of the `User-Agent` header: this crate and its version.
-pub const USER_AGENT: &str = concat!("scaleway-sdk-rust/", env!("CARGO_PKG_VERSION"));
+pub const USER_AGENT: &str = concat!("scaleway-client-rust/", env!("CARGO_PKG_VERSION"));
 
 /// A configured connection to the Scaleway API.
 ///
@@ -22,8 +22,8 @@ pub const USER_AGENT: &str = concat!("scaleway-sdk-rust/", env!("CARGO_PKG_VERSI
 /// the same retry policy and tracing.
 ///
 /// ```no_run
-/// # async fn example() -> Result<(), scaleway_sdk::Error> {
-/// use scaleway_sdk::{Client, Config};
+/// # async fn example() -> Result<(), scaleway_client::Error> {
+/// use scaleway_client::{Client, Config};
 ///
 /// let client = Client::new(Config::infer()?)?;
 /// let servers = client.instance().list_servers().zone(client.config().zone()).send().await?;

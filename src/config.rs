@@ -39,8 +39,8 @@
 //! Explicit values only:
 //!
 //! ```
-//! use scaleway_sdk::Zone;
-//! use scaleway_sdk::config::Config;
+//! use scaleway_client::Zone;
+//! use scaleway_client::config::Config;
 //!
 //! let config = Config::builder()
 //!     .secret_key("11111111-2222-3333-4444-555555555555")
@@ -49,13 +49,13 @@
 //! assert_eq!(config.region().as_str(), "nl-ams");
 //! assert_eq!(config.api_url(), "https://api.scaleway.com");
 //! assert!(!format!("{config:?}").contains("11111111-2222"));
-//! # Ok::<(), scaleway_sdk::ConfigError>(())
+//! # Ok::<(), scaleway_client::ConfigError>(())
 //! ```
 //!
 //! With an injected environment (an explicit value wins over the environment):
 //!
 //! ```
-//! use scaleway_sdk::config::Config;
+//! use scaleway_client::config::Config;
 //!
 //! let env = |name: &str| match name {
 //!     "SCW_SECRET_KEY" => Some("11111111-2222-3333-4444-555555555555".to_string()),
@@ -67,17 +67,17 @@
 //! assert_eq!(config.zone().as_str(), "pl-waw-2");
 //! assert_eq!(config.region().as_str(), "pl-waw");
 //! assert_eq!(config.api_url(), "http://localhost:8080");
-//! # Ok::<(), scaleway_sdk::ConfigError>(())
+//! # Ok::<(), scaleway_client::ConfigError>(())
 //! ```
 //!
 //! From the real environment and `~/.config/scw/config.yaml`, as the `scw` CLI does:
 //!
 //! ```no_run
-//! use scaleway_sdk::config::Config;
+//! use scaleway_client::config::Config;
 //!
 //! let config = Config::infer()?;
 //! println!("zone {}, project {:?}", config.zone(), config.project_id());
-//! # Ok::<(), scaleway_sdk::ConfigError>(())
+//! # Ok::<(), scaleway_client::ConfigError>(())
 //! ```
 
 use std::collections::BTreeMap;
@@ -191,13 +191,13 @@ const REDACTED: &str = "<redacted>";
 /// is only available through [`SecretKey::expose`]. Parsing errors never contain the value.
 ///
 /// ```
-/// use scaleway_sdk::config::SecretKey;
+/// use scaleway_client::config::SecretKey;
 ///
 /// let key = SecretKey::new("11111111-2222-3333-4444-555555555555")?;
 /// assert_eq!(key.to_string(), "<redacted>");
 /// assert_eq!(key.expose(), "11111111-2222-3333-4444-555555555555");
 /// assert!(SecretKey::new("hunter2").is_err());
-/// # Ok::<(), scaleway_sdk::ConfigError>(())
+/// # Ok::<(), scaleway_client::ConfigError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretKey(String);
@@ -254,12 +254,12 @@ impl fmt::Display for SecretKey {
 /// pair and is not secret, so `Debug` and `Display` show it.
 ///
 /// ```
-/// use scaleway_sdk::config::AccessKey;
+/// use scaleway_client::config::AccessKey;
 ///
 /// let key: AccessKey = "SCWABCDEFGHIJ0123456".parse()?;
 /// assert_eq!(key.to_string(), "SCWABCDEFGHIJ0123456");
 /// assert!(AccessKey::new("SCWabcdefghij0123456").is_err());
-/// # Ok::<(), scaleway_sdk::ConfigError>(())
+/// # Ok::<(), scaleway_client::ConfigError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct AccessKey(String);
@@ -565,7 +565,7 @@ impl ConfigBuilder {
     /// ```
     /// use std::collections::HashMap;
     ///
-    /// use scaleway_sdk::config::Config;
+    /// use scaleway_client::config::Config;
     ///
     /// let env = HashMap::from([
     ///     ("SCALEWAY_SECRET_KEY", "11111111-2222-3333-4444-555555555555"),
@@ -573,7 +573,7 @@ impl ConfigBuilder {
     /// ]);
     /// let config = Config::builder().infer_with(|name| env.get(name).map(|v| v.to_string()))?;
     /// assert_eq!(config.zone().as_str(), "nl-ams-1");
-    /// # Ok::<(), scaleway_sdk::ConfigError>(())
+    /// # Ok::<(), scaleway_client::ConfigError>(())
     /// ```
     pub fn infer_with(self, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let env = move |name: &str| env(name).filter(|value| !value.is_empty());

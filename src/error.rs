@@ -11,7 +11,7 @@
 //! error `type`. [`Error::status`] and [`Error::request_id`] read it, whatever the variant.
 //!
 //! ```
-//! use scaleway_sdk::Error;
+//! use scaleway_client::Error;
 //!
 //! fn describe(err: &Error) -> &'static str {
 //!     if err.is_not_found() {

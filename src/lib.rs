@@ -12,9 +12,6 @@ pub mod provider;
 #[cfg(feature = "resources")]
 pub mod resources;
 pub mod retry;
-/// In-process simulator of the vendored Scaleway APIs (feature `simulator`).
-#[cfg(feature = "simulator")]
-pub mod simulator;
 pub mod units;
 pub mod wait;
 

@@ -9,7 +9,7 @@
 //! [`Zone::new_unchecked`] / [`Region::new_unchecked`], which check the shape of the name only.
 //!
 //! ```
-//! use scaleway_sdk::{Region, Zone};
+//! use scaleway_client::{Region, Zone};
 //!
 //! let zone: Zone = "fr-par-2".parse()?;
 //! assert_eq!(zone.region(), Region::FR_PAR);
@@ -17,7 +17,7 @@
 //! assert!("fr-par-9".parse::<Zone>().is_err());
 //! let future = Zone::new_unchecked("de-fra-1")?;
 //! assert_eq!(future.region().as_str(), "de-fra");
-//! # Ok::<(), scaleway_sdk::LocalityError>(())
+//! # Ok::<(), scaleway_client::LocalityError>(())
 //! ```
 
 use std::borrow::Cow;

@@ -16,7 +16,7 @@
 //! set by the listing.
 //!
 //! ```no_run
-//! # async fn example(client: scaleway_sdk::Client) -> Result<(), scaleway_sdk::Error> {
+//! # async fn example(client: scaleway_client::Client) -> Result<(), scaleway_client::Error> {
 //! use futures_util::TryStreamExt;
 //!
 //! let zone = client.config().zone();
@@ -159,7 +159,7 @@ where
 /// unless [`Listing::page_size`] says otherwise. The listing borrows the generated client (`'a`).
 ///
 /// ```no_run
-/// # async fn example(client: scaleway_sdk::Client) -> Result<(), scaleway_sdk::Error> {
+/// # async fn example(client: scaleway_client::Client) -> Result<(), scaleway_client::Error> {
 /// use futures_util::TryStreamExt;
 ///
 /// let vpc = client.vpc();

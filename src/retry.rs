@@ -45,7 +45,7 @@ use crate::error::NoAnswer;
 ///
 /// ```
 /// use std::time::Duration;
-/// use scaleway_sdk::RetryPolicy;
+/// use scaleway_client::RetryPolicy;
 ///
 /// let patient = RetryPolicy::default().max_retries(8).max_total_delay(Some(Duration::from_secs(300)));
 /// let never = RetryPolicy::none();

@@ -5,14 +5,14 @@
 //! the byte count and converts both ways with overflow checks, so a size never wraps silently.
 //!
 //! ```
-//! use scaleway_sdk::ByteSize;
+//! use scaleway_client::ByteSize;
 //!
 //! let size = ByteSize::from_gb(10)?;
 //! assert_eq!(size.bytes(), 10_000_000_000);
 //! assert_eq!(size.whole_gb(), 10);
 //! assert_eq!(ByteSize::from_bytes(1_500_000_000).gb_exact(), None); // not a whole number of GB
 //! assert!(ByteSize::from_gb(u64::MAX).is_err());
-//! # Ok::<(), scaleway_sdk::UnitError>(())
+//! # Ok::<(), scaleway_client::UnitError>(())
 //! ```
 
 use std::fmt;

@@ -11,9 +11,9 @@
 //! future cancels the wait.
 //!
 //! ```no_run
-//! # async fn example(client: scaleway_sdk::Client, id: &str) -> Result<(), scaleway_sdk::Error> {
+//! # async fn example(client: scaleway_client::Client, id: &str) -> Result<(), scaleway_client::Error> {
 //! use std::time::Duration;
-//! use scaleway_sdk::wait::{wait_for, Outcome, Status, WaitOptions};
+//! use scaleway_client::wait::{wait_for, Outcome, Status, WaitOptions};
 //!
 //! let options = WaitOptions::default().timeout(Duration::from_secs(300));
 //! let outcome = wait_for(&options, || async {

@@ -1,9 +1,9 @@
 //! Section 1: API calls per workflow against the API's minimum.
 
-use scaleway_sdk::ByteSize;
-use scaleway_sdk::provider::scaleway::ScalewayProvider;
-use scaleway_sdk::provider::{Provider, ServerOptions, VolumeOptions};
-use scaleway_sdk::resources::{ExtraVolume, NetworkSpec, RootVolume, ServerSpec, VolumePolicy};
+use scaleway_client::ByteSize;
+use scaleway_client::provider::scaleway::ScalewayProvider;
+use scaleway_client::provider::{Provider, ServerOptions, VolumeOptions};
+use scaleway_client::resources::{ExtraVolume, NetworkSpec, RootVolume, ServerSpec, VolumePolicy};
 
 use crate::common::{self, Cost, Section, Target, measure};
 use crate::trace;

@@ -4,11 +4,11 @@
 use std::future::Future;
 use std::time::Duration;
 
-use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
-use scaleway_sdk::resources::{Options, Scaleway};
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
-use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{Client, Config};
+use scaleway_client::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_client::resources::{Options, Scaleway};
+use scaleway_client::wait::WaitOptions;
+use scaleway_client::{Client, Config};
+use scaleway_sim::{Simulator, SimulatorOptions};
 use tracing::Instrument;
 
 use crate::trace::{self, Call};

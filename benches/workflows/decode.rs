@@ -3,7 +3,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use scaleway_sdk::api::instance_v1::types::{ListServersResponse, ListServersTypesResponse};
+use scaleway_client::api::instance_v1::types::{ListServersResponse, ListServersTypesResponse};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use futures_util::{StreamExt, stream};
-use scaleway_sdk::resources::{ServerSpec, VolumePolicy};
+use scaleway_client::resources::{ServerSpec, VolumePolicy};
 
 use crate::common::{self, Section, measure};
 

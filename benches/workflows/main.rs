@@ -3,8 +3,8 @@
 //! report and writes `BENCHMARKS.md`:
 //!
 //! ```text
-//! cargo bench --all-features --bench workflows
-//! SCW_SDK_BENCH_BUILD=1 cargo bench --all-features --bench workflows   # with a user's build (slow)
+//! cargo bench --bench workflows
+//! SCW_SDK_BENCH_BUILD=1 cargo bench --bench workflows   # with a user's build (slow)
 //! ```
 //!
 //! `SCW_SDK_BENCH_ONLY=1,3` runs some sections only (and then writes `target/BENCHMARKS.partial.md`
@@ -55,9 +55,12 @@ fn machine() -> Vec<(String, String)> {
 }
 
 fn main() {
+    if let Ok(listen) = std::env::var(overhead::SERVE_VAR) {
+        overhead::serve_simulator(&listen);
+    }
     // Under `cargo test` (no `--bench` argument) the bench is only compiled, not run.
     if !std::env::args().any(|a| a == "--bench") {
-        println!("workflows bench: run it with `cargo bench --all-features --bench workflows`");
+        println!("workflows bench: run it with `cargo bench --bench workflows`");
         return;
     }
     let only: Option<Vec<u32>> = std::env::var("SCW_SDK_BENCH_ONLY")
@@ -98,7 +101,7 @@ fn main() {
     }
 
     let mut md = String::from("# Benchmarks\n\n");
-    md += "Written by `cargo bench --all-features --bench workflows` (with `SCW_SDK_BENCH_BUILD=1` \
+    md += "Written by `cargo bench --bench workflows` (with `SCW_SDK_BENCH_BUILD=1` \
            for section 7) from one run; rerun it to replace this file. Comparisons are ratios \
            measured within the run; absolute times are this machine's, which is shared with other \
            builds, and say nothing about speed elsewhere.\n\n";

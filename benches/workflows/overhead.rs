@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use scaleway_sdk::api::instance_v1::types::GetServerResponse;
-use scaleway_sdk::provider::Provider;
-use scaleway_sdk::provider::scaleway::ScalewayProvider;
-use scaleway_sdk::{Client, Config};
+use scaleway_client::api::instance_v1::types::GetServerResponse;
+use scaleway_client::provider::Provider;
+use scaleway_client::provider::scaleway::ScalewayProvider;
+use scaleway_client::{Client, Config};
 use serde_json::{Value, json};
 
 use crate::common::{self, Section, Target};
@@ -56,13 +56,44 @@ impl Drop for External {
     }
 }
 
+/// Set on the child process that serves the simulator, to the address it listens on.
+pub const SERVE_VAR: &str = "SCW_SDK_BENCH_SERVE_SIMULATOR";
+
+/// The child process's whole life: the simulator on `listen` with instant transitions, its
+/// credentials printed as `scaleway-sim` prints them, until the parent kills it.
+pub fn serve_simulator(listen: &str) -> ! {
+    let listen: std::net::SocketAddr = listen.parse().expect("an address to listen on");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async move {
+        let options = scaleway_sim::SimulatorOptions {
+            time_scale: 0.0,
+            ..Default::default()
+        };
+        let sim = scaleway_sim::Simulator::start_on(listen, options)
+            .await
+            .expect("the simulator listens");
+        println!("SCW_API_URL={}", sim.base_url());
+        println!("SCW_SECRET_KEY={}", sim.secret_key());
+        println!("SCW_DEFAULT_PROJECT_ID={}", sim.project_id());
+        println!("SCW_DEFAULT_ORGANIZATION_ID={}", sim.organization_id());
+        std::io::Write::flush(&mut std::io::stdout()).expect("stdout");
+        std::future::pending::<()>().await;
+    });
+    unreachable!("the simulator serves until the process is killed")
+}
+
 fn start_external() -> External {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scaleway-sim"))
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--time-scale", "0"])
+    // The bench binary itself, in its serving mode: the simulator crate's binary belongs to
+    // another package, which `cargo bench` of this one does not build.
+    let mut child = Command::new(std::env::current_exe().expect("the bench's own path"))
+        .env(SERVE_VAR, format!("127.0.0.1:{port}"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -43,7 +43,7 @@ fn cargo_build(dir: &Path, target: &Path, release: bool) -> Timed {
 }
 
 /// A throwaway binary crate in a temporary directory depending on this one (`dependency`, where
-/// `%PATH%` stands for this checkout) and printing `expression` of `scaleway_sdk`, with this
+/// `%PATH%` stands for this checkout) and printing `expression` of `scaleway_client`, with this
 /// checkout's `Cargo.lock` so that it builds the same dependency versions.
 fn user_crate(root: &Path, name: &str, dependency: &str, expression: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("scw-sdk-user-{name}-{}", std::process::id()));
@@ -54,15 +54,15 @@ fn user_crate(root: &Path, name: &str, dependency: &str, expression: &str) -> Pa
         dir.join("Cargo.toml"),
         format!(
             "[package]\nname = \"scw-user\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-             [dependencies]\nscaleway-sdk = {dependency}\n\n[workspace]\n"
+             [dependencies]\nscaleway-client = {dependency}\n\n[workspace]\n"
         ),
     )
     .unwrap();
     std::fs::write(
         dir.join("src/main.rs"),
         format!(
-            "fn main() {{\n    let zone: scaleway_sdk::Zone = \"fr-par-1\".parse().unwrap();\n    \
-             println!(\"{{zone}}: {{}}\", scaleway_sdk::{expression});\n}}\n"
+            "fn main() {{\n    let zone: scaleway_client::Zone = \"fr-par-1\".parse().unwrap();\n    \
+             println!(\"{{zone}}: {{}}\", scaleway_client::{expression});\n}}\n"
         ),
     )
     .unwrap();

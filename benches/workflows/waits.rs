@@ -3,12 +3,12 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use scaleway_sdk::api::block_v1::types::{CreateVolumeRequestFromEmpty, ReferenceStatus, VolumeStatus};
-use scaleway_sdk::api::instance_v1::types::{
+use scaleway_client::api::block_v1::types::{CreateVolumeRequestFromEmpty, ReferenceStatus, VolumeStatus};
+use scaleway_client::api::instance_v1::types::{
     AttachServerVolumeBodyVolumeType, PrivateNicState, ServerAction, ServerState,
 };
-use scaleway_sdk::resources::{NetworkSpec, Scaleway, VolumeSpec, attached_server};
-use scaleway_sdk::{ByteSize, Client, Result};
+use scaleway_client::resources::{NetworkSpec, Scaleway, VolumeSpec, attached_server};
+use scaleway_client::{ByteSize, Client, Result};
 use serde_json::json;
 
 use crate::common::{self, Section, Target, measure};
@@ -460,7 +460,7 @@ impl Chain {
         self.power(Transition::PowerOff, &server, false).await;
         self.scw
             .servers()
-            .delete(&server, scaleway_sdk::resources::VolumePolicy::DeleteAll)
+            .delete(&server, scaleway_client::resources::VolumePolicy::DeleteAll)
             .await
             .unwrap();
         self.scw.volumes().delete(&volume).await.unwrap();

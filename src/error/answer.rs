@@ -15,8 +15,8 @@ use reqwest::header::{HeaderMap, HeaderValue};
 /// it.
 ///
 /// ```
-/// use scaleway_sdk::Error;
-/// use scaleway_sdk::error::ApiAnswer;
+/// use scaleway_client::Error;
+/// use scaleway_client::error::ApiAnswer;
 ///
 /// fn support_ticket(err: &Error) -> Option<String> {
 ///     let answer: &ApiAnswer = err.answer()?;

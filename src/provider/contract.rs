@@ -7,8 +7,8 @@
 //! server's deletion, and nothing left behind.
 //!
 //! ```no_run
-//! # async fn example(provider: Box<dyn scaleway_sdk::provider::Provider>) {
-//! use scaleway_sdk::provider::contract::{ContractFixture, run};
+//! # async fn example(provider: Box<dyn scaleway_client::provider::Provider>) {
+//! use scaleway_client::provider::contract::{ContractFixture, run};
 //!
 //! let report = run(provider.as_ref(), &ContractFixture::new("contract-1", "DEV1-S", "ubuntu-24.04")).await;
 //! println!("{report}");

@@ -5,8 +5,8 @@
 //! type. [`provider_for`] builds the provider a [`ProviderConfig`] names.
 //!
 //! ```no_run
-//! # async fn example() -> Result<(), scaleway_sdk::provider::ProviderError> {
-//! use scaleway_sdk::provider::{provider_for, ProviderConfig, ServerOptions};
+//! # async fn example() -> Result<(), scaleway_client::provider::ProviderError> {
+//! use scaleway_client::provider::{provider_for, ProviderConfig, ServerOptions};
 //!
 //! let provider = provider_for(&ProviderConfig::scaleway())?;
 //! provider.validate_credentials().await?;

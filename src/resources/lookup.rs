@@ -12,8 +12,8 @@ use crate::Result;
 /// fetched only until it is found.
 ///
 /// ```no_run
-/// # async fn example(client: scaleway_sdk::Client) -> Result<(), scaleway_sdk::Error> {
-/// use scaleway_sdk::resources::find_by_exact_name;
+/// # async fn example(client: scaleway_client::Client) -> Result<(), scaleway_client::Error> {
+/// use scaleway_client::resources::find_by_exact_name;
 ///
 /// let instance = client.instance();
 /// let listing = instance.list_security_groups().zone("fr-par-1").name("web").stream();

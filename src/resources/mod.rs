@@ -10,9 +10,9 @@
 //! [`ByteSize`](crate::ByteSize); errors are the runtime's [`Error`].
 //!
 //! ```no_run
-//! # async fn example() -> Result<(), scaleway_sdk::Error> {
-//! use scaleway_sdk::resources::{RootVolume, Scaleway, ServerSpec, VolumePolicy};
-//! use scaleway_sdk::{ByteSize, Client, Config, Zone};
+//! # async fn example() -> Result<(), scaleway_client::Error> {
+//! use scaleway_client::resources::{RootVolume, Scaleway, ServerSpec, VolumePolicy};
+//! use scaleway_client::{ByteSize, Client, Config, Zone};
 //!
 //! let scw = Scaleway::new(Client::new(Config::infer()?)?);
 //! let server = scw

@@ -29,10 +29,10 @@ use crate::{ByteSize, Error, Result};
 
 pub use super::user_data::MAX_USER_DATA_BYTES;
 
-/// The tag that marks a resource with the request that created it (`scaleway-sdk-create=<uuid>`),
+/// The tag that marks a resource with the request that created it (`scaleway-client-create=<uuid>`),
 /// so that a create whose answer was lost finds what it made instead of making a second one.
 /// Resources a server create makes for the server (a routed IPv6) carry the server's token.
-pub const CREATE_TOKEN_TAG: &str = "scaleway-sdk-create";
+pub const CREATE_TOKEN_TAG: &str = "scaleway-client-create";
 
 /// The root volume of a new server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::common::reference::{RECORDED_FILES, fixture_traffic, read_json_lines,
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use scaleway_sdk::api::{ApiModule, MODULES, Operation};
+use scaleway_client::api::{ApiModule, MODULES, Operation};
 use serde_json::Value;
 
 /// The recorded files to read, or `None` when the recordings are absent.

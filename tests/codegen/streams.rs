@@ -7,7 +7,7 @@ use crate::codegen;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use scaleway_sdk::api::{MODULES, Pagination};
+use scaleway_client::api::{MODULES, Pagination};
 use serde_json::Value;
 
 /// What a test reads of a generated `stream()`.

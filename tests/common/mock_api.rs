@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use httpmock::prelude::*;
 use httpmock::{HttpMockRequest, Mock};
-use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
-use scaleway_sdk::resources::{Options, Scaleway};
-use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{Client, RetryPolicy, Zone};
+use scaleway_client::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_client::resources::{Options, Scaleway};
+use scaleway_client::wait::WaitOptions;
+use scaleway_client::{Client, RetryPolicy, Zone};
 use serde_json::{Value, json};
 
 pub use super::reference::fixture_body;
@@ -519,10 +519,12 @@ pub fn token_of(body: &Value) -> Option<String> {
         .as_array()?
         .iter()
         .filter_map(Value::as_str)
-        .filter(|t| t.starts_with("scaleway-sdk-create="))
+        .filter(|t| t.starts_with("scaleway-client-create="))
         .collect();
     match tokens.as_slice() {
-        [one] if uuid::Uuid::try_parse(&one["scaleway-sdk-create=".len()..]).is_ok() => Some(one.to_string()),
+        [one] if uuid::Uuid::try_parse(&one["scaleway-client-create=".len()..]).is_ok() => {
+            Some(one.to_string())
+        }
         _ => None,
     }
 }
@@ -531,7 +533,10 @@ pub fn token_of(body: &Value) -> Option<String> {
 pub fn without_token(body: &Value) -> Value {
     let mut body = body.clone();
     if let Some(tags) = body["tags"].as_array_mut() {
-        tags.retain(|t| !t.as_str().is_some_and(|t| t.starts_with("scaleway-sdk-create=")));
+        tags.retain(|t| {
+            !t.as_str()
+                .is_some_and(|t| t.starts_with("scaleway-client-create="))
+        });
     }
     body
 }

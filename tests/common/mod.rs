@@ -8,13 +8,12 @@
 
 use std::time::Duration;
 
-use scaleway_sdk::{Client, ClientBuilder, ConfigBuilder, RetryPolicy};
+use scaleway_client::{Client, ClientBuilder, ConfigBuilder, RetryPolicy};
 
 pub mod mock_api;
 pub mod reference;
 
 // The binaries that never start a simulator leave these unused.
-#[cfg(feature = "simulator")]
 #[allow(unused_imports)]
 pub use simulated::*;
 
@@ -28,7 +27,7 @@ pub const PROJECT: &str = "6a1e1b5c-3b4a-4f7e-9d2a-0c9f2f1e8b7d";
 /// A configuration for the mock server at `base_url`, with [`SECRET`]; the caller adds a project
 /// or a zone where the test needs one.
 pub fn mock_config(base_url: impl Into<String>) -> ConfigBuilder {
-    scaleway_sdk::Config::builder()
+    scaleway_client::Config::builder()
         .secret_key(SECRET)
         .api_url(base_url)
 }
@@ -54,14 +53,13 @@ pub fn quick_retries() -> RetryPolicy {
         .max_delay(Duration::from_millis(20))
 }
 
-#[cfg(feature = "simulator")]
 mod simulated {
     use std::time::Duration;
 
-    use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
-    use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
-    use scaleway_sdk::wait::WaitOptions;
-    use scaleway_sdk::{Config, ConfigBuilder};
+    use scaleway_client::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+    use scaleway_client::wait::WaitOptions;
+    use scaleway_client::{Config, ConfigBuilder};
+    use scaleway_sim::{Simulator, SimulatorOptions};
 
     use super::{client, quick_retries};
 

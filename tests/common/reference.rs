@@ -17,6 +17,16 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+/// The workspace's root (the library's directory), which the simulator's tests, one level
+/// down, share: the fixtures, the specs and the reference data beside the checkout are found
+/// from it.
+pub fn repository_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("specs").is_dir() && dir.join("tests/fixtures").is_dir())
+        .expect("the test runs inside the repository")
+}
+
 /// The variable that makes a missing `../shared/reference` a failure.
 pub const REQUIRE_REFERENCE: &str = "SCW_SDK_REQUIRE_REFERENCE";
 
@@ -27,9 +37,7 @@ pub const RECORDED_FILES: [&str; 3] = ["dev.jsonl", "dev-supplement.jsonl", "ipa
 /// `../shared/reference/<path>` if it exists. If not, `what` (the check that needs it) is said to
 /// be skipped and `None` returned, or the test fails when [`REQUIRE_REFERENCE`] is set.
 pub fn reference(path: &str, what: &str) -> Option<PathBuf> {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference")
-        .join(path);
+    let full = repository_root().join("../shared/reference").join(path);
     if full.exists() {
         return Some(full);
     }
@@ -76,7 +84,7 @@ pub fn read_json_lines(file: &Path) -> Vec<Value> {
 pub fn fixture_traffic() -> &'static [Value] {
     static FIXTURES: OnceLock<Vec<Value>> = OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/traffic");
+        let dir = repository_root().join("tests/fixtures/traffic");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|entry| entry.unwrap().path())

@@ -3,9 +3,9 @@
 //! does nothing) is caught by exactly the checks for those contracts.
 
 use async_trait::async_trait;
-use scaleway_sdk::provider::contract::{ContractFixture, run};
-use scaleway_sdk::provider::scaleway::ScalewayProvider;
-use scaleway_sdk::provider::{
+use scaleway_client::provider::contract::{ContractFixture, run};
+use scaleway_client::provider::scaleway::ScalewayProvider;
+use scaleway_client::provider::{
     Firewall, Location, Network, Provider, ProviderError, ProviderResult, Server, ServerOptions, Size,
     Volume, VolumeOptions,
 };

@@ -7,7 +7,5 @@ mod common;
 
 mod scaleway;
 
-#[cfg(feature = "simulator")]
 mod contract_suite;
-#[cfg(feature = "simulator")]
 mod simulator;

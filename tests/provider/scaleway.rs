@@ -19,7 +19,7 @@ mod zones;
 
 use crate::common::mock_api::*;
 use httpmock::prelude::*;
-use scaleway_sdk::provider::{
+use scaleway_client::provider::{
     Provider, ProviderConfig, ProviderError, ServerOptions, ServerStatus, VolumeOptions, VolumeStatus,
     provider_for,
 };

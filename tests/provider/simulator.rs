@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use scaleway_sdk::RetryPolicy;
-use scaleway_sdk::provider::contract::{ContractFixture, run};
-use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
-use scaleway_sdk::provider::{Provider, ProviderError, ServerOptions, VolumeOptions};
-use scaleway_sdk::simulator::{Fault, FaultRule, Simulator};
-use scaleway_sdk::wait::WaitOptions;
+use scaleway_client::RetryPolicy;
+use scaleway_client::provider::contract::{ContractFixture, run};
+use scaleway_client::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_client::provider::{Provider, ProviderError, ServerOptions, VolumeOptions};
+use scaleway_client::wait::WaitOptions;
+use scaleway_sim::{Fault, FaultRule, Simulator};
 
 use crate::common::{self, simulator_provider as provider};
 
@@ -231,7 +231,7 @@ async fn waiting_for_a_server_that_does_not_exist_is_not_found() {
 
 #[tokio::test]
 async fn provider_for_builds_the_scaleway_provider_from_its_config() {
-    use scaleway_sdk::provider::{ProviderConfig, provider_for};
+    use scaleway_client::provider::{ProviderConfig, provider_for};
     let sim = simulator().await;
     let config = ProviderConfig {
         provider: "scaleway".into(),
@@ -299,7 +299,7 @@ async fn power_changes_wait_for_a_server_in_transition() {
     // Still starting: power_off waits for it to run, then stops it.
     provider.power_off(&server.id).await.unwrap();
     let stopped = provider.get_server(&server.id).await.unwrap().unwrap();
-    assert_eq!(stopped.status, scaleway_sdk::provider::ServerStatus::Stopped);
+    assert_eq!(stopped.status, scaleway_client::provider::ServerStatus::Stopped);
 
     provider.power_on(&server.id).await.unwrap();
     provider
@@ -308,14 +308,14 @@ async fn power_changes_wait_for_a_server_in_transition() {
         .server_action()
         .zone("fr-par-1")
         .server_id(server.id.as_str())
-        .body_map(|b| b.action(scaleway_sdk::api::instance_v1::types::ServerAction::Poweroff))
+        .body_map(|b| b.action(scaleway_client::api::instance_v1::types::ServerAction::Poweroff))
         .send()
         .await
         .unwrap();
     // Stopping: power_on waits for it to stop, then starts it.
     provider.power_on(&server.id).await.unwrap();
     let running = provider.get_server(&server.id).await.unwrap().unwrap();
-    assert_eq!(running.status, scaleway_sdk::provider::ServerStatus::Running);
+    assert_eq!(running.status, scaleway_client::provider::ServerStatus::Running);
     provider.delete_server(&server.id).await.unwrap();
     assert!(sim.inventory().is_empty(), "{:?}", sim.inventory());
 }
@@ -348,7 +348,7 @@ async fn a_volume_that_never_becomes_available_is_removed() {
 #[tokio::test]
 async fn a_volume_made_by_create_volume_at_the_root_position_survives_delete_server() {
     // A little over a screen: the volume is followed through the server's create and delete.
-    use scaleway_sdk::api::instance_v1::types::{AttachServerVolumeBody, DetachServerVolumeBody};
+    use scaleway_client::api::instance_v1::types::{AttachServerVolumeBody, DetachServerVolumeBody};
 
     let sim = simulator().await;
     let provider = provider(&sim);
@@ -389,7 +389,7 @@ async fn a_volume_made_by_create_volume_at_the_root_position_survives_delete_ser
             AttachServerVolumeBody::builder()
                 .volume_id(data.id.clone())
                 .volume_type(
-                    scaleway_sdk::api::instance_v1::types::AttachServerVolumeBodyVolumeType::SbsVolume,
+                    scaleway_client::api::instance_v1::types::AttachServerVolumeBodyVolumeType::SbsVolume,
                 ),
         )
         .send()
@@ -416,7 +416,7 @@ async fn a_volume_made_by_create_volume_at_the_root_position_survives_delete_ser
 
 #[tokio::test]
 async fn power_on_and_off_after_a_stop_in_place() {
-    use scaleway_sdk::api::instance_v1::types::{ServerAction, ServerActionBody};
+    use scaleway_client::api::instance_v1::types::{ServerAction, ServerActionBody};
 
     let sim = simulator().await;
     let provider = provider(&sim);

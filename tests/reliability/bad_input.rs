@@ -7,18 +7,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use scaleway_sdk::api::instance_v1::types::ServerAction;
-use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
-use scaleway_sdk::provider::{
+use scaleway_client::api::instance_v1::types::ServerAction;
+use scaleway_client::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_client::provider::{
     Provider, ProviderConfig, ProviderError, ProviderResult, ServerOptions, VolumeOptions, VolumeTier,
     provider_for,
 };
-use scaleway_sdk::resources::{
+use scaleway_client::resources::{
     ExtraVolume, IpKind, NetworkSpec, PublicIp, RootKind, RootVolume, Scaleway, SecurityGroupSpec,
     ServerSpec, ServerTarget, VolumePolicy, VolumeSpec,
 };
-use scaleway_sdk::simulator::Simulator;
-use scaleway_sdk::{ByteSize, Client, Error, Zone};
+use scaleway_client::{ByteSize, Client, Error, Zone};
+use scaleway_sim::Simulator;
 
 use crate::common;
 
@@ -40,7 +40,7 @@ enum Outcome {
     Accepted,
 }
 
-fn layer<T>(result: scaleway_sdk::Result<T>) -> Outcome {
+fn layer<T>(result: scaleway_client::Result<T>) -> Outcome {
     match result {
         Ok(_) => Outcome::Accepted,
         Err(Error::InvalidInput { field, .. }) => Outcome::Refused(field),
@@ -216,7 +216,7 @@ fn cases() -> Vec<Case> {
         case!(Locally, "flexible IP given as an address", "IP id", |f| create_server(&f, spec().public_ip(PublicIp::Flexible("51.15.0.1".into()))).await),
         case!(Locally, "tag with a comma", "tag", |f| create_server(&f, spec().tag("env=prod,web")).await),
         case!(Locally, "empty tag", "tag", |f| create_server(&f, spec().tag("")).await),
-        case!(Locally, "tag with the reserved create-token prefix", "tag", |f| create_server(&f, spec().tag(format!("scaleway-sdk-create={ID}"))).await),
+        case!(Locally, "tag with the reserved create-token prefix", "tag", |f| create_server(&f, spec().tag(format!("scaleway-client-create={ID}"))).await),
         case!(Locally, "cloud-init over 64 KiB", "user data", |f| create_server(&f, spec().cloud_init("#".repeat(TOO_MUCH_USER_DATA))).await),
         case!(Locally, "a valid spec but no project configured", "project id", |f| layer(f.scw_no_project.servers().create(&spec()).await)),
         // ---- the layer: the other server operations
@@ -237,7 +237,7 @@ fn cases() -> Vec<Case> {
         case!(Locally, "volume over 10 TB", "volume size", |f| layer(f.scw.volumes().create(&VolumeSpec::new("data", gb(10_001))).await)),
         case!(Locally, "volume at 7000 IOPS", "volume IOPS", |f| layer(f.scw.volumes().create(&VolumeSpec::new("data", gb(10)).iops(7000)).await)),
         case!(Locally, "volume tag with a comma", "tag", |f| layer(f.scw.volumes().create(&VolumeSpec::new("data", gb(10)).tag("a,b")).await)),
-        case!(Locally, "volume tag with the reserved create-token prefix", "tag", |f| layer(f.scw.volumes().create(&VolumeSpec::new("data", gb(10)).tag(format!("scaleway-sdk-create={ID}"))).await)),
+        case!(Locally, "volume tag with the reserved create-token prefix", "tag", |f| layer(f.scw.volumes().create(&VolumeSpec::new("data", gb(10)).tag(format!("scaleway-client-create={ID}"))).await)),
         case!(Locally, "a valid volume but no project configured", "project id", |f| layer(f.scw_no_project.volumes().create(&VolumeSpec::new("data", gb(10))).await)),
         case!(Locally, "volume get by name", "volume id", |f| layer(f.scw.volumes().get("data").await)),
         case!(Locally, "volume delete with a slash", "volume id", |f| layer(f.scw.volumes().delete(SLASHED).await)),
@@ -275,7 +275,7 @@ fn cases() -> Vec<Case> {
         case!(Locally, "private NIC wait_mac_address on a bad server id", "server id", |f| layer(f.scw.private_nics().wait_mac_address("web-1", ID).await)),
         case!(Locally, "private NIC delete with a slash", "private NIC id", |f| layer(f.scw.private_nics().delete(ID, SLASHED).await)),
         case!(Locally, "flexible IP with a tag with a comma", "tag", |f| layer(f.scw.ips().create(IpKind::RoutedIpv6, &["a,b".to_string()]).await)),
-        case!(Locally, "flexible IP with the reserved create-token prefix", "tag", |f| layer(f.scw.ips().create(IpKind::RoutedIpv4, &[format!("scaleway-sdk-create={ID}")]).await)),
+        case!(Locally, "flexible IP with the reserved create-token prefix", "tag", |f| layer(f.scw.ips().create(IpKind::RoutedIpv4, &[format!("scaleway-client-create={ID}")]).await)),
         case!(Locally, "flexible IP get by address", "IP id", |f| layer(f.scw.ips().get("51.15.0.1").await)),
         case!(Locally, "flexible IP delete with a slash", "IP id", |f| layer(f.scw.ips().delete(SLASHED).await)),
         case!(Locally, "flexible IP list_by_tag of an empty tag", "tag", |f| layer(f.scw.ips().list_by_tag("").await)),
@@ -310,7 +310,7 @@ fn cases() -> Vec<Case> {
         case!(Locally, "provider server with a performance root in it-mil-1 (local roots only)", "root volume IOPS", |f| provider_create_server(&f, ServerOptions { location: Some("it-mil-1".into()), root_volume_tier: Some(VolumeTier::Performance), ..options() }).await),
         case!(Locally, "provider server on a network named, not by id", "network id", |f| provider_create_server(&f, ServerOptions { network_id: Some("app".into()), ..options() }).await),
         case!(Locally, "provider server in a firewall named, not by id", "firewall id", |f| provider_create_server(&f, ServerOptions { firewall_id: Some("web".into()), ..options() }).await),
-        case!(Locally, "provider server with a reserved tag", "tag", |f| provider_create_server(&f, ServerOptions { tags: vec![format!("scaleway-sdk-create={ID}")], ..options() }).await),
+        case!(Locally, "provider server with a reserved tag", "tag", |f| provider_create_server(&f, ServerOptions { tags: vec![format!("scaleway-client-create={ID}")], ..options() }).await),
         case!(Locally, "provider server with cloud-init over 64 KiB", "user data", |f| provider_create_server(&f, ServerOptions { user_data: Some("#".repeat(TOO_MUCH_USER_DATA)), ..options() }).await),
         case!(Locally, "provider wait_for_server of a name", "server id", |f| provider(f.provider.wait_for_server("web-1", 3).await)),
         case!(Locally, "provider power_on with a slash", "server id", |f| provider(f.provider.power_on(SLASHED).await)),

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 
 use futures_util::StreamExt;
 use futures_util::future::join_all;
-use scaleway_sdk::provider::scaleway::ScalewayProvider;
-use scaleway_sdk::provider::{Provider, ServerOptions, VolumeOptions, VolumeStatus};
-use scaleway_sdk::simulator::{CreatedKind, Simulator};
+use scaleway_client::provider::scaleway::ScalewayProvider;
+use scaleway_client::provider::{Provider, ServerOptions, VolumeOptions, VolumeStatus};
+use scaleway_sim::{CreatedKind, Simulator};
 
 use super::storm::{duplicates, leftovers, provider};
 

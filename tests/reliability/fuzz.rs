@@ -5,7 +5,7 @@
 //! Each property runs 256 cases by default, a few seconds in all; a long run:
 //!
 //! ```sh
-//! SCW_SDK_FUZZ_CASES=100000 cargo test --all-features --test reliability fuzz::
+//! SCW_SDK_FUZZ_CASES=100000 cargo test --test reliability fuzz::
 //! ```
 
 #[path = "../../codegen/normalize.rs"]
@@ -17,7 +17,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use reqwest::header::{HeaderMap, HeaderValue};
-use scaleway_sdk::Error;
+use scaleway_client::Error;
 use serde_json::{Map, Value, json};
 
 /// Cases per property: `SCW_SDK_FUZZ_CASES`, else 256.

@@ -11,10 +11,10 @@
 
 use std::time::Duration;
 
-use scaleway_sdk::ByteSize;
-use scaleway_sdk::provider::{Provider, ServerOptions, VolumeOptions};
-use scaleway_sdk::resources::{Options, PublicIp, RootVolume, Scaleway, ServerSpec, VolumePolicy};
-use scaleway_sdk::simulator::{CreatedKind, Fault, FaultRule, Simulator};
+use scaleway_client::ByteSize;
+use scaleway_client::provider::{Provider, ServerOptions, VolumeOptions};
+use scaleway_client::resources::{Options, PublicIp, RootVolume, Scaleway, ServerSpec, VolumePolicy};
+use scaleway_sim::{CreatedKind, Fault, FaultRule, Simulator};
 
 use crate::common;
 

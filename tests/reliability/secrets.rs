@@ -12,13 +12,13 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use scaleway_sdk::provider::scaleway::ScalewayProvider;
-use scaleway_sdk::provider::{
+use scaleway_client::provider::scaleway::ScalewayProvider;
+use scaleway_client::provider::{
     Firewall, Network, Provider, ProviderConfig, Server, ServerOptions, Volume, VolumeOptions, provider_for,
 };
-use scaleway_sdk::resources::{Scaleway, VolumeSpec};
-use scaleway_sdk::simulator::{Fault, FaultRule, Simulator, SimulatorOptions};
-use scaleway_sdk::{ByteSize, Client, Config, Error, RetryPolicy};
+use scaleway_client::resources::{Scaleway, VolumeSpec};
+use scaleway_client::{ByteSize, Client, Config, Error, RetryPolicy};
+use scaleway_sim::{Fault, FaultRule, Simulator, SimulatorOptions};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::common;

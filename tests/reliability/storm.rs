@@ -10,7 +10,7 @@
 //! lifecycle may have failed.
 //!
 //! CI runs a small seeded storm. The full one:
-//! `SCW_SDK_STORM_LIFECYCLES=100 cargo test --all-features --test reliability storm:: -- --nocapture`
+//! `SCW_SDK_STORM_LIFECYCLES=100 cargo test --test reliability storm:: -- --nocapture`
 //! (`SCW_SDK_STORM_SEED` picks another seed, `SCW_SDK_STORM_PARALLEL` how many lifecycles run at
 //! once).
 
@@ -20,15 +20,15 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use scaleway_sdk::RetryPolicy;
-use scaleway_sdk::provider::scaleway::{ScalewayOptions, ScalewayProvider};
-use scaleway_sdk::provider::{Provider, ProviderError, ServerOptions, ServerStatus, VolumeOptions};
-use scaleway_sdk::resources::CREATE_TOKEN_TAG;
-use scaleway_sdk::simulator::{
+use scaleway_client::RetryPolicy;
+use scaleway_client::provider::scaleway::{ScalewayOptions, ScalewayProvider};
+use scaleway_client::provider::{Provider, ProviderError, ServerOptions, ServerStatus, VolumeOptions};
+use scaleway_client::resources::CREATE_TOKEN_TAG;
+use scaleway_client::wait::WaitOptions;
+use scaleway_sim::{
     Created, CreatedKind, FaultCounts, FaultPlan, InjectedFault, Inventory, Simulator, SimulatorOptions,
     StormRates,
 };
-use scaleway_sdk::wait::WaitOptions;
 
 use crate::common;
 
@@ -475,7 +475,7 @@ async fn a_storm_is_seeded_and_spares_the_simulators_own_routes() {
             answers.push(
                 answer
                     .map(|_| 200)
-                    .unwrap_or_else(|e| scaleway_sdk::Error::from(e).status().map_or(0, |s| s)),
+                    .unwrap_or_else(|e| scaleway_client::Error::from(e).status().map_or(0, |s| s)),
             );
         }
         let counts = sim.fault_counts();
@@ -543,9 +543,11 @@ async fn the_duplicate_check_sees_twins_even_once_deleted() {
                 b.name("data".to_string())
                     .perf_iops(5000)
                     .project_id(project.clone())
-                    .from_empty(scaleway_sdk::api::block_v1::types::CreateVolumeRequestFromEmpty {
-                        size: Some(10_000_000_000),
-                    })
+                    .from_empty(
+                        scaleway_client::api::block_v1::types::CreateVolumeRequestFromEmpty {
+                            size: Some(10_000_000_000),
+                        },
+                    )
                     .tags(vec![token.clone()])
             })
             .send()

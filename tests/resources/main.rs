@@ -1,4 +1,4 @@
-//! The Scaleway layer (`scaleway_sdk::resources`): the exact requests of every public function
+//! The Scaleway layer (`scaleway_client::resources`): the exact requests of every public function
 //! against httpmock, and the workflows on the simulator.
 
 #[path = "../common/mod.rs"]
@@ -7,5 +7,4 @@ mod common;
 
 mod wire;
 
-#[cfg(feature = "simulator")]
 mod simulator;

@@ -1,7 +1,7 @@
 //! The client: headers it sends, what it traces, and that the secret key never shows.
 
 use httpmock::prelude::*;
-use scaleway_sdk::{Client, Config, RetryPolicy};
+use scaleway_client::{Client, Config, RetryPolicy};
 use serde_json::json;
 
 use crate::common;
@@ -19,7 +19,7 @@ fn client(server: &MockServer, policy: RetryPolicy) -> Client {
 #[tokio::test]
 async fn every_request_carries_the_key_and_a_user_agent_naming_the_crate() {
     let server = MockServer::start_async().await;
-    let user_agent = format!("scaleway-sdk-rust/{} test-tool/1.0", env!("CARGO_PKG_VERSION"));
+    let user_agent = format!("scaleway-client-rust/{} test-tool/1.0", env!("CARGO_PKG_VERSION"));
     let mock = server
         .mock_async(|when, then| {
             when.method(GET)
@@ -65,7 +65,7 @@ async fn a_rebuilt_answer_hands_its_body_on_without_copying_it() {
 
     let rebuilt = reqwest::Response::from(http::Response::new(body));
     let decoded = progenitor_client::ResponseValue::<
-        scaleway_sdk::api::instance_v1::types::ListServersResponse,
+        scaleway_client::api::instance_v1::types::ListServersResponse,
     >::from_response::<()>(rebuilt)
     .await;
     match decoded {

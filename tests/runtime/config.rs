@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use scaleway_sdk::config::{AccessKey, Config, SecretKey};
-use scaleway_sdk::{ConfigError, Region, Zone};
+use scaleway_client::config::{AccessKey, Config, SecretKey};
+use scaleway_client::{ConfigError, Region, Zone};
 
 // Distinctive secrets, one per source, so that a test can tell where a value came from and that
 // no output contains any of them.

@@ -5,7 +5,7 @@
 
 use httpmock::prelude::*;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use scaleway_sdk::{Client, Error, RetryPolicy};
+use scaleway_client::{Client, Error, RetryPolicy};
 use serde_json::{Value, json};
 
 use crate::common::reference::{fixture_traffic, recorded_traffic, reference};
@@ -789,7 +789,7 @@ fn one_field_of_an_unexpected_type_does_not_throw_away_the_error_body() {
             assert_eq!(message, "bad");
             assert_eq!(
                 *arguments,
-                vec![scaleway_sdk::InvalidArgument {
+                vec![scaleway_client::InvalidArgument {
                     name: "name".into(),
                     reason: "invalid".into(),
                     help: "required".into(),

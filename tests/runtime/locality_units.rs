@@ -1,6 +1,6 @@
 //! Zones, regions and byte sizes.
 
-use scaleway_sdk::{ByteSize, LocalityError, Region, UnitError, Zone};
+use scaleway_client::{ByteSize, LocalityError, Region, UnitError, Zone};
 
 #[test]
 fn every_known_zone_parses_and_belongs_to_its_region() {

@@ -2,8 +2,8 @@
 
 use futures_util::{StreamExt, TryStreamExt};
 use httpmock::prelude::*;
-use scaleway_sdk::paginate::{DEFAULT_PAGE_SIZE, Page, PageRequest, collect_all, paginate};
-use scaleway_sdk::{Client, Error, RetryPolicy};
+use scaleway_client::paginate::{DEFAULT_PAGE_SIZE, Page, PageRequest, collect_all, paginate};
+use scaleway_client::{Client, Error, RetryPolicy};
 use serde_json::{Value, json};
 
 use crate::common;

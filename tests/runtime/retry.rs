@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use httpmock::prelude::*;
-use scaleway_sdk::{Client, Error, RetryPolicy};
+use scaleway_client::{Client, Error, RetryPolicy};
 use serde_json::json;
 
 use crate::common::{self, PROJECT};

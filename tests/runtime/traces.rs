@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use httpmock::prelude::*;
-use scaleway_sdk::{Client, Error, RetryPolicy};
+use scaleway_client::{Client, Error, RetryPolicy};
 use serde_json::json;
 
 use crate::common;

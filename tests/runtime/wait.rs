@@ -3,8 +3,8 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use scaleway_sdk::wait::{Outcome, Status, WaitOptions, wait_for};
-use scaleway_sdk::{Error, Result};
+use scaleway_client::wait::{Outcome, Status, WaitOptions, wait_for};
+use scaleway_client::{Error, Result};
 use tokio::time::Instant;
 
 fn server_state(state: &&'static str) -> Status {

@@ -9,17 +9,17 @@
 //! requests that match exactly, so a wrong request fails the test.
 
 use httpmock::prelude::*;
-use scaleway_sdk::api::{self, Error};
+use scaleway_client::api::{self, Error};
 use serde_json::{Value, json};
 
 use crate::common::reference::{RECORDED_FILES, fixture_traffic, recorded_traffic};
 use crate::common::{self, PROJECT, SECRET as TOKEN};
 
 /// The crate's client, pointed at the mock server; it sends the secret key with every request.
-fn sdk(server: &MockServer) -> scaleway_sdk::Client {
+fn sdk(server: &MockServer) -> scaleway_client::Client {
     common::client(
         common::mock_config(server.base_url()),
-        scaleway_sdk::RetryPolicy::none(),
+        scaleway_client::RetryPolicy::none(),
     )
 }
 

@@ -51,14 +51,15 @@ async fn test_a_zone_without_block_storage_boots_from_local_volumes_and_refuses_
     api.seal().await;
 
     // Asked for a Block root where there is none: refused when the provider is made.
-    let err = scaleway_sdk::provider::scaleway::ScalewayProvider::with_options(
+    let err = scaleway_client::provider::scaleway::ScalewayProvider::with_options(
         api.client("it-mil-1"),
         fast_options(),
     )
     .unwrap_err();
     assert_invalid::<()>(Err(err), "zone");
     // The default provider there boots from local volumes.
-    let provider = scaleway_sdk::provider::scaleway::ScalewayProvider::new(api.client("it-mil-1")).unwrap();
+    let provider =
+        scaleway_client::provider::scaleway::ScalewayProvider::new(api.client("it-mil-1")).unwrap();
     assert!(
         format!("{provider:?}").contains("block_root_volume: false"),
         "{provider:?}"

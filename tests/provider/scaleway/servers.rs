@@ -144,7 +144,7 @@ async fn test_list_servers() {
     let mut stopped = server(OTHER_SERVER_ID, "web-2", "stopped");
     stopped["tags"] = json!([
         "app=web",
-        "scaleway-sdk-create=0b0c8e8e-5e0e-4f4e-9a55-3c9bd3d2f6a1"
+        "scaleway-client-create=0b0c8e8e-5e0e-4f4e-9a55-3c9bd3d2f6a1"
     ]);
     let list = api
         .on(GET, inst("/servers"))

@@ -180,7 +180,7 @@ async fn test_invalid_tags_make_no_request() {
     let p = api.provider();
 
     // A comma is the Instance tags filter separator; the create-token prefix is the provider's.
-    for tag in ["env=prod,team=web", "", "scaleway-sdk-create=mine"] {
+    for tag in ["env=prod,team=web", "", "scaleway-client-create=mine"] {
         assert_invalid(
             p.create_server(&ServerOptions {
                 tags: vec![tag.into()],

@@ -104,7 +104,7 @@ async fn test_ambiguous_volume_create_never_adopts_an_older_namesake() {
         .on(GET, block("/volumes"))
         .query_where(|q| {
             q.iter()
-                .any(|(k, v)| k == "tags" && v.starts_with("scaleway-sdk-create="))
+                .any(|(k, v)| k == "tags" && v.starts_with("scaleway-client-create="))
         })
         .reply(200, json!({"volumes": [], "total_count": 0}))
         .mount()
@@ -163,7 +163,7 @@ async fn test_ambiguous_volume_create_finds_its_own_volume() {
         .on(GET, block("/volumes"))
         .query_where(|q| {
             q.iter()
-                .any(|(k, v)| k == "tags" && v.starts_with("scaleway-sdk-create="))
+                .any(|(k, v)| k == "tags" && v.starts_with("scaleway-client-create="))
         })
         .reply(
             200,

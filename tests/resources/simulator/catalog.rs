@@ -1,7 +1,7 @@
 //! `Catalog`: commercial types and their availability.
 
-use scaleway_sdk::resources::SIZE_CHOICES;
-use scaleway_sdk::{Error, Zone};
+use scaleway_client::resources::SIZE_CHOICES;
+use scaleway_client::{Error, Zone};
 
 use super::env;
 

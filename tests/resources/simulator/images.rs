@@ -1,13 +1,13 @@
 //! `Images`: labels and aliases resolved per zone, commercial type and root kind; waits on
 //! images made from Instance and Block snapshots.
 
-use scaleway_sdk::api::instance_v1::types::{
+use scaleway_client::api::instance_v1::types::{
     Arch, CreateSnapshotBodyVolumeType, ImageState, VolumeVolumeType,
 };
-use scaleway_sdk::resources::{
+use scaleway_client::resources::{
     IMAGE_ALIASES, RootKind, RootVolume, ServerSpec, VolumePolicy, VolumeSpec, image_label,
 };
-use scaleway_sdk::{Error, Zone};
+use scaleway_client::{Error, Zone};
 
 use super::{Env, env, gb};
 
@@ -211,7 +211,7 @@ async fn an_image_from_a_local_root_snapshot(env: &Env) -> (String, String, Stri
     // By then its snapshot is done too.
     assert_eq!(
         scw.snapshots().wait_instance(&snapshot).await.unwrap().state,
-        scaleway_sdk::api::instance_v1::types::SnapshotState::Available
+        scaleway_client::api::instance_v1::types::SnapshotState::Available
     );
     (server_id, snapshot, local_image)
 }

@@ -1,7 +1,7 @@
 //! `InstanceVolumes`: local volumes, read and awaited.
 
-use scaleway_sdk::api::instance_v1::types::{VolumeState, VolumeVolumeType};
-use scaleway_sdk::resources::{RootVolume, ServerSpec, VolumePolicy};
+use scaleway_client::api::instance_v1::types::{VolumeState, VolumeVolumeType};
+use scaleway_client::resources::{RootVolume, ServerSpec, VolumePolicy};
 
 use super::{env, gb};
 
@@ -37,7 +37,7 @@ async fn local_volumes_are_read_and_awaited() {
         .body_map(|b| {
             b.name("scratchpad".to_string())
                 .size(10_000_000_000u64)
-                .volume_type(scaleway_sdk::api::instance_v1::types::VolumeVolumeType::LSsd)
+                .volume_type(scaleway_client::api::instance_v1::types::VolumeVolumeType::LSsd)
                 .project(env.sim.project_id().to_string())
         })
         .send()

@@ -1,7 +1,7 @@
 //! `Ipam`: the private addresses of NICs and servers, in one listing.
 
 use futures_util::TryStreamExt;
-use scaleway_sdk::resources::{ServerSpec, VolumePolicy};
+use scaleway_client::resources::{ServerSpec, VolumePolicy};
 
 use super::{env, in_subnet};
 

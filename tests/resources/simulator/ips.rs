@@ -1,7 +1,7 @@
 //! `Ips`: flexible routed IPv4 and IPv6, reserved, found by tag, released.
 
-use scaleway_sdk::api::instance_v1::types::{IpState, IpType};
-use scaleway_sdk::resources::{CREATE_TOKEN_TAG, IpKind};
+use scaleway_client::api::instance_v1::types::{IpState, IpType};
+use scaleway_client::resources::{CREATE_TOKEN_TAG, IpKind};
 
 use super::{env, in_subnet};
 

@@ -1,7 +1,7 @@
 //! `find_by_exact_name`: exact names over substring-filtered, paged listings.
 
-use scaleway_sdk::paginate::{Page, paginate};
-use scaleway_sdk::resources::{SecurityGroupSpec, find_by_exact_name};
+use scaleway_client::paginate::{Page, paginate};
+use scaleway_client::resources::{SecurityGroupSpec, find_by_exact_name};
 
 use super::env;
 

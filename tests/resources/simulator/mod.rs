@@ -17,10 +17,10 @@ mod volumes;
 
 use std::time::Duration;
 
-use scaleway_sdk::ByteSize;
-use scaleway_sdk::resources::{NetworkSpec, Options, Scaleway};
-use scaleway_sdk::simulator::Simulator;
-use scaleway_sdk::wait::WaitOptions;
+use scaleway_client::ByteSize;
+use scaleway_client::resources::{NetworkSpec, Options, Scaleway};
+use scaleway_client::wait::WaitOptions;
+use scaleway_sim::Simulator;
 
 use crate::common;
 

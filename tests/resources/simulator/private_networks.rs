@@ -3,8 +3,8 @@
 
 use futures_util::TryStreamExt;
 use futures_util::future::join_all;
-use scaleway_sdk::resources::{NetworkSpec, ServerSpec, VolumePolicy};
-use scaleway_sdk::{Error, Region};
+use scaleway_client::resources::{NetworkSpec, ServerSpec, VolumePolicy};
+use scaleway_client::{Error, Region};
 
 use super::env;
 
@@ -23,7 +23,7 @@ async fn concurrent_find_or_create_calls_make_one_network() {
     assert_eq!(env.sim.inventory().private_networks, [ids[0].clone()]);
 
     // Through another value of the layer too (the lock is per process).
-    let other = scaleway_sdk::resources::Scaleway::new(scw.client().clone());
+    let other = scaleway_client::resources::Scaleway::new(scw.client().clone());
     let again = other
         .private_networks()
         .find_or_create("shared", &NetworkSpec::default())
@@ -100,12 +100,12 @@ async fn networks_are_listed_found_by_exact_name_and_deleted_with_their_nics() {
         .ipam()
         .book_ip()
         .region("fr-par")
-        .body(scaleway_sdk::api::ipam_v1::types::BookIpBody {
+        .body(scaleway_client::api::ipam_v1::types::BookIpBody {
             address: None,
             is_ipv6: Some(false),
             project_id: Some(env.sim.project_id().to_string()),
             resource: None,
-            source: scaleway_sdk::api::ipam_v1::types::Source {
+            source: scaleway_client::api::ipam_v1::types::Source {
                 private_network_id: Some(net2_id.clone()),
                 regional: None,
                 subnet_id: None,

@@ -1,7 +1,7 @@
 //! `PrivateNics`: create (once per network), get, list, find, waits (state and MAC), delete.
 
-use scaleway_sdk::api::instance_v1::types::PrivateNicState;
-use scaleway_sdk::resources::{ServerSpec, VolumePolicy};
+use scaleway_client::api::instance_v1::types::PrivateNicState;
+use scaleway_client::resources::{ServerSpec, VolumePolicy};
 
 use super::{env, in_subnet};
 

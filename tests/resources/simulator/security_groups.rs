@@ -3,9 +3,9 @@
 
 use futures_util::TryStreamExt;
 use futures_util::future::join_all;
-use scaleway_sdk::Error;
-use scaleway_sdk::api::instance_v1::types::{SecurityGroupPolicy, SecurityGroupRuleDirection};
-use scaleway_sdk::resources::{SecurityGroupSpec, ServerSpec, VolumePolicy};
+use scaleway_client::Error;
+use scaleway_client::api::instance_v1::types::{SecurityGroupPolicy, SecurityGroupRuleDirection};
+use scaleway_client::resources::{SecurityGroupSpec, ServerSpec, VolumePolicy};
 
 use super::{Env, env};
 

@@ -2,12 +2,12 @@
 //! actions, and delete under each `VolumePolicy`.
 
 use futures_util::TryStreamExt;
-use scaleway_sdk::api::block_v1::types::VolumeStatus;
-use scaleway_sdk::api::instance_v1::types::{
+use scaleway_client::api::block_v1::types::VolumeStatus;
+use scaleway_client::api::instance_v1::types::{
     CreatePlacementGroupBodyPolicyMode, CreatePlacementGroupBodyPolicyType, IpType, PrivateNicState, Server,
     ServerAction, ServerIpFamily, ServerState,
 };
-use scaleway_sdk::resources::{
+use scaleway_client::resources::{
     ExtraVolume, IpKind, PublicIp, RootKind, RootVolume, Scaleway, ServerFilter, ServerSpec, ServerTarget,
     VolumePolicy, VolumeSpec, attached_server, device_path,
 };
@@ -316,7 +316,7 @@ async fn a_local_root_goes_with_its_server() {
     let root = &server.volumes["0"];
     assert_eq!(
         root.volume_type,
-        scaleway_sdk::api::instance_v1::types::VolumeServerVolumeType::LSsd
+        scaleway_client::api::instance_v1::types::VolumeServerVolumeType::LSsd
     );
     assert_eq!(root.size, Some(20_000_000_000));
     scw.servers()
@@ -597,7 +597,7 @@ async fn bad_input_is_refused_before_any_request() {
     ] {
         let err = servers.create(&spec).await.unwrap_err();
         assert!(
-            matches!(err, scaleway_sdk::Error::InvalidInput { .. }),
+            matches!(err, scaleway_client::Error::InvalidInput { .. }),
             "{spec:?}: {err}"
         );
     }
@@ -606,7 +606,10 @@ async fn bad_input_is_refused_before_any_request() {
         .create(&ServerSpec::new("ok", "NOPE-1", "ubuntu-24.04"))
         .await
         .unwrap_err();
-    assert!(matches!(err, scaleway_sdk::Error::InvalidInput { .. }), "{err}");
+    assert!(
+        matches!(err, scaleway_client::Error::InvalidInput { .. }),
+        "{err}"
+    );
     assert_eq!(RootVolume::default_size(RootKind::Block).size, None);
     env.assert_nothing_left();
 }

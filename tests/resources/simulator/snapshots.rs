@@ -1,8 +1,8 @@
 //! `Snapshots`: waits on Block and Instance snapshots.
 
-use scaleway_sdk::api::block_v1::types::SnapshotStatus;
-use scaleway_sdk::api::instance_v1::types::{CreateSnapshotBodyVolumeType, SnapshotState};
-use scaleway_sdk::resources::{RootVolume, ServerSpec, VolumePolicy, VolumeSpec};
+use scaleway_client::api::block_v1::types::SnapshotStatus;
+use scaleway_client::api::instance_v1::types::{CreateSnapshotBodyVolumeType, SnapshotState};
+use scaleway_client::resources::{RootVolume, ServerSpec, VolumePolicy, VolumeSpec};
 
 use super::{env, gb};
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use scaleway_sdk::resources::{MAX_USER_DATA_BYTES, ServerSpec, VolumePolicy};
+use scaleway_client::resources::{MAX_USER_DATA_BYTES, ServerSpec, VolumePolicy};
 
 use super::env;
 

@@ -3,12 +3,12 @@
 
 use futures_util::TryStreamExt;
 use futures_util::future::join_all;
-use scaleway_sdk::api::block_v1::types::{ReferenceStatus, VolumeStatus};
-use scaleway_sdk::resources::{
+use scaleway_client::api::block_v1::types::{ReferenceStatus, VolumeStatus};
+use scaleway_client::resources::{
     CREATE_TOKEN_TAG, MAX_VOLUME_SIZE, MIN_VOLUME_SIZE, ServerSpec, VolumePolicy, VolumeSpec,
     attached_server, device_path,
 };
-use scaleway_sdk::{ByteSize, Error};
+use scaleway_client::{ByteSize, Error};
 
 use super::{Env, env, gb};
 

@@ -1,7 +1,7 @@
 //! `Catalog`: commercial types (every page, cached per zone) and their availability.
 
 use httpmock::prelude::*;
-use scaleway_sdk::Zone;
+use scaleway_client::Zone;
 use serde_json::Value;
 
 use super::*;
@@ -140,7 +140,7 @@ async fn bad_input_is_refused_before_any_request() {
 
 #[test]
 fn block_storage_is_offered_everywhere_but_milan() {
-    use scaleway_sdk::resources::offers_block_storage;
+    use scaleway_client::resources::offers_block_storage;
 
     assert!(!offers_block_storage(&Zone::IT_MIL_1));
     for zone in Zone::KNOWN.iter().filter(|z| **z != Zone::IT_MIL_1) {

@@ -1,8 +1,8 @@
 //! `Images`: aliases and labels resolved per zone, type and root kind (cached), image waits.
 
 use httpmock::prelude::*;
-use scaleway_sdk::Zone;
-use scaleway_sdk::resources::{RootKind, image_label};
+use scaleway_client::Zone;
+use scaleway_client::resources::{RootKind, image_label};
 use serde_json::{Value, json};
 
 use super::*;

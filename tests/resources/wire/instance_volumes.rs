@@ -1,7 +1,7 @@
 //! `InstanceVolumes`: the Instance view of volumes, and their wait.
 
 use httpmock::prelude::*;
-use scaleway_sdk::Zone;
+use scaleway_client::Zone;
 use serde_json::{Value, json};
 
 use super::*;

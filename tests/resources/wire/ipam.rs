@@ -2,10 +2,10 @@
 
 use futures_util::TryStreamExt;
 use httpmock::prelude::*;
-use scaleway_sdk::Region;
-use scaleway_sdk::api::instance_v1::types::Server;
-use scaleway_sdk::api::ipam_v1::types::Ip;
-use scaleway_sdk::resources::PrivateAddresses;
+use scaleway_client::Region;
+use scaleway_client::api::instance_v1::types::Server;
+use scaleway_client::api::ipam_v1::types::Ip;
+use scaleway_client::resources::PrivateAddresses;
 use serde_json::{Value, json};
 
 use super::*;

@@ -1,8 +1,8 @@
 //! `Ips`: flexible IPs, reserved with a create token.
 
 use httpmock::prelude::*;
-use scaleway_sdk::Zone;
-use scaleway_sdk::resources::IpKind;
+use scaleway_client::Zone;
+use scaleway_client::resources::IpKind;
 use serde_json::{Value, json};
 
 use super::*;
@@ -135,7 +135,7 @@ async fn create_whose_answer_is_lost_finds_its_ip_by_its_token() {
         .on(GET, inst("/ips"))
         .query_where(|q| {
             q.iter()
-                .any(|(k, v)| k == "tags" && v.starts_with("scaleway-sdk-create="))
+                .any(|(k, v)| k == "tags" && v.starts_with("scaleway-client-create="))
         })
         .total(1)
         .reply(200, json!({"ips": [flexible_ip("routed_ipv4", json!([]))]}))

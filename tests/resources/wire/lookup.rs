@@ -2,8 +2,8 @@
 
 use futures_util::stream;
 use httpmock::prelude::*;
-use scaleway_sdk::paginate::{Page, paginate};
-use scaleway_sdk::resources::find_by_exact_name;
+use scaleway_client::paginate::{Page, paginate};
+use scaleway_client::resources::find_by_exact_name;
 use serde_json::json;
 
 use super::*;

@@ -21,7 +21,7 @@ mod snapshots;
 mod user_data;
 mod volumes;
 
-use scaleway_sdk::Error;
+use scaleway_client::Error;
 
 const SERVER_ID: &str = "5f5a33b1-c733-4c20-b0c8-63edbb38f620";
 const OTHER_SERVER_ID: &str = "d1ed4b6d-697a-42ca-97b9-16c053f98cca";

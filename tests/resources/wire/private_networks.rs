@@ -3,9 +3,9 @@
 
 use futures_util::TryStreamExt;
 use httpmock::prelude::*;
-use scaleway_sdk::Region;
-use scaleway_sdk::api::vpc_v2::types::PrivateNetwork;
-use scaleway_sdk::resources::NetworkSpec;
+use scaleway_client::Region;
+use scaleway_client::api::vpc_v2::types::PrivateNetwork;
+use scaleway_client::resources::NetworkSpec;
 use serde_json::{Value, json};
 
 use super::*;

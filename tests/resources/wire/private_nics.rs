@@ -1,7 +1,7 @@
 //! `PrivateNics`: a server's NICs, one per network, created and awaited until available.
 
 use httpmock::prelude::*;
-use scaleway_sdk::Zone;
+use scaleway_client::Zone;
 use serde_json::{Value, json};
 
 use super::*;

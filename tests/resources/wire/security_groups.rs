@@ -3,9 +3,9 @@
 
 use futures_util::TryStreamExt;
 use httpmock::prelude::*;
-use scaleway_sdk::Zone;
-use scaleway_sdk::api::instance_v1::types::SecurityGroup;
-use scaleway_sdk::resources::SecurityGroupSpec;
+use scaleway_client::Zone;
+use scaleway_client::api::instance_v1::types::SecurityGroup;
+use scaleway_client::resources::SecurityGroupSpec;
 use serde_json::{Value, json};
 
 use super::*;

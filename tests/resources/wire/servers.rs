@@ -3,12 +3,12 @@
 
 use futures_util::TryStreamExt;
 use httpmock::prelude::*;
-use scaleway_sdk::api::instance_v1::types::{Server, ServerAction};
-use scaleway_sdk::resources::{
+use scaleway_client::api::instance_v1::types::{Server, ServerAction};
+use scaleway_client::resources::{
     ExtraVolume, PublicIp, RootVolume, ServerFilter, ServerSpec, ServerTarget, VolumePolicy,
 };
-use scaleway_sdk::wait::WaitOptions;
-use scaleway_sdk::{ByteSize, Zone};
+use scaleway_client::wait::WaitOptions;
+use scaleway_client::{ByteSize, Zone};
 use serde_json::{Value, json};
 
 use super::*;
@@ -502,7 +502,7 @@ async fn bad_specs_are_refused_before_any_request() {
         (spec().placement_group(NOT_AN_ID), "placement group id"),
         (spec().public_ip(PublicIp::Flexible(NOT_AN_ID.into())), "IP id"),
         (spec().tag("a,b"), "tag"),
-        (spec().tag("scaleway-sdk-create=mine"), "tag"),
+        (spec().tag("scaleway-client-create=mine"), "tag"),
         (spec().cloud_init("x".repeat(64 * 1024 + 1)), "user data"),
     ];
     for (spec, field) in cases {

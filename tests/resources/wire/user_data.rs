@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use httpmock::prelude::*;
-use scaleway_sdk::Zone;
-use scaleway_sdk::resources::MAX_USER_DATA_BYTES;
+use scaleway_client::Zone;
+use scaleway_client::resources::MAX_USER_DATA_BYTES;
 use serde_json::json;
 
 use super::*;

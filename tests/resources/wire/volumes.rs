@@ -2,9 +2,9 @@
 //! the server actions, IOPS, and the device path of an attached volume.
 
 use httpmock::prelude::*;
-use scaleway_sdk::api::block_v1::types::Volume;
-use scaleway_sdk::resources::{VolumeSpec, attached_server, device_path};
-use scaleway_sdk::{ByteSize, Zone};
+use scaleway_client::api::block_v1::types::Volume;
+use scaleway_client::resources::{VolumeSpec, attached_server, device_path};
+use scaleway_client::{ByteSize, Zone};
 use serde_json::{Value, json};
 
 use super::*;
@@ -207,7 +207,7 @@ async fn create_whose_answer_is_lost_finds_its_volume_by_its_token() {
                 && has("page", "1")
                 && has("page_size", "1")
                 && q.iter()
-                    .any(|(k, v)| k == "tags" && v.starts_with("scaleway-sdk-create="))
+                    .any(|(k, v)| k == "tags" && v.starts_with("scaleway-client-create="))
         })
         .reply(
             200,

@@ -195,7 +195,7 @@ async fn test_ambiguous_create_finds_the_first_server() {
     let mut created = web_server("stopped", json!([]));
     created["tags"] = json!([
         "app=web",
-        "scaleway-sdk-create=00000000-0000-4000-8000-000000000000"
+        "scaleway-client-create=00000000-0000-4000-8000-000000000000"
     ]);
     let lookup = mock_token_lookup(&api, json!([created])).await;
     let poweron = mock_poweron(&api, 202).await;

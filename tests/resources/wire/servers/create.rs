@@ -289,7 +289,12 @@ async fn a_routed_ipv6_is_reserved_with_the_server_token_first() {
     let ip_tags = body(&format!("POST {}", inst("/ips")))["tags"].clone();
     assert_eq!(ip_tags.as_array().unwrap().len(), 2, "{ip_tags}");
     assert_eq!(ip_tags[0], json!(server_token));
-    assert!(ip_tags[1].as_str().unwrap().starts_with("scaleway-sdk-create="));
+    assert!(
+        ip_tags[1]
+            .as_str()
+            .unwrap()
+            .starts_with("scaleway-client-create=")
+    );
     api.finish().await;
 }
 

@@ -20,8 +20,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use scaleway_sdk::api::MODULES;
-use scaleway_sdk::simulator::Simulator;
+use scaleway_client::api::MODULES;
+use scaleway_sim::Simulator;
 use serde_json::{Value, json};
 
 use crate::common::reference::{fixture_traffic, recorded_traffic};

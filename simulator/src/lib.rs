@@ -4,15 +4,15 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
+//! use scaleway_sim::{Simulator, SimulatorOptions};
 //!
 //! let sim = Simulator::start(SimulatorOptions { time_scale: 0.0, ..Default::default() }).await?;
-//! let config = scaleway_sdk::Config::builder()
+//! let config = scaleway_client::Config::builder()
 //!     .secret_key(sim.secret_key())
 //!     .project_id(sim.project_id())
 //!     .api_url(sim.base_url())
 //!     .build()?;
-//! let client = scaleway_sdk::Client::new(config)?;
+//! let client = scaleway_client::Client::new(config)?;
 //! let servers = client.instance().list_servers().zone("fr-par-1").send().await?;
 //! assert!(servers.servers.is_empty());
 //! assert!(sim.inventory().is_empty());
@@ -20,7 +20,7 @@
 //! # }
 //! ```
 //!
-//! Routing goes through [`crate::api::MODULES`]: a request is matched to a spec operation, and
+//! Routing goes through [`scaleway_client::api::MODULES`]: a request is matched to a spec operation, and
 //! only the spec's routes exist. Every JSON body the simulator answers with is checked against the
 //! generated response type of its operation (`check_response_body`) before it is sent, so the
 //! simulator cannot drift from the specs: a body that the generated type does not accept becomes a
@@ -29,18 +29,18 @@
 //!
 //! State transitions (a server starting then booted, a volume being created, a Block volume
 //! `attaching` for about a second and `detaching` or `updating` for a few, ...) are computed
-//! lazily from the time of each step, scaled by [`SimulatorOptions::time_scale`](crate::simulator::SimulatorOptions::time_scale); there is no background task.
+//! lazily from the time of each step, scaled by [`SimulatorOptions::time_scale`](crate::SimulatorOptions::time_scale); there is no background task.
 //! Reserved routes (no authentication, never faulted, not counted): `GET /__simulator/inventory`,
 //! `GET|POST|DELETE /__simulator/faults`, `GET /__simulator/counts` (the
-//! [`FaultCounts`](crate::simulator::FaultCounts)), `GET /__simulator/created` (the
-//! [`CreationLog`](crate::simulator::CreationLog)).
+//! [`FaultCounts`](crate::FaultCounts)), `GET /__simulator/created` (the
+//! [`CreationLog`](crate::CreationLog)).
 //!
-//! Faults ([`FaultPlan`](crate::simulator::FaultPlan)) are rules for chosen operations, or a
-//! seeded random storm on every request ([`FaultPlan::storm`](crate::simulator::FaultPlan::storm)):
+//! Faults ([`FaultPlan`](crate::FaultPlan)) are rules for chosen operations, or a
+//! seeded random storm on every request ([`FaultPlan::storm`](crate::FaultPlan::storm)):
 //! 429s in the rate limiter's shape, 503s in the API's, connections closed before or after
-//! applying, latency. [`Simulator::fault_counts`](crate::simulator::Simulator::fault_counts)
-//! counts what was served and injected, [`Simulator::fault_log`](crate::simulator::Simulator::fault_log)
-//! lists each fault with its request, and [`Simulator::created`](crate::simulator::Simulator::created)
+//! applying, latency. [`Simulator::fault_counts`](crate::Simulator::fault_counts)
+//! counts what was served and injected, [`Simulator::fault_log`](crate::Simulator::fault_log)
+//! lists each fault with its request, and [`Simulator::created`](crate::Simulator::created)
 //! lists every resource ever created, so that a test can prove that no duplicate existed even for
 //! a moment.
 
@@ -48,15 +48,16 @@ mod account;
 mod block;
 mod catalog;
 mod faults;
+mod front_door;
 mod http;
 mod images;
 mod instance;
 mod ipam;
 mod marketplace;
-mod server;
 mod store;
 mod vpc;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -100,7 +101,7 @@ impl Default for SimulatorOptions {
 pub struct Simulator {
     address: SocketAddr,
     base_url: String,
-    shared: Arc<server::Shared>,
+    shared: Arc<front_door::Shared>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -122,7 +123,7 @@ impl Simulator {
     pub async fn start_on(address: SocketAddr, options: SimulatorOptions) -> std::io::Result<Simulator> {
         let random = || uuid::Uuid::new_v4().to_string();
         let project_id = options.project_id.clone().unwrap_or_else(random);
-        let credentials = server::Credentials {
+        let credentials = store::Credentials {
             secret_key: options.secret_key.clone().unwrap_or_else(random),
             organization_id: options
                 .organization_id
@@ -131,7 +132,7 @@ impl Simulator {
             project_id,
         };
         let store = store::Store::new(&credentials, &options.extra_projects);
-        let shared = Arc::new(server::Shared {
+        let shared = Arc::new(front_door::Shared {
             credentials,
             time_scale: options.time_scale.max(0.0),
             store: Mutex::new(store),
@@ -141,7 +142,7 @@ impl Simulator {
         let listener = tokio::net::TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
         let (shutdown, receiver) = tokio::sync::oneshot::channel();
-        tokio::spawn(server::serve(listener, shared.clone(), receiver));
+        tokio::spawn(front_door::serve(listener, shared.clone(), receiver));
         Ok(Simulator {
             address,
             base_url: format!("http://{address}"),
@@ -216,6 +217,13 @@ impl Simulator {
         self.shared.activity().log.iter().cloned().collect()
     }
 
+    /// The query parameters that requests sent and that the simulator did not look at, per
+    /// `module/OperationId` (e.g. `instance_v1/ListServers`): a filter it would have ignored.
+    /// Empty when every parameter sent was read.
+    pub fn ignored_query_parameters(&self) -> BTreeMap<String, BTreeSet<String>> {
+        self.shared.activity().ignored_query.clone()
+    }
+
     /// The fault plan, to change it while the simulator runs.
     pub fn faults(&self) -> FaultsHandle<'_> {
         FaultsHandle { shared: &self.shared }
@@ -233,7 +241,7 @@ impl Drop for Simulator {
 /// Changes the fault plan of a running simulator.
 #[derive(Debug)]
 pub struct FaultsHandle<'a> {
-    shared: &'a server::Shared,
+    shared: &'a front_door::Shared,
 }
 
 impl FaultsHandle<'_> {

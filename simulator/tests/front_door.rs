@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use scaleway_sdk::Error;
+use scaleway_client::Error;
 use serde_json::Value;
 
 use super::requests::*;

@@ -5,14 +5,17 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::catalog::{self, ZONES};
-use super::http::{self as h, Body, Reply, Req, Res, s, strings};
-use super::server::Ctx;
-use super::store::{
+use crate::catalog::{self, ZONES};
+use crate::http::{self as h, Body, Ctx, Reply, Req, Res, s, strings};
+
+use crate::store::{
     ATTACH_SECONDS, Booking, Completion, Created, CreatedKind, DETACH_SECONDS, InstanceVolume, Ip,
     IpamResource, NIC_RESOURCE, Nic, PlacementGroup, Rule, SecurityGroup, Server, Store, VolKind, VolRef,
     instance_time, new_id, scaled,
 };
+
+/// The dispatch table of the API's operations.
+pub(crate) const OPERATIONS: crate::http::Routes = &[("*", handle)];
 
 const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
 /// When a volume attached or detached now settles.
@@ -348,7 +351,7 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
             st.placement_groups.remove(&id);
             Ok(Reply::no_content())
         }
-        _ => super::images::handle(st, ctx, req),
+        _ => crate::images::handle(st, ctx, req),
     }
 }
 
@@ -753,7 +756,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 .get("size")
                 .and_then(Value::as_u64)
                 .unwrap_or(10_000_000_000);
-            let vid = super::block::new_block_volume(
+            let vid = crate::block::new_block_volume(
                 st,
                 &format!("{}_sbs_volume_0", i.name),
                 &zone,
@@ -846,7 +849,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                     }
                 }
                 _ => {
-                    let vid = super::block::new_block_volume(
+                    let vid = crate::block::new_block_volume(
                         st,
                         &format!("{name}_sbs_volume_{key}"),
                         &zone,

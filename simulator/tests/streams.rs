@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use futures_util::TryStreamExt;
-use scaleway_sdk::api::marketplace_v2::types::ListLocalImagesType;
+use scaleway_client::api::marketplace_v2::types::ListLocalImagesType;
 
 use super::requests::{LOCAL_IMAGE, ZONE, client, create_pn, create_server, sim};
 

@@ -1,11 +1,27 @@
 //! Requests and answers as the handlers see them, the API's error bodies and its two pagination
 //! styles.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::api::Operation;
+use scaleway_client::api::Operation;
+
+use crate::store::Store;
+
+/// What a handler gets besides the store and the request: the time scale and the moment the
+/// request is served, from which transitions are dated.
+pub(crate) struct Ctx {
+    pub scale: f64,
+    pub now: tokio::time::Instant,
+}
+
+/// Serves one operation.
+pub(crate) type Handler = fn(&mut Store, &Ctx, &Req) -> Res;
+
+/// An API's dispatch table: each spec operation id with its handler.
+pub(crate) type Routes = &'static [(&'static str, Handler)];
 
 /// One API request, parsed.
 pub(crate) struct Req {
@@ -13,18 +29,55 @@ pub(crate) struct Req {
     pub op: &'static Operation,
     pub path: String,
     pub params: HashMap<&'static str, String>,
-    pub query: Vec<(String, String)>,
-    pub raw_query: String,
+    query: Vec<(String, String)>,
     pub body: bytes::Bytes,
+    /// The query parameters a handler asked for, so that the front door can tell which ones the
+    /// request sent and no handler looked at ([`Req::ignored_query`]).
+    read: RefCell<BTreeSet<String>>,
 }
 
 impl Req {
+    pub fn new(
+        module: &'static str,
+        op: &'static Operation,
+        path: String,
+        params: HashMap<&'static str, String>,
+        query: Vec<(String, String)>,
+        body: bytes::Bytes,
+    ) -> Req {
+        Req {
+            module,
+            op,
+            path,
+            params,
+            query,
+            body,
+            read: RefCell::default(),
+        }
+    }
+
+    /// The query parameters the request sent that no handler read (a list filter the simulator
+    /// would silently ignore).
+    pub fn ignored_query(&self) -> BTreeSet<String> {
+        let read = self.read.borrow();
+        self.query
+            .iter()
+            .map(|(k, _)| k.trim_end_matches("[]").to_string())
+            .filter(|k| !read.contains(k))
+            .collect()
+    }
+
+    fn mark_read(&self, name: &str) {
+        self.read.borrow_mut().insert(name.to_string());
+    }
+
     pub fn param(&self, name: &str) -> &str {
         self.params.get(name).map(String::as_str).unwrap_or_default()
     }
 
     /// The last value of a query parameter.
     pub fn q(&self, name: &str) -> Option<&str> {
+        self.mark_read(name);
         self.query
             .iter()
             .rev()
@@ -35,6 +88,7 @@ impl Req {
 
     /// Every value of a repeated (or comma-separated) query parameter.
     pub fn q_all(&self, name: &str) -> Vec<String> {
+        self.mark_read(name);
         self.query
             .iter()
             .filter(|(k, _)| k == name || k == &format!("{name}[]"))
@@ -274,12 +328,12 @@ pub(crate) fn instance_list_headers(
         .strip_prefix(&zone_prefix)
         .unwrap_or(&req.path)
         .to_string();
-    let others: String = req
-        .raw_query
-        .split('&')
-        .filter(|kv| !kv.is_empty() && !kv.starts_with("page=") && !kv.starts_with("per_page="))
-        .collect::<Vec<_>>()
-        .join("&");
+    let others: Vec<&(String, String)> = req
+        .query
+        .iter()
+        .filter(|(k, _)| k != "page" && k != "per_page")
+        .collect();
+    let others = serde_urlencoded::to_string(others).unwrap_or_default();
     let last = total.div_ceil(size);
     let link = |p: usize, rel: &str| format!("<{relative}?page={p}&per_page={size}&{others}>; rel=\"{rel}\"");
     let mut links = Vec::new();

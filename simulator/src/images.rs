@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::catalog;
-use super::http::{self as h, Reply, Req, Res, s, strings};
-use super::instance::project_of;
-use super::server::Ctx;
-use super::store::{
+use crate::catalog;
+use crate::http::{self as h, Ctx, Reply, Req, Res, s, strings};
+use crate::instance::project_of;
+
+use crate::store::{
     INSTANCE_SNAPSHOT_SECONDS, Image, InstanceSnapshot, Store, instance_time, new_id, scaled,
 };
 

@@ -1,6 +1,6 @@
 //! VPC: a private network in use by a NIC.
 
-use scaleway_sdk::Error;
+use scaleway_client::Error;
 
 use super::requests::*;
 

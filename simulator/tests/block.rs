@@ -1,7 +1,7 @@
 //! Block: volumes attached and detached through their transitions, IOPS changes and resizes.
 
-use scaleway_sdk::api::instance_v1;
-use scaleway_sdk::simulator::Simulator;
+use scaleway_client::api::instance_v1;
+use scaleway_sim::Simulator;
 use serde_json::{Value, json};
 
 use super::requests::*;

@@ -2,14 +2,17 @@
 
 use serde_json::{Value, json};
 
-use super::catalog::ZONES;
-use super::http::{self as h, Reply, Req, Res, paged, s, strings};
-use super::instance::project_of;
-use super::server::Ctx;
-use super::store::{
+use crate::catalog::ZONES;
+use crate::http::{self as h, Ctx, Reply, Req, Res, paged, s, strings};
+use crate::instance::project_of;
+
+use crate::store::{
     BLOCK_SNAPSHOT_SECONDS, BlockSnapshot, BlockVolume, Created, CreatedKind, ParentVolume, SpecUpdate,
     Store, UPDATE_SECONDS, api_time, new_id, scaled,
 };
+
+/// The dispatch table of the API's operations.
+pub(crate) const OPERATIONS: crate::http::Routes = &[("*", handle)];
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn new_block_volume(

@@ -13,18 +13,11 @@ use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
 
-use super::faults::{Activity, Fault, FaultPlan};
-use super::http::{Body, Reply, Req};
-use super::store::{Inventory, Store};
-use super::{account, block, http as h, instance, ipam, marketplace, vpc};
-use crate::api::{ApiModule, MODULES, Operation};
-
-#[derive(Debug, Clone)]
-pub(crate) struct Credentials {
-    pub secret_key: String,
-    pub project_id: String,
-    pub organization_id: String,
-}
+use crate::faults::{Activity, Fault, FaultPlan};
+use crate::http::{Body, Ctx, Handler, Reply, Req, Routes};
+use crate::store::{Credentials, Inventory, Store};
+use crate::{account, block, http as h, instance, ipam, marketplace, vpc};
+use scaleway_client::api::{ApiModule, MODULES, Operation};
 
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -49,12 +42,6 @@ impl Shared {
         store.tick(tokio::time::Instant::now());
         store.inventory()
     }
-}
-
-/// What handlers get besides the store.
-pub(crate) struct Ctx {
-    pub scale: f64,
-    pub now: tokio::time::Instant,
 }
 
 /// The operation a request was matched to, passed from the connection service to the router.
@@ -213,8 +200,8 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request<AxumBody>) -> R
         return to_response(h::not_found("unknown", ""));
     };
     let path = request.uri().path().to_string();
-    let raw_query = request.uri().query().unwrap_or_default().to_string();
-    let query: Vec<(String, String)> = serde_urlencoded::from_str(&raw_query).unwrap_or_default();
+    let raw_query = request.uri().query().unwrap_or_default();
+    let query: Vec<(String, String)> = serde_urlencoded::from_str(raw_query).unwrap_or_default();
     let params: HashMap<&'static str, String> = matched
         .op
         .path_parameters(&path)
@@ -226,15 +213,7 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request<AxumBody>) -> R
         Ok(b) => b.to_bytes(),
         Err(_) => return to_response(h::invalid_request("could not read the body")),
     };
-    let req = Req {
-        module: matched.module.name,
-        op: matched.op,
-        path,
-        params,
-        query,
-        raw_query,
-        body,
-    };
+    let req = Req::new(matched.module.name, matched.op, path, params, query, body);
     let reply = {
         let ctx = Ctx {
             scale: shared.time_scale,
@@ -242,20 +221,41 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request<AxumBody>) -> R
         };
         let mut store = shared.lock();
         store.tick(ctx.now);
-        let result = match req.module {
-            "instance_v1" => instance::handle(&mut store, &ctx, &req),
-            "block_v1" | "block_v1alpha1" => block::handle(&mut store, &ctx, &req),
-            "vpc_v2" => vpc::handle(&mut store, &req),
-            "ipam_v1" => ipam::handle(&mut store, &req),
-            "account_v3" => account::handle(&mut store, &req),
-            "marketplace_v2" => marketplace::handle(&req),
-            _ => Err(h::not_implemented(req.module, req.op.id)),
+        let result = match handler(matched.module.name, matched.op.id) {
+            Some(handler) => handler(&mut store, &ctx, &req),
+            None => Err(h::not_implemented(req.module, req.op.id)),
         };
         match result {
             Ok(r) | Err(r) => r,
         }
     };
+    shared
+        .activity()
+        .record_ignored_query(matched.module.name, matched.op.id, req.ignored_query());
     checked_response(matched.module, matched.op, reply)
+}
+
+/// Each API's dispatch table, by module name.
+fn routes(module: &str) -> Routes {
+    match module {
+        "instance_v1" => instance::OPERATIONS,
+        "block_v1" | "block_v1alpha1" => block::OPERATIONS,
+        "vpc_v2" => vpc::OPERATIONS,
+        "ipam_v1" => ipam::OPERATIONS,
+        "account_v3" => account::OPERATIONS,
+        "marketplace_v2" => marketplace::OPERATIONS,
+        _ => &[],
+    }
+}
+
+/// The handler of one operation of one module, if the simulator serves it.
+fn handler(module: &str, operation: &str) -> Option<Handler> {
+    let table = routes(module);
+    table
+        .iter()
+        .find(|(id, _)| *id == operation)
+        .or_else(|| table.iter().find(|(id, _)| *id == "*"))
+        .map(|(_, handler)| *handler)
 }
 
 /// Serializes an answer; a 2xx JSON body must deserialize with the operation's generated type.

@@ -2,10 +2,13 @@
 
 use serde_json::{Value, json};
 
-use super::catalog::REGIONS;
-use super::http::{self as h, Reply, Req, Res, paged, s, strings};
-use super::instance::project_of;
-use super::store::{Created, CreatedKind, PrivateNetwork, Store, Subnet, Vpc, api_time, new_id};
+use crate::catalog::REGIONS;
+use crate::http::{self as h, Reply, Req, Res, paged, s, strings};
+use crate::instance::project_of;
+use crate::store::{Created, CreatedKind, PrivateNetwork, Store, Subnet, Vpc, api_time, new_id};
+
+/// The dispatch table of the API's operations.
+pub(crate) const OPERATIONS: crate::http::Routes = &[("*", |st, _, req| handle(st, req))];
 
 fn vpc_json(st: &Store, v: &Vpc) -> Value {
     let count = st.pns.values().filter(|p| p.vpc_id == v.id).count();
@@ -244,7 +247,7 @@ pub(crate) fn handle(st: &mut Store, req: &Req) -> Res {
             let now = api_time();
             let seq = st.next_seq();
             let id = new_id();
-            let v4_text = format!("{}/{v4_prefix}", super::store::ipv4(v4_base));
+            let v4_text = format!("{}/{v4_prefix}", crate::store::ipv4(v4_base));
             let pn = PrivateNetwork {
                 id: id.clone(),
                 seq,

@@ -1,6 +1,6 @@
 //! Marketplace: local images per zone, label and root kind.
 
-use scaleway_sdk::Error;
+use scaleway_client::Error;
 use serde_json::json;
 
 use super::requests::*;

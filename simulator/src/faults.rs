@@ -175,7 +175,7 @@ impl FaultPlan {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use scaleway_sdk::simulator::{FaultPlan, StormRates};
+    /// use scaleway_sim::{FaultPlan, StormRates};
     ///
     /// let plan = FaultPlan::storm(42, StormRates {
     ///     rate_limit_or_unavailable: 0.20,
@@ -300,7 +300,7 @@ pub struct InjectedFault {
     /// Request path (with the ids of the resources it names).
     pub path: String,
     /// The request's `User-Agent`, to tell clients apart (see
-    /// [`ClientBuilder::user_agent_suffix`](crate::ClientBuilder::user_agent_suffix)).
+    /// [`ClientBuilder::user_agent_suffix`](scaleway_client::ClientBuilder::user_agent_suffix)).
     pub user_agent: String,
     /// What was injected.
     pub fault: Fault,
@@ -314,9 +314,26 @@ const LOG_CAPACITY: usize = 100_000;
 pub(crate) struct Activity {
     pub counts: FaultCounts,
     pub log: std::collections::VecDeque<InjectedFault>,
+    /// Per `module/OperationId`, the query parameters requests sent and no handler read.
+    pub ignored_query: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 impl Activity {
+    /// Notes the query parameters a request sent and no handler read.
+    pub fn record_ignored_query(
+        &mut self,
+        module: &str,
+        operation: &str,
+        ignored: std::collections::BTreeSet<String>,
+    ) {
+        if !ignored.is_empty() {
+            self.ignored_query
+                .entry(format!("{module}/{operation}"))
+                .or_default()
+                .extend(ignored);
+        }
+    }
+
     /// Counts one matched request and logs its fault.
     pub fn record(
         &mut self,

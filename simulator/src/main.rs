@@ -11,7 +11,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
+use scaleway_sim::{Simulator, SimulatorOptions};
 
 const USAGE: &str = "usage: scaleway-sim [--listen ADDR] [--secret-key UUID] [--project-id UUID] \
                      [--organization-id UUID] [--time-scale FACTOR]";

@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use scaleway_sdk::api::{block_v1, instance_v1, vpc_v2};
-use scaleway_sdk::simulator::{Inventory, Simulator};
-use scaleway_sdk::{Client, Error, RetryPolicy};
+use scaleway_client::api::{block_v1, instance_v1, vpc_v2};
+use scaleway_client::{Client, Error, RetryPolicy};
+use scaleway_sim::{Inventory, Simulator};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 

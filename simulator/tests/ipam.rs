@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 
-use scaleway_sdk::api::ipam_v1::builder::ListIps;
-use scaleway_sdk::api::ipam_v1::types::{self, Ip, ListIpsResourceType};
-use scaleway_sdk::simulator::Simulator;
-use scaleway_sdk::{Client, Error};
+use scaleway_client::api::ipam_v1::builder::ListIps;
+use scaleway_client::api::ipam_v1::types::{self, Ip, ListIpsResourceType};
+use scaleway_client::{Client, Error};
+use scaleway_sim::Simulator;
 use serde_json::{Value, json};
 
 use super::requests::{
@@ -167,9 +167,9 @@ async fn a_private_nic_gets_an_ipv4_and_an_ipv6_in_ipam() {
         .update_server()
         .zone(ZONE)
         .server_id(server_id)
-        .body(body::<scaleway_sdk::api::instance_v1::types::UpdateServerBody>(
-            json!({"name": "ipam-web-2"}),
-        ))
+        .body(
+            body::<scaleway_client::api::instance_v1::types::UpdateServerBody>(json!({"name": "ipam-web-2"})),
+        )
         .send()
         .await
         .unwrap();

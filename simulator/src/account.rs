@@ -2,10 +2,13 @@
 
 use serde_json::{Value, json};
 
-use super::http::{self as h, Reply, Req, Res, paged, s};
-use super::store::{Store, api_time, new_id};
+use crate::http::{self as h, Reply, Req, Res, paged, s};
+use crate::store::{Store, api_time, new_id};
 
-fn project_json(p: &super::store::Project) -> Value {
+/// The dispatch table of the API's operations.
+pub(crate) const OPERATIONS: crate::http::Routes = &[("*", |st, _, req| handle(st, req))];
+
+fn project_json(p: &crate::store::Project) -> Value {
     json!({
         "id": p.id,
         "name": p.name,
@@ -23,7 +26,7 @@ pub(crate) fn handle(st: &mut Store, req: &Req) -> Res {
             let name = req.q("name");
             let ids = req.q_all("project_ids");
             let org = req.q("organization_id");
-            let mut projects: Vec<&super::store::Project> = st
+            let mut projects: Vec<&crate::store::Project> = st
                 .projects
                 .values()
                 .filter(|p| {

@@ -1,7 +1,10 @@
 //! Marketplace v2 local images.
 
-use super::catalog;
-use super::http::{self as h, Reply, Req, Res, paged};
+use crate::catalog;
+use crate::http::{self as h, Reply, Req, Res, paged};
+
+/// The dispatch table of the API's operations.
+pub(crate) const OPERATIONS: crate::http::Routes = &[("*", |_, _, req| handle(req))];
 
 pub(crate) fn handle(req: &Req) -> Res {
     match req.op.id {

@@ -1,6 +1,6 @@
 //! Account: projects, and their scoping of every listing.
 
-use scaleway_sdk::simulator::SimulatorOptions;
+use scaleway_sim::SimulatorOptions;
 use serde_json::{Value, json};
 
 use super::requests::*;

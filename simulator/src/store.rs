@@ -9,8 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::server::Credentials;
-
 /// What exists in the simulator, to check that a test left nothing behind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
@@ -563,6 +561,15 @@ pub(crate) struct Project {
     pub initial: bool,
     pub created: String,
     pub updated: String,
+}
+
+/// The account the simulator serves: the one secret key it accepts, and the default project
+/// and organization.
+#[derive(Debug, Clone)]
+pub(crate) struct Credentials {
+    pub secret_key: String,
+    pub project_id: String,
+    pub organization_id: String,
 }
 
 #[derive(Debug, Default)]

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use scaleway_sdk::Error;
-use scaleway_sdk::simulator::{Fault, FaultPlan, FaultRule, SimulatorOptions};
+use scaleway_client::Error;
+use scaleway_sim::{Fault, FaultPlan, FaultRule, SimulatorOptions};
 use serde_json::{Value, json};
 
 use super::requests::*;

@@ -7,9 +7,12 @@ use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
-use super::catalog::REGIONS;
-use super::http::{self as h, Reply, Req, Res, s, strings};
-use super::store::{Booking, BookingError, IpamIp, IpamResource, IpamReverse, NIC_RESOURCE, Store, api_time};
+use crate::catalog::REGIONS;
+use crate::http::{self as h, Reply, Req, Res, s, strings};
+use crate::store::{Booking, BookingError, IpamIp, IpamResource, IpamReverse, NIC_RESOURCE, Store, api_time};
+
+/// The dispatch table of the API's operations.
+pub(crate) const OPERATIONS: crate::http::Routes = &[("*", |st, _, req| handle(st, req))];
 
 /// The resource an address is attached to, as IPAM shows it now: a NIC's address carries the
 /// current name of its server (renaming a server renames its DNS record).
@@ -91,7 +94,7 @@ fn custom_resource(body: &Value, key: &str) -> Result<Option<IpamResource>, Repl
         kind: "custom".to_string(),
         // The API's id for a custom resource is not in the recordings; a fresh id keeps
         // `resource_id` filters meaningful.
-        id: super::store::new_id(),
+        id: crate::store::new_id(),
         mac: Some(mac.to_string()),
         name: s(value, "name").map(str::to_string),
     }))

@@ -3,7 +3,7 @@
 //! the fixtures, behaviour under concurrent clients, and the generated list streams paging
 //! through it; `requests` holds the calls they share.
 
-#[path = "../common/mod.rs"]
+#[path = "../../tests/common/mod.rs"]
 #[allow(dead_code)]
 mod common;
 

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use scaleway_sdk::api::{block_v1, instance_v1};
-use scaleway_sdk::simulator::{Simulator, SimulatorOptions};
-use scaleway_sdk::{Client, Error};
+use scaleway_client::api::{block_v1, instance_v1};
+use scaleway_client::{Client, Error};
+use scaleway_sim::{Simulator, SimulatorOptions};
 use serde_json::{Value, json};
 
 use super::requests::*;
@@ -286,7 +286,7 @@ async fn patch_volumes(
     c: &Client,
     id: &str,
     volumes: Value,
-) -> Result<scaleway_sdk::api::ResponseValue<instance_v1::types::UpdateServerResponse>, Error> {
+) -> Result<scaleway_client::api::ResponseValue<instance_v1::types::UpdateServerResponse>, Error> {
     c.instance()
         .update_server()
         .zone(ZONE)
