@@ -16,7 +16,7 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 check_dir="$root/scripts/official-sdk-ts"
 
 # How the simulator binary is built, and where it lands.
-sim_build_command=(cargo build --quiet --features simulator --bin scaleway-sim)
+sim_build_command=(cargo build --quiet -p scaleway-sim --bin scaleway-sim)
 sim_binary="$target_dir/debug/scaleway-sim"
 
 sim_pid=""

@@ -235,8 +235,8 @@ async fn api(State(shared): State<Arc<Shared>>, request: Request<AxumBody>) -> R
     checked_response(matched.module, matched.op, reply)
 }
 
-/// Each API's dispatch table, by module name.
-fn routes(module: &str) -> Routes {
+/// Each API's dispatch tables (one per resource), by module name.
+fn routes(module: &str) -> &'static [Routes] {
     match module {
         "instance_v1" => instance::OPERATIONS,
         "block_v1" | "block_v1alpha1" => block::OPERATIONS,
@@ -250,11 +250,11 @@ fn routes(module: &str) -> Routes {
 
 /// The handler of one operation of one module, if the simulator serves it.
 fn handler(module: &str, operation: &str) -> Option<Handler> {
-    let table = routes(module);
-    table
-        .iter()
+    let tables = routes(module);
+    let entries = || tables.iter().flat_map(|table| table.iter());
+    entries()
         .find(|(id, _)| *id == operation)
-        .or_else(|| table.iter().find(|(id, _)| *id == "*"))
+        .or_else(|| entries().find(|(id, _)| *id == "*"))
         .map(|(_, handler)| *handler)
 }
 

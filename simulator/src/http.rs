@@ -385,3 +385,19 @@ pub(crate) fn paged(req: &Req, key: &str, items: Vec<Value>) -> Res {
         json!({key: slice_page(&items, page, size), "total_count": total}),
     ))
 }
+
+/// The project a create body names (`key`, or the legacy `organization`: the default project
+/// when it names the organization), refused when the account has no such project.
+pub(crate) fn project_of(st: &Store, body: &Value, key: &str, resource: &str) -> Result<String, Reply> {
+    let project = match (s(body, key), s(body, "organization")) {
+        (Some(project), _) => project,
+        (None, Some(org)) if org == st.organization => &st.default_project,
+        (None, Some(org)) => org,
+        (None, None) => &st.default_project,
+    }
+    .to_string();
+    if !st.project_known(&project) {
+        return Err(permissions_denied("write", resource));
+    }
+    Ok(project)
+}

@@ -50,7 +50,6 @@ mod catalog;
 mod faults;
 mod front_door;
 mod http;
-mod images;
 mod instance;
 mod ipam;
 mod marketplace;

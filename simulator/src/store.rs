@@ -297,6 +297,8 @@ pub(crate) struct BlockVolume {
 /// Seconds a Block snapshot stays `creating` (recorded: `available` at the next poll, 5 s later,
 /// for most).
 pub(crate) const BLOCK_SNAPSHOT_SECONDS: f64 = 5.0;
+/// How long a new Block volume stays `creating`.
+pub(crate) const BLOCK_CREATE_SECONDS: f64 = 2.0;
 /// Seconds an Instance snapshot of a local volume stays `snapshotting` (recorded: 10 s to a
 /// minute and more, 40 s typically).
 pub(crate) const INSTANCE_SNAPSHOT_SECONDS: f64 = 40.0;
@@ -1225,6 +1227,57 @@ fn free_address(network: IpAddr, prefix: u8, used: &BTreeSet<IpAddr>) -> Option<
                 (host >= 2 && !used.contains(&address)).then_some(address)
             })
         }
+    }
+}
+
+impl Store {
+    #[allow(clippy::too_many_arguments)]
+    /// A new Block volume, `creating` until `creating_until`.
+    pub(crate) fn new_block_volume(
+        &mut self,
+        name: &str,
+        zone: &str,
+        project: &str,
+        size: u64,
+        iops: u64,
+        tags: Vec<String>,
+        parent_snapshot_id: Option<String>,
+        creating_until: Instant,
+    ) -> String {
+        let seq = self.next_seq();
+        let now = api_time();
+        let id = new_id();
+        self.record(Created::new(
+            CreatedKind::BlockVolume,
+            &id,
+            project,
+            zone,
+            name,
+            &tags,
+        ));
+        self.bvolumes.insert(
+            id.clone(),
+            BlockVolume {
+                id: id.clone(),
+                seq,
+                name: name.to_string(),
+                zone: zone.to_string(),
+                project: project.to_string(),
+                size,
+                iops,
+                tags,
+                reference: None,
+                creating_until: Some(creating_until),
+                update: None,
+                parent_snapshot_id,
+                last_detached_at: None,
+                created: now.clone(),
+                updated: now,
+            },
+        );
+        // Shown as `creating` in the create answer; the next read applies the transition.
+        self.pending_volumes.insert(id.clone());
+        id
     }
 }
 

@@ -3,12 +3,11 @@
 use serde_json::{Value, json};
 
 use crate::catalog::REGIONS;
-use crate::http::{self as h, Reply, Req, Res, paged, s, strings};
-use crate::instance::project_of;
+use crate::http::{self as h, Reply, Req, Res, paged, project_of, s, strings};
 use crate::store::{Created, CreatedKind, PrivateNetwork, Store, Subnet, Vpc, api_time, new_id};
 
-/// The dispatch table of the API's operations.
-pub(crate) const OPERATIONS: crate::http::Routes = &[("*", |st, _, req| handle(st, req))];
+/// The API's dispatch tables, one per resource.
+pub(crate) const OPERATIONS: &[crate::http::Routes] = &[&[("*", |st, _, req| handle(st, req))]];
 
 fn vpc_json(st: &Store, v: &Vpc) -> Value {
     let count = st.pns.values().filter(|p| p.vpc_id == v.id).count();

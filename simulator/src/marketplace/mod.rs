@@ -3,8 +3,8 @@
 use crate::catalog;
 use crate::http::{self as h, Reply, Req, Res, paged};
 
-/// The dispatch table of the API's operations.
-pub(crate) const OPERATIONS: crate::http::Routes = &[("*", |_, _, req| handle(req))];
+/// The API's dispatch tables, one per resource.
+pub(crate) const OPERATIONS: &[crate::http::Routes] = &[&[("*", |_, _, req| handle(req))]];
 
 pub(crate) fn handle(req: &Req) -> Res {
     match req.op.id {

@@ -1,21 +1,23 @@
 //! Instance v1: servers, actions, user_data, private NICs, volumes, IPs, security groups,
 //! products and images.
 
+mod images;
+
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
 use crate::catalog::{self, ZONES};
-use crate::http::{self as h, Body, Ctx, Reply, Req, Res, s, strings};
+use crate::http::{self as h, Body, Ctx, Reply, Req, Res, project_of, s, strings};
 
 use crate::store::{
-    ATTACH_SECONDS, Booking, Completion, Created, CreatedKind, DETACH_SECONDS, InstanceVolume, Ip,
-    IpamResource, NIC_RESOURCE, Nic, PlacementGroup, Rule, SecurityGroup, Server, Store, VolKind, VolRef,
-    instance_time, new_id, scaled,
+    ATTACH_SECONDS, BLOCK_CREATE_SECONDS, Booking, Completion, Created, CreatedKind, DETACH_SECONDS,
+    InstanceVolume, Ip, IpamResource, NIC_RESOURCE, Nic, PlacementGroup, Rule, SecurityGroup, Server, Store,
+    VolKind, VolRef, instance_time, new_id, scaled,
 };
 
-/// The dispatch table of the API's operations.
-pub(crate) const OPERATIONS: crate::http::Routes = &[("*", handle)];
+/// The API's dispatch tables, one per resource.
+pub(crate) const OPERATIONS: &[crate::http::Routes] = &[&[("*", handle)]];
 
 const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
 /// When a volume attached or detached now settles.
@@ -351,7 +353,7 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
             st.placement_groups.remove(&id);
             Ok(Reply::no_content())
         }
-        _ => crate::images::handle(st, ctx, req),
+        _ => images::handle(st, ctx, req),
     }
 }
 
@@ -418,20 +420,6 @@ fn ivolume<'s>(st: &'s Store, req: &Req) -> Result<&'s InstanceVolume, Reply> {
 /// The project of a create: `project`, else `organization` (legacy), else the default; unknown
 /// projects are refused as the API does for a project the key cannot reach. The legacy
 /// `organization` names the organization, whose resources go to its default project.
-pub(crate) fn project_of(st: &Store, body: &Value, key: &str, resource: &str) -> Result<String, Reply> {
-    let project = match (s(body, key), s(body, "organization")) {
-        (Some(project), _) => project,
-        (None, Some(org)) if org == st.organization => &st.default_project,
-        (None, Some(org)) => org,
-        (None, None) => &st.default_project,
-    }
-    .to_string();
-    if !st.project_known(&project) {
-        return Err(h::permissions_denied("write", resource));
-    }
-    Ok(project)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Servers
 
@@ -756,8 +744,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 .get("size")
                 .and_then(Value::as_u64)
                 .unwrap_or(10_000_000_000);
-            let vid = crate::block::new_block_volume(
-                st,
+            let vid = st.new_block_volume(
                 &format!("{}_sbs_volume_0", i.name),
                 &zone,
                 &project,
@@ -765,7 +752,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 5000,
                 Vec::new(),
                 None,
-                ctx,
+                ctx.now + scaled(BLOCK_CREATE_SECONDS, ctx.scale),
             );
             st.pending_volumes.remove(&vid);
             if let Some(v) = st.bvolumes.get_mut(&vid) {
@@ -849,8 +836,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                     }
                 }
                 _ => {
-                    let vid = crate::block::new_block_volume(
-                        st,
+                    let vid = st.new_block_volume(
                         &format!("{name}_sbs_volume_{key}"),
                         &zone,
                         &project,
@@ -858,7 +844,7 @@ fn create_server(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                         5000,
                         Vec::new(),
                         None,
-                        ctx,
+                        ctx.now + scaled(BLOCK_CREATE_SECONDS, ctx.scale),
                     );
                     st.pending_volumes.remove(&vid);
                     if let Some(b) = st.bvolumes.get_mut(&vid) {

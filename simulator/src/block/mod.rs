@@ -3,64 +3,15 @@
 use serde_json::{Value, json};
 
 use crate::catalog::ZONES;
-use crate::http::{self as h, Ctx, Reply, Req, Res, paged, s, strings};
-use crate::instance::project_of;
+use crate::http::{self as h, Ctx, Reply, Req, Res, paged, project_of, s, strings};
 
 use crate::store::{
-    BLOCK_SNAPSHOT_SECONDS, BlockSnapshot, BlockVolume, Created, CreatedKind, ParentVolume, SpecUpdate,
+    BLOCK_CREATE_SECONDS, BLOCK_SNAPSHOT_SECONDS, BlockSnapshot, BlockVolume, ParentVolume, SpecUpdate,
     Store, UPDATE_SECONDS, api_time, new_id, scaled,
 };
 
-/// The dispatch table of the API's operations.
-pub(crate) const OPERATIONS: crate::http::Routes = &[("*", handle)];
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn new_block_volume(
-    st: &mut Store,
-    name: &str,
-    zone: &str,
-    project: &str,
-    size: u64,
-    iops: u64,
-    tags: Vec<String>,
-    parent_snapshot_id: Option<String>,
-    ctx: &Ctx,
-) -> String {
-    let seq = st.next_seq();
-    let now = api_time();
-    let id = new_id();
-    st.record(Created::new(
-        CreatedKind::BlockVolume,
-        &id,
-        project,
-        zone,
-        name,
-        &tags,
-    ));
-    st.bvolumes.insert(
-        id.clone(),
-        BlockVolume {
-            id: id.clone(),
-            seq,
-            name: name.to_string(),
-            zone: zone.to_string(),
-            project: project.to_string(),
-            size,
-            iops,
-            tags,
-            reference: None,
-            creating_until: Some(ctx.now + scaled(2.0, ctx.scale)),
-            update: None,
-            parent_snapshot_id,
-            last_detached_at: None,
-            created: now.clone(),
-            updated: now,
-        },
-    );
-    // Shown as `creating` in the create answer; the next read applies the transition.
-    st.pending_volumes.insert(id.clone());
-    id
-}
+/// The API's dispatch tables, one per resource.
+pub(crate) const OPERATIONS: &[crate::http::Routes] = &[&[("*", handle)]];
 
 fn volume_status(v: &BlockVolume) -> &'static str {
     if v.creating_until.is_some() {
@@ -174,8 +125,7 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                     _ => return Err(h::constraint("perf_iops", "perf_iops must be 5000 or 15000")),
                 },
             };
-            let id = new_block_volume(
-                st,
+            let id = st.new_block_volume(
                 name,
                 &zone,
                 &project,
@@ -183,7 +133,7 @@ pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
                 iops,
                 strings(&body, "tags"),
                 None,
-                ctx,
+                ctx.now + scaled(BLOCK_CREATE_SECONDS, ctx.scale),
             );
             Ok(Reply::ok(block_volume_json(&st.bvolumes[&id], v1)))
         }

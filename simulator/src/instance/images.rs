@@ -4,8 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::catalog;
-use crate::http::{self as h, Ctx, Reply, Req, Res, s, strings};
-use crate::instance::project_of;
+use crate::http::{self as h, Ctx, Reply, Req, Res, project_of, s, strings};
 
 use crate::store::{
     INSTANCE_SNAPSHOT_SECONDS, Image, InstanceSnapshot, Store, instance_time, new_id, scaled,

@@ -11,8 +11,8 @@ use crate::catalog::REGIONS;
 use crate::http::{self as h, Reply, Req, Res, s, strings};
 use crate::store::{Booking, BookingError, IpamIp, IpamResource, IpamReverse, NIC_RESOURCE, Store, api_time};
 
-/// The dispatch table of the API's operations.
-pub(crate) const OPERATIONS: crate::http::Routes = &[("*", |st, _, req| handle(st, req))];
+/// The API's dispatch tables, one per resource.
+pub(crate) const OPERATIONS: &[crate::http::Routes] = &[&[("*", |st, _, req| handle(st, req))]];
 
 /// The resource an address is attached to, as IPAM shows it now: a NIC's address carries the
 /// current name of its server (renaming a server renames its DNS record).

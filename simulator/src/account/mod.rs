@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use crate::http::{self as h, Reply, Req, Res, paged, s};
 use crate::store::{Store, api_time, new_id};
 
-/// The dispatch table of the API's operations.
-pub(crate) const OPERATIONS: crate::http::Routes = &[("*", |st, _, req| handle(st, req))];
+/// The API's dispatch tables, one per resource.
+pub(crate) const OPERATIONS: &[crate::http::Routes] = &[&[("*", |st, _, req| handle(st, req))]];
 
 fn project_json(p: &crate::store::Project) -> Value {
     json!({
