@@ -386,8 +386,9 @@ pub(crate) fn paged(req: &Req, key: &str, items: Vec<Value>) -> Res {
     ))
 }
 
-/// The project a create body names (`key`, or the legacy `organization`: the default project
-/// when it names the organization), refused when the account has no such project.
+/// The project of a create: `key` (`project`), else `organization` (legacy), else the default;
+/// unknown projects are refused as the API does for a project the key cannot reach. The legacy
+/// `organization` names the organization, whose resources go to its default project.
 pub(crate) fn project_of(st: &Store, body: &Value, key: &str, resource: &str) -> Result<String, Reply> {
     let project = match (s(body, key), s(body, "organization")) {
         (Some(project), _) => project,
