@@ -449,3 +449,8 @@ pub(crate) fn is_end_of_life(image: &MarketplaceImage) -> bool {
         .valid_until
         .is_some_and(|until| until < chrono::Utc::now().to_rfc3339().as_str())
 }
+
+/// A stable UUID for a static entry of another catalogue (Account contracts).
+pub(crate) fn static_id(parts: &[&str]) -> String {
+    stable_id(parts)
+}

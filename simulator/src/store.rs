@@ -612,6 +612,11 @@ pub(crate) struct Store {
     /// The Object Storage objects Block snapshots were exported to: (bucket, key) → size in
     /// bytes, so that an import of that object makes a snapshot of the same size.
     pub exported_objects: HashMap<(String, String), u64>,
+    /// Account contract signatures.
+    pub contract_signatures: HashMap<String, ContractSignature>,
+    /// Projects' qualifications set through the Account API (a project without one shows the
+    /// `unknown_architecture_type` qualification).
+    pub project_qualifications: HashMap<String, Value>,
 }
 
 /// Instance-style timestamp: `2026-07-30T12:53:14.841115+00:00`.
@@ -1297,7 +1302,8 @@ fn location(zone: &str) -> Value {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Block snapshot jobs and Block volume constraints.
+// Block snapshot jobs, Block volume constraints, Account contract signatures and project
+// deletion with its resources.
 
 /// Seconds an export of a Block snapshot to Object Storage lasts (recorded: `exporting` right
 /// after the call, `available` at the next poll 5 to 6 s later).
@@ -1311,3 +1317,57 @@ pub(crate) const BLOCK_IMPORT_DEFAULT_SIZE: u64 = 1_073_741_824;
 /// Smallest and largest size of a Block volume of the `sbs_5k` and `sbs_15k` types.
 pub(crate) const BLOCK_MIN_SIZE: u64 = 1_000_000_000;
 pub(crate) const BLOCK_MAX_SIZE: u64 = 10_000_000_000_000;
+
+/// An Account contract signature.
+#[derive(Debug, Clone)]
+pub(crate) struct ContractSignature {
+    pub id: String,
+    pub seq: u64,
+    pub organization: String,
+    pub contract_type: String,
+    pub contract_name: String,
+    pub created: String,
+    /// When it was validated (signed); unsigned until then.
+    pub signed: Option<String>,
+    pub expires: Option<String>,
+}
+
+impl Store {
+    /// Removes everything a project holds in every API, then the project itself.
+    pub(crate) fn delete_project_with_resources(&mut self, project: &str) {
+        let servers: Vec<String> = self
+            .servers
+            .values()
+            .filter(|s| s.project == project)
+            .map(|s| s.id.clone())
+            .collect();
+        for id in servers {
+            if let Some(server) = self.servers.remove(&id) {
+                self.release_server_resources(&server);
+            }
+            self.pending_servers.remove(&id);
+        }
+        self.bvolumes.retain(|_, v| v.project != project);
+        self.ivolumes.retain(|_, v| v.project != project);
+        self.bsnapshots.retain(|_, s| s.project != project);
+        self.isnapshots.retain(|_, s| s.project != project);
+        self.images.retain(|_, i| i.project != project);
+        self.placement_groups.retain(|_, g| g.project != project);
+        self.ips.retain(|_, ip| ip.project != project);
+        self.ipam.retain(|_, ip| ip.project != project);
+        let networks: Vec<String> = self
+            .pns
+            .values()
+            .filter(|n| n.project == project)
+            .map(|n| n.id.clone())
+            .collect();
+        self.nics.retain(|_, n| !networks.contains(&n.private_network_id));
+        self.ipam
+            .retain(|_, ip| !networks.contains(&ip.private_network_id));
+        self.pns.retain(|_, n| n.project != project);
+        self.sgs.retain(|_, g| g.project != project);
+        self.vpcs.retain(|_, v| v.project != project);
+        self.project_qualifications.remove(project);
+        self.projects.remove(project);
+    }
+}
