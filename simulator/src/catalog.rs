@@ -309,3 +309,148 @@ pub(crate) fn instance_image_json(i: &LocalImage) -> Value {
 pub(crate) fn region_of(zone: &str) -> &str {
     zone.rsplit_once('-').map(|(r, _)| r).unwrap_or(zone)
 }
+
+// ---------------------------------------------------------------------------------------------
+// The marketplace catalogue: categories, images and their versions. Every image is one of the
+// labels of the local images above, and its current version is the one those local images belong
+// to, so that image → version → local images → Instance image ids chain up.
+
+/// A marketplace category.
+pub(crate) struct Category {
+    pub id: String,
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+/// A marketplace image: one label of [`LABELS`].
+pub(crate) struct MarketplaceImage {
+    pub id: String,
+    pub label: &'static str,
+    pub name: &'static str,
+    pub description: String,
+    pub category_ids: Vec<String>,
+    pub arches: &'static [&'static str],
+    pub created: &'static str,
+    pub updated: &'static str,
+    /// End of life: an image past it is listed only with `include_eol`.
+    pub valid_until: Option<&'static str>,
+    pub version: MarketplaceVersion,
+}
+
+/// The current version of a marketplace image.
+pub(crate) struct MarketplaceVersion {
+    pub id: String,
+    pub image_id: String,
+    pub name: &'static str,
+    pub created: &'static str,
+    pub updated: &'static str,
+    pub published: &'static str,
+}
+
+/// The moment the catalogue's images were last rebuilt, the date of their Instance images.
+const IMAGES_BUILT: &str = "2026-05-12T15:05:46.087080Z";
+
+pub(crate) fn categories() -> &'static [Category] {
+    static CATEGORIES: OnceLock<Vec<Category>> = OnceLock::new();
+    CATEGORIES.get_or_init(|| {
+        [
+            (
+                "distribution",
+                "Operating systems, as published by their distributions",
+            ),
+            (
+                "instantapp",
+                "Applications installed on an operating system, ready to use",
+            ),
+            (
+                "machine learning",
+                "Operating systems with machine learning tools",
+            ),
+        ]
+        .into_iter()
+        .map(|(name, description)| Category {
+            id: stable_id(&["category", name]),
+            name,
+            description,
+        })
+        .collect()
+    })
+}
+
+pub(crate) fn category(id: &str) -> Option<&'static Category> {
+    categories().iter().find(|c| c.id == id)
+}
+
+/// The date each label's image first appeared in the catalogue, and its end of life.
+fn image_dates(label: &str) -> (&'static str, Option<&'static str>) {
+    match label {
+        "ubuntu_focal" => ("2020-04-23T10:00:00.000000Z", Some("2025-05-31T00:00:00Z")),
+        "debian_bullseye" => ("2021-08-16T10:00:00.000000Z", Some("2026-08-31T00:00:00Z")),
+        "ubuntu_jammy" => ("2022-04-21T10:00:00.000000Z", None),
+        "debian_bookworm" => ("2023-06-12T10:00:00.000000Z", None),
+        "centos_stream_9" => ("2022-01-04T10:00:00.000000Z", None),
+        "rockylinux_9" => ("2022-07-14T10:00:00.000000Z", None),
+        "ubuntu_noble" => ("2024-04-25T10:00:00.000000Z", None),
+        _ => ("2024-10-29T10:00:00.000000Z", None),
+    }
+}
+
+pub(crate) fn marketplace_images() -> &'static [MarketplaceImage] {
+    static IMAGES: OnceLock<Vec<MarketplaceImage>> = OnceLock::new();
+    IMAGES.get_or_init(|| {
+        let distribution = categories()[0].id.clone();
+        LABELS
+            .iter()
+            .map(|(label, name)| {
+                let id = stable_id(&["marketplace image", label]);
+                let (created, valid_until) = image_dates(label);
+                MarketplaceImage {
+                    version: MarketplaceVersion {
+                        id: stable_id(&["marketplace version", label, IMAGES_BUILT]),
+                        image_id: id.clone(),
+                        name: "2026-05-12",
+                        created: IMAGES_BUILT,
+                        updated: IMAGES_BUILT,
+                        published: IMAGES_BUILT,
+                    },
+                    id,
+                    label,
+                    name,
+                    description: format!("{name}, as published by its distribution."),
+                    category_ids: vec![distribution.clone()],
+                    arches: &["arm64", "x86_64"],
+                    created,
+                    updated: IMAGES_BUILT,
+                    valid_until,
+                }
+            })
+            .collect()
+    })
+}
+
+pub(crate) fn marketplace_image(id: &str) -> Option<&'static MarketplaceImage> {
+    marketplace_images().iter().find(|i| i.id == id)
+}
+
+pub(crate) fn marketplace_image_of_label(label: &str) -> Option<&'static MarketplaceImage> {
+    marketplace_images().iter().find(|i| i.label == label)
+}
+
+pub(crate) fn marketplace_version(id: &str) -> Option<&'static MarketplaceVersion> {
+    marketplace_images()
+        .iter()
+        .map(|i| &i.version)
+        .find(|v| v.id == id)
+}
+
+/// Whether an image is past its end of life.
+pub(crate) fn is_end_of_life(image: &MarketplaceImage) -> bool {
+    image
+        .valid_until
+        .is_some_and(|until| until < chrono::Utc::now().to_rfc3339().as_str())
+}
+
+/// A stable UUID for a static entry of another catalogue (Account contracts).
+pub(crate) fn static_id(parts: &[&str]) -> String {
+    stable_id(parts)
+}

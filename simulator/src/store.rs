@@ -324,6 +324,10 @@ pub(crate) struct BlockSnapshot {
     pub creating_until: Option<Instant>,
     pub created: String,
     pub updated: String,
+    /// Whether the snapshot is shared publicly (Block v1 only shows it).
+    pub public: bool,
+    /// An export to Object Storage in progress: the snapshot shows `exporting` until then.
+    pub exporting_until: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]
@@ -605,6 +609,14 @@ pub(crate) struct Store {
     pub subnet_counter: u32,
     /// Every resource ever created, in order.
     pub created: CreationLog,
+    /// The Object Storage objects Block snapshots were exported to: (bucket, key) → size in
+    /// bytes, so that an import of that object makes a snapshot of the same size.
+    pub exported_objects: HashMap<(String, String), u64>,
+    /// Account contract signatures.
+    pub contract_signatures: HashMap<String, ContractSignature>,
+    /// Projects' qualifications set through the Account API (a project without one shows the
+    /// `unknown_architecture_type` qualification).
+    pub project_qualifications: HashMap<String, Value>,
 }
 
 /// Instance-style timestamp: `2026-07-30T12:53:14.841115+00:00`.
@@ -1287,4 +1299,75 @@ pub(crate) fn scaled(secs: f64, scale: f64) -> Duration {
 
 fn location(zone: &str) -> Value {
     serde_json::json!({"zone_id": zone, "platform_id": "14", "cluster_id": "16", "hypervisor_id": "101", "node_id": "34"})
+}
+
+// ---------------------------------------------------------------------------------------------
+// Block snapshot jobs, Block volume constraints, Account contract signatures and project
+// deletion with its resources.
+
+/// Seconds an export of a Block snapshot to Object Storage lasts (recorded: `exporting` right
+/// after the call, `available` at the next poll 5 to 6 s later).
+pub(crate) const BLOCK_EXPORT_SECONDS: f64 = 5.0;
+/// Seconds an import of a Block snapshot from Object Storage stays `creating` (recorded: 100 s
+/// for a 10 GB object, 3.5 min for another).
+pub(crate) const BLOCK_IMPORT_SECONDS: f64 = 100.0;
+/// Size of an imported snapshot when neither the request nor an earlier export gives one (the
+/// recorded import of a 1 GiB qcow2 image).
+pub(crate) const BLOCK_IMPORT_DEFAULT_SIZE: u64 = 1_073_741_824;
+/// Smallest and largest size of a Block volume of the `sbs_5k` and `sbs_15k` types.
+pub(crate) const BLOCK_MIN_SIZE: u64 = 1_000_000_000;
+pub(crate) const BLOCK_MAX_SIZE: u64 = 10_000_000_000_000;
+
+/// An Account contract signature.
+#[derive(Debug, Clone)]
+pub(crate) struct ContractSignature {
+    pub id: String,
+    pub seq: u64,
+    pub organization: String,
+    pub contract_type: String,
+    pub contract_name: String,
+    pub created: String,
+    /// When it was validated (signed); unsigned until then.
+    pub signed: Option<String>,
+    pub expires: Option<String>,
+}
+
+impl Store {
+    /// Removes everything a project holds in every API, then the project itself.
+    pub(crate) fn delete_project_with_resources(&mut self, project: &str) {
+        let servers: Vec<String> = self
+            .servers
+            .values()
+            .filter(|s| s.project == project)
+            .map(|s| s.id.clone())
+            .collect();
+        for id in servers {
+            if let Some(server) = self.servers.remove(&id) {
+                self.release_server_resources(&server);
+            }
+            self.pending_servers.remove(&id);
+        }
+        self.bvolumes.retain(|_, v| v.project != project);
+        self.ivolumes.retain(|_, v| v.project != project);
+        self.bsnapshots.retain(|_, s| s.project != project);
+        self.isnapshots.retain(|_, s| s.project != project);
+        self.images.retain(|_, i| i.project != project);
+        self.placement_groups.retain(|_, g| g.project != project);
+        self.ips.retain(|_, ip| ip.project != project);
+        self.ipam.retain(|_, ip| ip.project != project);
+        let networks: Vec<String> = self
+            .pns
+            .values()
+            .filter(|n| n.project == project)
+            .map(|n| n.id.clone())
+            .collect();
+        self.nics.retain(|_, n| !networks.contains(&n.private_network_id));
+        self.ipam
+            .retain(|_, ip| !networks.contains(&ip.private_network_id));
+        self.pns.retain(|_, n| n.project != project);
+        self.sgs.retain(|_, g| g.project != project);
+        self.vpcs.retain(|_, v| v.project != project);
+        self.project_qualifications.remove(project);
+        self.projects.remove(project);
+    }
 }
