@@ -14,6 +14,7 @@ mod conformance;
 mod faults;
 mod front_door;
 mod instance;
+mod instance_resources;
 mod ipam;
 mod marketplace;
 mod requests;
