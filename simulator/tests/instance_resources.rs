@@ -625,3 +625,59 @@ async fn an_ip_released_to_ipam_leaves_the_instance_api() {
     let (_, left) = call(&sim, "GET", "/ips", None).await;
     assert!(left["ips"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_new_commercial_type_must_hold_the_local_volumes() {
+    let sim = sim(0.0).await;
+    let srv = new_server(
+        &sim,
+        json!({"name": "m", "commercial_type": "DEV1-M", "image": LOCAL_IMAGE}),
+    )
+    .await;
+    let id = srv["id"].as_str().unwrap();
+    let (status, refused) = call(
+        &sim,
+        "PATCH",
+        &format!("/servers/{id}"),
+        Some(json!({"commercial_type": "DEV1-S"})),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["type"].as_str()),
+        (400, Some("invalid_request_error"))
+    );
+    let (status, _) = call(
+        &sim,
+        "PATCH",
+        &format!("/servers/{id}"),
+        Some(json!({"commercial_type": "PRO2-XXS"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, moved) = call(
+        &sim,
+        "PATCH",
+        &format!("/servers/{id}"),
+        Some(json!({"commercial_type": "DEV1-L"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(moved["server"]["commercial_type"], "DEV1-L");
+
+    // A type without local storage takes no l_ssd volume.
+    let (status, refused) = call(
+        &sim,
+        "POST",
+        "/servers",
+        Some(
+            json!({"name": "p", "commercial_type": "PRO2-XXS", "image": SBS_IMAGE,
+                    "volumes": {"1": {"size": 10_000_000_000u64, "volume_type": "l_ssd"}}}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["type"].as_str()),
+        (400, Some("invalid_arguments"))
+    );
+    assert!(sim.inventory().volumes.len() == 1, "{:?}", sim.inventory());
+}

@@ -12,7 +12,7 @@ use crate::store::{
     new_id, scaled,
 };
 
-use super::views::{BASE, ensure_default_sg, new_local_volume, server_json, zone};
+use super::views::{BASE, ensure_default_sg, local_budget_exceeded, new_local_volume, server_json, zone};
 
 /// Size of a volume made without one: a Block root, or an extra volume.
 const DEFAULT_VOLUME_SIZE: u64 = 10_000_000_000;
@@ -372,6 +372,14 @@ fn check_local_storage(
     plan: &BTreeMap<u32, Planned>,
 ) -> Result<(), Reply> {
     let sizes = local_sizes(st, plan);
+    if catalog::local_budget(server_type) == 0
+        && let Some((index, _)) = sizes.first()
+    {
+        return Err(h::constraint(
+            &format!("volumes.{index}.volume_type"),
+            format!("{} does not support l_ssd volumes", server_type.name),
+        ));
+    }
     for (index, size) in &sizes {
         let size = size.unwrap_or_default();
         if !(catalog::L_SSD_MIN_SIZE..=catalog::L_SSD_MAX_SIZE).contains(&size) {
@@ -390,14 +398,6 @@ fn check_local_storage(
         return Err(local_budget_exceeded(server_type));
     }
     Ok(())
-}
-
-fn local_budget_exceeded(server_type: &ServerType) -> Reply {
-    h::invalid_request(format!(
-        "The total size of local-volume(s) of instances {} must be equal or lower to {}GB",
-        server_type.name,
-        catalog::local_budget(server_type) / 1_000_000_000
-    ))
 }
 
 /// Makes the planned volumes, attached to the new server.

@@ -10,7 +10,9 @@ use crate::http::{self as h, Ctx, Reply, Req, Res, Routes, s, strings};
 use crate::store::{ATTACH_SECONDS, Server, Store, VolKind, VolRef, instance_time};
 
 use super::server_creation;
-use super::views::{detach_any, ensure_default_sg, server, server_json, settle, vanished, zone};
+use super::views::{
+    detach_any, ensure_default_sg, local_budget_exceeded, server, server_json, settle, vanished, zone,
+};
 
 pub(super) const OPERATIONS: Routes = &[
     ("ListServers", list),
@@ -206,7 +208,7 @@ struct Changes {
 
 impl Changes {
     fn checked(st: &Store, srv: &Server, body: &Value) -> Result<Changes, Reply> {
-        check_commercial_type(srv, body)?;
+        check_commercial_type(st, srv, body)?;
         Ok(Changes {
             volumes: match body.get("volumes").and_then(Value::as_object) {
                 None => None,
@@ -230,16 +232,26 @@ impl Changes {
     }
 }
 
-/// Another commercial type must exist, and the server be stopped.
-fn check_commercial_type(srv: &Server, body: &Value) -> Result<(), Reply> {
+/// Another commercial type must exist, have room for the server's l_ssd volumes, and the
+/// server be stopped.
+fn check_commercial_type(st: &Store, srv: &Server, body: &Value) -> Result<(), Reply> {
     let Some(ct) = s(body, "commercial_type").filter(|ct| *ct != srv.commercial_type) else {
         return Ok(());
     };
-    if catalog::server_type(ct).is_none() {
+    let Some(new_type) = catalog::server_type(ct) else {
         return Err(h::constraint(
             "commercial_type",
             format!("{ct} is not a known commercial type"),
         ));
+    };
+    let local: Vec<u64> = srv
+        .volumes
+        .values()
+        .filter(|v| v.kind == VolKind::Local)
+        .filter_map(|v| st.ivolumes.get(&v.id).map(|l| l.size))
+        .collect();
+    if !local.is_empty() && local.iter().sum::<u64>() > catalog::local_budget(new_type) {
+        return Err(local_budget_exceeded(new_type));
     }
     if srv.state != "stopped" {
         return Err(h::invalid_request(

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::ZONES;
+use crate::catalog::{self, ServerType, ZONES};
 use crate::http::{self as h, Ctx, Reply, Req};
 use crate::store::{
     Created, CreatedKind, DETACH_SECONDS, InstanceVolume, Ip, Nic, SecurityGroup, Server, Store, VolKind,
@@ -205,6 +205,15 @@ pub(super) fn server_json(st: &Store, srv: &Server) -> Value {
 
 // ---------------------------------------------------------------------------------------------
 // Steps shared by several resources
+
+/// The API's refusal of l_ssd volumes over a commercial type's local budget.
+pub(super) fn local_budget_exceeded(server_type: &ServerType) -> Reply {
+    h::invalid_request(format!(
+        "The total size of local-volume(s) of instances {} must be equal or lower to {}GB",
+        server_type.name,
+        catalog::local_budget(server_type) / 1_000_000_000
+    ))
+}
 
 /// The project's default security group in the zone, made the first time it is needed.
 pub(super) fn ensure_default_sg(st: &mut Store, project: &str, zone: &str) -> String {
