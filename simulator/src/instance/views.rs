@@ -11,7 +11,9 @@ use crate::store::{
     VolRef, instance_time, new_id, scaled,
 };
 
+/// Where the `Location` of a created resource points.
 pub(super) const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
+
 /// When a volume attached or detached now settles.
 pub(super) fn settle(ctx: &Ctx, seconds: f64) -> tokio::time::Instant {
     ctx.now + scaled(seconds, ctx.scale)
