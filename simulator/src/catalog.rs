@@ -129,10 +129,10 @@ pub(crate) fn server_type(name: &str) -> Option<&'static ServerType> {
 
 pub(crate) fn server_type_json(t: &ServerType) -> Value {
     let bandwidth = 100_000_000 * t.ncpus;
-    let max_local: u64 = if t.local {
-        20_000_000_000 * t.ncpus.min(16)
+    let (l_ssd_min, l_ssd_max) = if t.local {
+        (L_SSD_MIN_SIZE, L_SSD_MAX_SIZE)
     } else {
-        0
+        (0, 0)
     };
     json!({
         "alt_names": [],
@@ -142,8 +142,8 @@ pub(crate) fn server_type_json(t: &ServerType) -> Value {
         "gpu": 0,
         "gpu_info": null,
         "mig_profile": null,
-        "volumes_constraint": {"min_size": if t.local { 20_000_000_000u64 } else { 0 }, "max_size": max_local},
-        "per_volume_constraint": {"l_ssd": {"min_size": if t.local { 1_000_000_000u64 } else { 0 }, "max_size": max_local}},
+        "volumes_constraint": {"min_size": 0, "max_size": local_budget(t)},
+        "per_volume_constraint": {"l_ssd": {"min_size": l_ssd_min, "max_size": l_ssd_max}},
         "scratch_storage_max_size": null,
         "scratch_storage_max_volumes_count": 0,
         "monthly_price": (t.hourly * 730.0 * 100.0).round() / 100.0,
@@ -154,7 +154,7 @@ pub(crate) fn server_type_json(t: &ServerType) -> Value {
             "block_storage": true,
             "hot_snapshots_local_volume": t.local,
             "private_network": 8,
-            "max_file_systems": 0
+            "max_file_systems": max_file_systems(t)
         },
         "network": {
             "ipv6_support": true,
@@ -453,4 +453,66 @@ pub(crate) fn is_end_of_life(image: &MarketplaceImage) -> bool {
 /// A stable UUID for a static entry of another catalogue (Account contracts).
 pub(crate) fn static_id(parts: &[&str]) -> String {
     stable_id(parts)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local storage and file systems per commercial type, as ListServersTypes shows them.
+
+const GB: u64 = 1_000_000_000;
+
+/// The smallest and largest l_ssd volume any local type takes.
+pub(crate) const L_SSD_MIN_SIZE: u64 = GB;
+pub(crate) const L_SSD_MAX_SIZE: u64 = 800 * GB;
+
+/// The total size of l_ssd volumes a type may hold (`volumes_constraint.max_size`, recorded for
+/// every local type); a local root made without a size takes all of it. Types without local
+/// storage have none.
+pub(crate) fn local_budget(t: &ServerType) -> u64 {
+    if !t.local {
+        return 0;
+    }
+    let gb = match t.name.as_str() {
+        "DEV1-S" => 20,
+        "DEV1-M" => 40,
+        "DEV1-L" => 80,
+        "DEV1-XL" => 120,
+        "GP1-XS" => 150,
+        "GP1-S" => 300,
+        "GP1-M" | "GP1-L" | "GP1-XL" => 600,
+        "START1-XS" => 25,
+        "START1-S" => 50,
+        "START1-M" => 100,
+        "START1-L" => 200,
+        "STARDUST1-S" => 10,
+        _ => 20 * t.ncpus.min(16),
+    };
+    gb * GB
+}
+
+/// How many file systems a type can attach: POP2 types (not the Windows ones) one per 4 vCPUs,
+/// at least one (recorded); the other types of the catalogue none.
+pub(crate) fn max_file_systems(t: &ServerType) -> u64 {
+    let pop2 = t.name.starts_with("POP2-") && !t.name.ends_with("-WIN");
+    if pop2 { (t.ncpus / 4).max(1) } else { 0 }
+}
+
+/// The volume types ListVolumesTypes shows, with their size limits.
+pub(crate) fn volume_types_json() -> Value {
+    json!({
+        "l_ssd": {
+            "display_name": "Local SSD",
+            "capabilities": {"snapshot": true},
+            "constraints": {"min": L_SSD_MIN_SIZE, "max": L_SSD_MAX_SIZE}
+        },
+        "sbs_volume": {
+            "display_name": "Block SSD",
+            "capabilities": {"snapshot": true},
+            "constraints": {"min": GB, "max": 10_000 * GB}
+        },
+        "scratch": {
+            "display_name": "Scratch",
+            "capabilities": {"snapshot": false},
+            "constraints": {"min": 0, "max": 0}
+        }
+    })
 }

@@ -225,6 +225,8 @@ pub(crate) struct Server {
     pub modified: String,
     pub location: Option<Value>,
     pub placement_group: Option<String>,
+    /// File Storage file systems attached to the server, by id (the spec's `filesystems`).
+    pub filesystems: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

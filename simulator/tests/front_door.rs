@@ -35,7 +35,7 @@ async fn authentication_is_required() {
         404
     );
     // A spec route that is not simulated: 501 not_implemented.
-    let r = raw(&sim, "GET", "/instance/v1/zones/fr-par-1/dashboard", None).await;
+    let r = raw(&sim, "GET", "/marketplace/v2/categories", None).await;
     assert_eq!(r.status(), 501);
     assert_eq!(r.json::<Value>().await.unwrap()["type"], "not_implemented");
 }
