@@ -1030,20 +1030,17 @@ impl Store {
 
     /// Books an address in the subnet of the private network's family (IPv4 or IPv6) and returns
     /// its IPAM id.
-    pub fn book_ipam(&mut self, booking: Booking) -> Result<String, BookingError> {
+    pub fn book_ipam_in(
+        &mut self,
+        booking: Booking,
+        subnet_id: Option<&str>,
+    ) -> Result<String, BookingError> {
         let pn = self
             .pns
             .get(&booking.private_network_id)
             .ok_or(BookingError::NoSubnet)?;
-        let (subnet_id, network, prefix) = pn
-            .subnets
-            .iter()
-            .filter_map(|s| {
-                let (network, prefix) = parse_cidr(&s.subnet)?;
-                (network.is_ipv6() == booking.is_ipv6).then(|| (s.id.clone(), network, prefix))
-            })
-            .next()
-            .ok_or(BookingError::NoSubnet)?;
+        let (subnet_id, network, prefix) =
+            booking_subnet(pn, &booking, subnet_id).ok_or(BookingError::NoSubnet)?;
         let region = pn.region.clone();
         let used: BTreeSet<IpAddr> = self
             .ipam
@@ -1392,8 +1389,38 @@ impl Store {
             .collect()
     }
 
+    /// Books an address in the private network's first subnet of the family, or the one holding
+    /// the address asked for.
+    pub fn book_ipam(&mut self, booking: Booking) -> Result<String, BookingError> {
+        self.book_ipam_in(booking, None)
+    }
+
     /// Whether any IPAM address is booked in a subnet.
     pub fn subnet_in_use(&self, subnet_id: &str) -> bool {
         self.ipam.values().any(|ip| ip.subnet_id == subnet_id)
     }
+}
+
+/// The subnet an address is booked in: of the family asked for, the one named if any, else the
+/// one holding the address asked for, else the first: (subnet id, network, prefix length).
+fn booking_subnet(
+    pn: &PrivateNetwork,
+    booking: &Booking,
+    subnet_id: Option<&str>,
+) -> Option<(String, IpAddr, u8)> {
+    let candidates: Vec<(String, IpAddr, u8)> = pn
+        .subnets
+        .iter()
+        .filter(|s| subnet_id.is_none_or(|id| id == s.id))
+        .filter_map(|s| {
+            let (network, prefix) = parse_cidr(&s.subnet)?;
+            (network.is_ipv6() == booking.is_ipv6).then(|| (s.id.clone(), network, prefix))
+        })
+        .collect();
+    let holding = booking.address.and_then(|a| {
+        candidates
+            .iter()
+            .find(|(_, network, prefix)| host_part(*network, *prefix, a).is_some())
+    });
+    holding.or(candidates.first()).cloned()
 }

@@ -231,7 +231,8 @@ fn book(st: &mut Store, req: &Req, region: &str) -> Res {
         return Err(h::required(&["source"]));
     };
     // Only private network sources can be booked in; a subnet names its private network.
-    let private_network_id = match (s(source, "private_network_id"), s(source, "subnet_id")) {
+    let subnet_id = s(source, "subnet_id");
+    let private_network_id = match (s(source, "private_network_id"), subnet_id) {
         (Some(pn), _) => pn.to_string(),
         (None, Some(subnet)) => st
             .pns
@@ -280,7 +281,7 @@ fn book(st: &mut Store, req: &Req, region: &str) -> Res {
         tags: strings(&body, "tags"),
         resource: custom_resource(&body, "resource")?,
     };
-    let id = st.book_ipam(booking).map_err(|e| match e {
+    let id = st.book_ipam_in(booking, subnet_id).map_err(|e| match e {
         BookingError::NoSubnet => h::precondition(
             "resource_not_usable",
             "the Private Network has no subnet of this family",
