@@ -1036,6 +1036,41 @@ async fn vpc_connectors_peer_two_vpcs_and_show_overlapping_subnets() {
     )
     .await;
     assert_eq!(renamed["name"], "renamed");
+    // Routes can lead to a connector of their VPC, which they then hold.
+    let via = ok(
+        &sim,
+        "POST",
+        "/routes",
+        Some(json!({"description": "to b", "vpc_id": a, "destination": "10.1.0.0/24", "nexthop_vpc_connector_id": there_id})),
+    )
+    .await;
+    let listed_routes = ok(
+        &sim,
+        "GET",
+        &format!("/routes-with-nexthop?nexthop_vpc_connector_id={there_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(listed_routes["routes"][0]["route"]["id"], id(&via).as_str());
+    fails(
+        &sim,
+        "POST",
+        "/routes",
+        Some(json!({"description": "wrong side", "vpc_id": b, "destination": "10.0.0.0/24", "nexthop_vpc_connector_id": there_id})),
+        400,
+        "invalid_arguments",
+    )
+    .await;
+    fails(
+        &sim,
+        "DELETE",
+        &format!("/vpc-connectors/{there_id}"),
+        None,
+        412,
+        "precondition_failed",
+    )
+    .await;
+    ok(&sim, "DELETE", &format!("/routes/{}", id(&via)), None).await;
     // A connector holds its VPC.
     fails(
         &sim,

@@ -88,61 +88,15 @@ fn route_is_ipv6(r: &VpcRoute) -> bool {
 }
 
 /// Checks a route's destination and nexthops against its VPC; the destination comes back in
-/// canonical notation.
+/// canonical notation, and the network of a nexthop resource is filled in.
 fn validate(st: &Store, region: &str, mut route: VpcRoute) -> Result<VpcRoute, Reply> {
     let (destination, parsed) = cidr_argument("destination", &route.destination)?;
     route.destination = destination;
-    let vpc = vpc_in(st, region, &route.vpc_id)?;
-    if !vpc.routing_enabled {
+    if !vpc_in(st, region, &route.vpc_id)?.routing_enabled {
         return Err(h::precondition(
             "resource_not_usable",
             "routing must be enabled on the VPC to add routes",
         ));
-    }
-    let is_ipv6 = parsed.0.is_ipv6();
-    if let Some(pn_id) = &route.nexthop_private_network_id
-        && pn_in(st, region, pn_id)?.vpc_id != route.vpc_id
-    {
-        return Err(h::constraint(
-            "nexthop_private_network_id",
-            "the Private Network is not in the route's VPC",
-        ));
-    }
-    if let Some(resource_id) = &route.nexthop_resource_id {
-        let Some(nexthop) = nexthop_of(st, resource_id, is_ipv6) else {
-            return Err(h::constraint(
-                "nexthop_resource_id",
-                format!("unknown resource {resource_id}"),
-            ));
-        };
-        let in_vpc = st
-            .pns
-            .get(&nexthop.private_network_id)
-            .is_some_and(|p| p.vpc_id == route.vpc_id);
-        let same_network = route
-            .nexthop_private_network_id
-            .as_ref()
-            .is_none_or(|pn| *pn == nexthop.private_network_id);
-        if !in_vpc || !same_network {
-            return Err(h::constraint(
-                "nexthop_resource_id",
-                "the resource is not in the route's VPC and Private Network",
-            ));
-        }
-        route.nexthop_private_network_id = Some(nexthop.private_network_id);
-    }
-    if let Some(connector_id) = &route.nexthop_vpc_connector_id {
-        let connector = st
-            .vpc_connectors
-            .get(connector_id)
-            .filter(|c| c.region == region)
-            .ok_or_else(|| h::not_found("vpc_connector", connector_id))?;
-        if connector.vpc_id != route.vpc_id {
-            return Err(h::constraint(
-                "nexthop_vpc_connector_id",
-                "the VPC connector does not start from the route's VPC",
-            ));
-        }
     }
     if route.nexthop_resource_id.is_none()
         && route.nexthop_private_network_id.is_none()
@@ -153,7 +107,72 @@ fn validate(st: &Store, region: &str, mut route: VpcRoute) -> Result<VpcRoute, R
             "a nexthop is required (resource, Private Network or VPC connector)",
         ));
     }
+    check_nexthop_network(st, region, &route)?;
+    if let Some(resource_id) = &route.nexthop_resource_id {
+        let network = nexthop_resource_network(st, &route, resource_id, parsed.0.is_ipv6())?;
+        route.nexthop_private_network_id = Some(network);
+    }
+    check_nexthop_connector(st, region, &route)?;
     Ok(route)
+}
+
+fn check_nexthop_network(st: &Store, region: &str, route: &VpcRoute) -> Result<(), Reply> {
+    match &route.nexthop_private_network_id {
+        Some(pn_id) if pn_in(st, region, pn_id)?.vpc_id != route.vpc_id => Err(h::constraint(
+            "nexthop_private_network_id",
+            "the Private Network is not in the route's VPC",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The private network of a nexthop resource, which must be in the route's VPC (and be the
+/// network the route names, if it names one).
+fn nexthop_resource_network(
+    st: &Store,
+    route: &VpcRoute,
+    resource_id: &str,
+    is_ipv6: bool,
+) -> Result<String, Reply> {
+    let Some(nexthop) = nexthop_of(st, resource_id, is_ipv6) else {
+        return Err(h::constraint(
+            "nexthop_resource_id",
+            format!("unknown resource {resource_id}"),
+        ));
+    };
+    let in_vpc = st
+        .pns
+        .get(&nexthop.private_network_id)
+        .is_some_and(|p| p.vpc_id == route.vpc_id);
+    let same_network = route
+        .nexthop_private_network_id
+        .as_ref()
+        .is_none_or(|pn| *pn == nexthop.private_network_id);
+    if !in_vpc || !same_network {
+        return Err(h::constraint(
+            "nexthop_resource_id",
+            "the resource is not in the route's VPC and Private Network",
+        ));
+    }
+    Ok(nexthop.private_network_id)
+}
+
+fn check_nexthop_connector(st: &Store, region: &str, route: &VpcRoute) -> Result<(), Reply> {
+    let Some(connector_id) = &route.nexthop_vpc_connector_id else {
+        return Ok(());
+    };
+    let connector = st
+        .vpc_connectors
+        .get(connector_id)
+        .filter(|c| c.region == region)
+        .ok_or_else(|| h::not_found("vpc_connector", connector_id))?;
+    if connector.vpc_id != route.vpc_id {
+        return Err(h::constraint(
+            "nexthop_vpc_connector_id",
+            "the VPC connector does not start from the route's VPC",
+        ));
+    }
+    Ok(())
 }
 
 fn create(st: &mut Store, req: &Req) -> Res {
