@@ -470,6 +470,9 @@ pub(crate) struct PrivateNetwork {
     pub default_route_propagation_enabled: bool,
     pub created: String,
     pub updated: String,
+    pub dhcp_enabled: bool,
+    /// Reaches Object Storage through its VPC's private access (formerly "S3 integration").
+    pub object_storage_private_access: bool,
 }
 
 /// An address booked in IPAM: one of the two addresses of a private NIC, or one booked through
@@ -557,6 +560,10 @@ pub(crate) struct Vpc {
     pub tags: Vec<String>,
     pub created: String,
     pub updated: String,
+    pub routing_enabled: bool,
+    pub custom_routes_propagation_enabled: bool,
+    /// Object Storage private access (formerly "S3 integration") is on for the VPC.
+    pub object_storage_private_access: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -578,6 +585,69 @@ pub(crate) struct Credentials {
     pub secret_key: String,
     pub project_id: String,
     pub organization_id: String,
+}
+
+// ---- VPC routing: routes, ACLs, ingress rules and VPC connectors ----
+
+/// A custom route of a VPC: traffic to `destination` goes to the nexthop.
+#[derive(Debug, Clone)]
+pub(crate) struct VpcRoute {
+    pub id: String,
+    pub seq: u64,
+    pub vpc_id: String,
+    pub region: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// Canonical CIDR.
+    pub destination: String,
+    pub nexthop_resource_id: Option<String>,
+    pub nexthop_private_network_id: Option<String>,
+    pub nexthop_vpc_connector_id: Option<String>,
+    pub created: String,
+    pub updated: String,
+}
+
+/// The ACL of a VPC for one IP version: rules as the API shows them, and the default policy.
+#[derive(Debug, Clone)]
+pub(crate) struct VpcAcl {
+    pub rules: Vec<serde_json::Value>,
+    pub default_policy: String,
+}
+
+/// Traffic entering a VPC from `source` goes to an address of one of its private networks.
+#[derive(Debug, Clone)]
+pub(crate) struct IngressRule {
+    pub id: String,
+    pub seq: u64,
+    pub vpc_id: String,
+    pub region: String,
+    pub project: String,
+    pub organization: String,
+    /// Canonical CIDR.
+    pub source: String,
+    pub nexthop_resource_ip: String,
+    pub nexthop_private_network_id: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub created: String,
+    pub updated: String,
+}
+
+/// One side of a peering between two VPCs; the peering is up when the target VPC has the
+/// connector back.
+#[derive(Debug, Clone)]
+pub(crate) struct VpcConnector {
+    pub id: String,
+    pub seq: u64,
+    pub name: String,
+    pub region: String,
+    pub project: String,
+    pub organization: String,
+    pub vpc_id: String,
+    pub target_vpc_id: String,
+    pub tags: Vec<String>,
+    pub created: String,
+    pub updated: String,
 }
 
 #[derive(Debug, Default)]
@@ -619,6 +689,11 @@ pub(crate) struct Store {
     /// Projects' qualifications set through the Account API (a project without one shows the
     /// `unknown_architecture_type` qualification).
     pub project_qualifications: HashMap<String, Value>,
+    pub vpc_routes: HashMap<String, VpcRoute>,
+    /// By VPC id and IP version (`true` for IPv6).
+    pub vpc_acls: HashMap<(String, bool), VpcAcl>,
+    pub ingress_rules: HashMap<String, IngressRule>,
+    pub vpc_connectors: HashMap<String, VpcConnector>,
 }
 
 /// Instance-style timestamp: `2026-07-30T12:53:14.841115+00:00`.
@@ -969,20 +1044,17 @@ impl Store {
 
     /// Books an address in the subnet of the private network's family (IPv4 or IPv6) and returns
     /// its IPAM id.
-    pub fn book_ipam(&mut self, booking: Booking) -> Result<String, BookingError> {
+    pub fn book_ipam_in(
+        &mut self,
+        booking: Booking,
+        subnet_id: Option<&str>,
+    ) -> Result<String, BookingError> {
         let pn = self
             .pns
             .get(&booking.private_network_id)
             .ok_or(BookingError::NoSubnet)?;
-        let (subnet_id, network, prefix) = pn
-            .subnets
-            .iter()
-            .filter_map(|s| {
-                let (network, prefix) = parse_cidr(&s.subnet)?;
-                (network.is_ipv6() == booking.is_ipv6).then(|| (s.id.clone(), network, prefix))
-            })
-            .next()
-            .ok_or(BookingError::NoSubnet)?;
+        let (subnet_id, network, prefix) =
+            booking_subnet(pn, &booking, subnet_id).ok_or(BookingError::NoSubnet)?;
         let region = pn.region.clone();
         let used: BTreeSet<IpAddr> = self
             .ipam
@@ -1372,4 +1444,68 @@ impl Store {
         self.project_qualifications.remove(project);
         self.projects.remove(project);
     }
+}
+
+// ---- CIDR helpers and VPC queries shared by the VPC and IPAM APIs ----
+
+/// A network in canonical notation (`172.16.4.0/22`, `fd5c:0:1:79b1::/64`).
+pub(crate) fn cidr_text(network: IpAddr, prefix: u8) -> String {
+    format!("{network}/{prefix}")
+}
+
+/// Whether `inner` lies inside `outer` (both parsed by [`parse_cidr`]).
+pub(crate) fn cidr_contains(outer: (IpAddr, u8), inner: (IpAddr, u8)) -> bool {
+    inner.1 >= outer.1 && host_part(outer.0, outer.1, inner.0).is_some()
+}
+
+/// Whether two networks share an address.
+pub(crate) fn cidrs_overlap(a: (IpAddr, u8), b: (IpAddr, u8)) -> bool {
+    cidr_contains(a, b) || cidr_contains(b, a)
+}
+
+impl Store {
+    /// The subnets of every private network of a VPC: (subnet id, parsed network, text).
+    pub fn vpc_subnets(&self, vpc_id: &str) -> Vec<(String, (IpAddr, u8), String)> {
+        let mut pns: Vec<&PrivateNetwork> = self.pns.values().filter(|p| p.vpc_id == vpc_id).collect();
+        pns.sort_by_key(|p| p.seq);
+        pns.iter()
+            .flat_map(|p| &p.subnets)
+            .filter_map(|s| Some((s.id.clone(), parse_cidr(&s.subnet)?, s.subnet.clone())))
+            .collect()
+    }
+
+    /// Books an address in the private network's first subnet of the family, or the one holding
+    /// the address asked for.
+    pub fn book_ipam(&mut self, booking: Booking) -> Result<String, BookingError> {
+        self.book_ipam_in(booking, None)
+    }
+
+    /// Whether any IPAM address is booked in a subnet.
+    pub fn subnet_in_use(&self, subnet_id: &str) -> bool {
+        self.ipam.values().any(|ip| ip.subnet_id == subnet_id)
+    }
+}
+
+/// The subnet an address is booked in: of the family asked for, the one named if any, else the
+/// one holding the address asked for, else the first: (subnet id, network, prefix length).
+fn booking_subnet(
+    pn: &PrivateNetwork,
+    booking: &Booking,
+    subnet_id: Option<&str>,
+) -> Option<(String, IpAddr, u8)> {
+    let candidates: Vec<(String, IpAddr, u8)> = pn
+        .subnets
+        .iter()
+        .filter(|s| subnet_id.is_none_or(|id| id == s.id))
+        .filter_map(|s| {
+            let (network, prefix) = parse_cidr(&s.subnet)?;
+            (network.is_ipv6() == booking.is_ipv6).then(|| (s.id.clone(), network, prefix))
+        })
+        .collect();
+    let holding = booking.address.and_then(|a| {
+        candidates
+            .iter()
+            .find(|(_, network, prefix)| host_part(*network, *prefix, a).is_some())
+    });
+    holding.or(candidates.first()).cloned()
 }

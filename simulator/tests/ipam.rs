@@ -736,3 +736,149 @@ async fn custom_resources_attach_move_and_detach() {
 async fn listed_ids(c: &Client, f: impl FnOnce(ListIps<'_>) -> ListIps<'_>) -> BTreeSet<String> {
     ids(&listed(c, f).await.ips)
 }
+
+/// A raw IPAM request: status and JSON body (null when empty).
+async fn ipam_call(sim: &Simulator, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let r = raw(sim, method, &format!("/ipam/v1/regions/{REGION}{path}"), body).await;
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null),
+    )
+}
+
+async fn vpc_post(sim: &Simulator, path: &str, body: Value) -> Value {
+    let r = raw(
+        sim,
+        "POST",
+        &format!("/vpc/v2/regions/{REGION}{path}"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn list_filters_by_vpc_resource_sets_region_organization_and_order() {
+    let sim = sim(0.0).await;
+    let vpc_a = vpc_post(&sim, "/vpcs", json!({"name": "a"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let vpc_b = vpc_post(&sim, "/vpcs", json!({"name": "b"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pn_a = vpc_post(
+        &sim,
+        "/private-networks",
+        json!({"vpc_id": vpc_a, "subnets": ["10.0.0.0/24"]}),
+    )
+    .await;
+    let pn_b = vpc_post(
+        &sim,
+        "/private-networks",
+        json!({"vpc_id": vpc_b, "subnets": ["10.1.0.0/24"]}),
+    )
+    .await;
+    let book = |pn: &Value, extra: Value| {
+        let mut body = json!({"source": {"private_network_id": pn["id"]}});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let sim = &sim;
+        async move {
+            let (status, ip) = ipam_call(sim, "POST", "/ips", Some(body)).await;
+            assert_eq!(status, 200, "{ip}");
+            ip
+        }
+    };
+    let attached_a = book(
+        &pn_a,
+        json!({"address": "10.0.0.9", "resource": {"mac_address": "02:00:00:00:00:01", "name": "alpha"}}),
+    )
+    .await;
+    let free_a = book(&pn_a, json!({"address": "10.0.0.5"})).await;
+    let attached_b = book(
+        &pn_b,
+        json!({"resource": {"mac_address": "02:00:00:00:00:02", "name": "beta"}}),
+    )
+    .await;
+    let v6_a = book(&pn_a, json!({"is_ipv6": true})).await;
+    let id = |ip: &Value| ip["id"].as_str().unwrap().to_string();
+    let listed = |q: String| {
+        let sim = &sim;
+        async move {
+            let (status, v) = ipam_call(sim, "GET", &format!("/ips?{q}"), None).await;
+            assert_eq!(status, 200, "{q}: {v}");
+            v["ips"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|ip| ip["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+
+    assert_eq!(
+        sorted(listed(format!("source_vpc_id={vpc_a}")).await),
+        sorted(vec![id(&attached_a), id(&free_a), id(&v6_a)])
+    );
+    // `vpc_id` lists the addresses of resources in the VPC: attached ones.
+    assert_eq!(listed(format!("vpc_id={vpc_a}")).await, vec![id(&attached_a)]);
+    assert_eq!(listed(format!("vpc_id={vpc_b}")).await, vec![id(&attached_b)]);
+    let resource_ids = format!(
+        "resource_ids={}&resource_ids={}",
+        attached_a["resource"]["id"].as_str().unwrap(),
+        attached_b["resource"]["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        sorted(listed(resource_ids).await),
+        sorted(vec![id(&attached_a), id(&attached_b)])
+    );
+    assert_eq!(listed("resource_types=custom".into()).await.len(), 2);
+    assert!(
+        listed("resource_types=instance_private_nic".into())
+            .await
+            .is_empty()
+    );
+    assert_eq!(listed("resource_types=unknown_type".into()).await.len(), 4);
+    assert!(listed("regional=true".into()).await.is_empty());
+    assert_eq!(listed("regional=false".into()).await.len(), 4);
+    assert_eq!(
+        listed(format!("organization_id={}", sim.organization_id()))
+            .await
+            .len(),
+        4
+    );
+    assert!(
+        listed("organization_id=11111111-1111-4111-8111-111111111111".into())
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        listed("order_by=created_at_asc".into()).await,
+        vec![id(&attached_a), id(&free_a), id(&attached_b), id(&v6_a)]
+    );
+    assert_eq!(listed("".into()).await[0], id(&v6_a), "newest first by default");
+    assert_eq!(
+        listed("is_ipv6=false&order_by=ip_address_asc".into()).await,
+        vec![id(&free_a), id(&attached_a), id(&attached_b)]
+    );
+    assert_eq!(
+        listed("attached=true&order_by=mac_address_desc".into()).await,
+        vec![id(&attached_b), id(&attached_a)]
+    );
+    let (status, err) = ipam_call(&sim, "GET", "/ips?order_by=size", None).await;
+    assert_eq!((status, err["type"].as_str()), (400, Some("invalid_arguments")));
+    assert!(
+        sim.ignored_query_parameters().is_empty(),
+        "{:?}",
+        sim.ignored_query_parameters()
+    );
+}
