@@ -14,6 +14,7 @@ mod conformance;
 mod faults;
 mod front_door;
 mod instance;
+mod instance_images;
 mod ipam;
 mod marketplace;
 mod requests;
