@@ -272,7 +272,7 @@ async fn a_snapshot_is_listed_with_filters_updated_set_and_deleted() {
 
 #[tokio::test]
 async fn an_export_answers_a_task_and_the_snapshot_is_exporting_then_available() {
-    // 0.01: the snapshot is made in 0.4 s, exported in 0.45 s.
+    // 0.01: the snapshot is made in 0.4 s, exported in 0.45 s, imported in 0.3 s.
     let sim = sim(0.01).await;
     let volume = local_volume(&sim, "export-src").await;
     let snapshot = create_snapshot(&sim, &volume, "to-export", json!({})).await;
@@ -303,9 +303,36 @@ async fn an_export_answers_a_task_and_the_snapshot_is_exporting_then_available()
     assert_eq!((status, busy["type"].as_str()), (409, Some("transient_state")));
     wait_for("available", || snapshot_state(&sim, &id)).await;
 
+    the_exported_object_imports_as_a_new_snapshot(&sim, snapshot["size"].as_u64().unwrap()).await;
+
     let unknown = instance("/snapshots/11111111-2222-3333-4444-555555555555/export");
     let (status, gone) = call(&sim, "POST", &unknown, Some(body)).await;
     assert_not_found(status, &gone, "instance_snapshot");
+}
+
+/// A snapshot made from `my-bucket/disk.qcow2` (exported from a snapshot of `size` bytes) is
+/// `importing`, then `available`, with that size and no base volume.
+async fn the_exported_object_imports_as_a_new_snapshot(sim: &Simulator, size: u64) {
+    let body =
+        json!({"name": "imported", "volume_type": "l_ssd", "bucket": "my-bucket", "key": "disk.qcow2"});
+    let (status, created) = call(sim, "POST", &instance("/snapshots"), Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let imported = &created["snapshot"];
+    assert_eq!(imported["state"], "importing");
+    assert_eq!(imported["size"], size);
+    assert!(imported["base_volume"].is_null());
+    assert_eq!(
+        created["task"]["href_result"],
+        format!("snapshots/{}", imported["id"].as_str().unwrap())
+    );
+    let id = imported["id"].as_str().unwrap().to_string();
+    wait_for("available", || snapshot_state(sim, &id)).await;
+
+    // An object the simulator never saw has no size to take.
+    let unknown = json!({"volume_type": "l_ssd", "bucket": "my-bucket", "key": "other.qcow2"});
+    let (status, refused) = call(sim, "POST", &instance("/snapshots"), Some(unknown)).await;
+    assert_eq!(status, 400);
+    assert_eq!(refused["details"][0]["argument_name"], "size");
 }
 
 // -------------------------------------------------------------------------------------------

@@ -250,6 +250,7 @@ mod tests {
                 created: instance_time(),
                 modified: instance_time(),
                 exporting_until: None,
+                importing_until: None,
             },
         );
     }

@@ -1,4 +1,5 @@
-//! Instance v1 snapshots of Instance volumes, and their export to Object Storage.
+//! Instance v1 snapshots of Instance volumes or of Object Storage objects, and their export to
+//! Object Storage.
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -7,8 +8,8 @@ use crate::catalog::{self, ZONES};
 use crate::http::{self as h, Ctx, Reply, Req, Res, Routes, project_of, s, strings};
 
 use crate::store::{
-    EXPORT_SNAPSHOT_SECONDS, INSTANCE_SNAPSHOT_SECONDS, InstanceSnapshot, Store, instance_time, new_id,
-    scaled,
+    EXPORT_SNAPSHOT_SECONDS, IMPORT_SNAPSHOT_SECONDS, INSTANCE_SNAPSHOT_SECONDS, InstanceSnapshot, Store,
+    instance_time, new_id, scaled,
 };
 
 pub(super) const OPERATIONS: Routes = &[
@@ -45,10 +46,13 @@ fn snapshot_reply(st: &Store, now: Instant, id: &str) -> Res {
     Ok(Reply::ok(json!({"snapshot": snapshot_json(st, snapshot, now)})))
 }
 
-/// The state of a snapshot at `now`: being made, being exported, or available.
+/// The state of a snapshot at `now`: being made (from a volume or an object), being exported,
+/// or available.
 fn state(snapshot: &InstanceSnapshot, now: Instant) -> &'static str {
     if snapshot.snapshotting_until.is_some() {
         "snapshotting"
+    } else if snapshot.importing_until.is_some_and(|t| t > now) {
+        "importing"
     } else if snapshot.exporting_until.is_some_and(|t| t > now) {
         "exporting"
     } else {
@@ -121,62 +125,122 @@ fn snapshot_type(body: &Value, volume_type: &str) -> Result<String, Reply> {
     }
 }
 
-/// A snapshot of an Instance (local) volume: 201 with the snapshot `snapshotting` and its task,
-/// no Location (recorded).
+/// A snapshot of an Instance volume, or of an object in an Object Storage bucket.
 fn create(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     let zone = h::zone_among(req, ZONES)?.to_string();
     let body = req.json()?;
     let project = project_of(st, &body, "project", RESOURCE)?;
-    let Some(volume_id) = s(&body, "volume_id") else {
-        if s(&body, "bucket").is_some() {
-            return Err(h::not_implemented(
-                req.module,
-                "CreateSnapshot from object storage",
-            ));
-        }
-        return Err(h::required(&["volume_id"]));
-    };
+    match (s(&body, "volume_id"), s(&body, "bucket")) {
+        (Some(volume_id), _) => snapshot_volume(st, ctx, &body, &zone, project, volume_id),
+        (None, Some(bucket)) => import_object(st, ctx, &body, &zone, project, bucket),
+        (None, None) => Err(h::required(&["volume_id"])),
+    }
+}
+
+/// A new snapshot of the request's account, not yet stored.
+fn new_snapshot(
+    st: &mut Store,
+    body: &Value,
+    zone: &str,
+    project: String,
+    volume_type: String,
+    size: u64,
+) -> InstanceSnapshot {
+    let seq = st.next_seq();
+    let now = instance_time();
+    let id = new_id();
+    InstanceSnapshot {
+        name: s(body, "name")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("snp-{}", &id[..8])),
+        id,
+        seq,
+        zone: zone.to_string(),
+        project,
+        organization: st.organization.clone(),
+        volume_type,
+        size,
+        base_volume: None,
+        tags: strings(body, "tags"),
+        snapshotting_until: None,
+        created: now.clone(),
+        modified: now,
+        exporting_until: None,
+        importing_until: None,
+    }
+}
+
+/// Stores a new snapshot and answers 201 with it and its task, no Location (recorded).
+fn created(st: &mut Store, ctx: &Ctx, snapshot: InstanceSnapshot, task: Value) -> Res {
+    let id = snapshot.id.clone();
+    st.isnapshots.insert(id.clone(), snapshot);
+    let json = snapshot_json(st, &st.isnapshots[&id], ctx.now);
+    Ok(Reply::json(201, json!({"snapshot": json, "task": task})))
+}
+
+/// A snapshot of an Instance volume: `snapshotting` for the snapshot's time.
+fn snapshot_volume(
+    st: &mut Store,
+    ctx: &Ctx,
+    body: &Value,
+    zone: &str,
+    project: String,
+    volume_id: &str,
+) -> Res {
     // Block volumes are snapshotted by the Block API; the Instance API knows only its own.
     let Some(volume) = st.ivolumes.get(volume_id).filter(|v| v.zone == zone).cloned() else {
         return Err(h::not_found("instance_volume", volume_id));
     };
-    let volume_type = snapshot_type(&body, &volume.volume_type)?;
-    let seq = st.next_seq();
-    let now = instance_time();
-    let id = new_id();
-    let snapshot = InstanceSnapshot {
-        id: id.clone(),
-        seq,
-        name: s(&body, "name")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("snp-{}", &id[..8])),
-        zone: zone.clone(),
-        project,
-        organization: st.organization.clone(),
-        volume_type,
-        size: volume.size,
-        base_volume: Some((volume.id.clone(), volume.name.clone())),
-        tags: strings(&body, "tags"),
-        snapshotting_until: Some(ctx.now + scaled(INSTANCE_SNAPSHOT_SECONDS, ctx.scale)),
-        created: now.clone(),
-        modified: now,
-        exporting_until: None,
-    };
-    st.isnapshots.insert(id.clone(), snapshot);
-    st.pending_snapshots.insert(id.clone());
+    let volume_type = snapshot_type(body, &volume.volume_type)?;
+    let mut snapshot = new_snapshot(st, body, zone, project, volume_type, volume.size);
+    snapshot.base_volume = Some((volume.id.clone(), volume.name.clone()));
+    snapshot.snapshotting_until = Some(ctx.now + scaled(INSTANCE_SNAPSHOT_SECONDS, ctx.scale));
+    st.pending_snapshots.insert(snapshot.id.clone());
     let task = json!({
         "id": new_id(),
         "description": "volume_snapshot",
         "status": "pending",
         "href_from": "/snapshots",
-        "href_result": format!("snapshots/{id}"),
+        "href_result": format!("snapshots/{}", snapshot.id),
         "started_at": instance_time(),
         "terminated_at": null,
         "progress": 0,
         "zone": zone,
     });
-    let json = snapshot_json(st, &st.isnapshots[&id], ctx.now);
-    Ok(Reply::json(201, json!({"snapshot": json, "task": task})))
+    created(st, ctx, snapshot, task)
+}
+
+/// A snapshot made from a QCOW2 object (`bucket`, `key`): `importing` for the import's time, with
+/// the API's placeholder task (recorded). Its size is the one given, else that of the snapshot
+/// exported to that object.
+fn import_object(st: &mut Store, ctx: &Ctx, body: &Value, zone: &str, project: String, bucket: &str) -> Res {
+    let Some(key) = s(body, "key") else {
+        return Err(h::required(&["key"]));
+    };
+    let exported = st.exported_objects.get(&format!("{bucket}/{key}")).copied();
+    let Some(size) = body.get("size").and_then(Value::as_u64).or(exported) else {
+        return Err(h::required(&["size"]));
+    };
+    let volume_type = snapshot_type(body, "l_ssd")?;
+    let mut snapshot = new_snapshot(st, body, zone, project, volume_type, size);
+    snapshot.importing_until = Some(ctx.now + scaled(IMPORT_SNAPSHOT_SECONDS, ctx.scale));
+    let task = placeholder_task("/snapshots".into(), format!("snapshots/{}", snapshot.id), zone);
+    created(st, ctx, snapshot, task)
+}
+
+/// The task the API answers for imports and exports (recorded: a zero id, `fake task`).
+fn placeholder_task(href_from: String, href_result: String, zone: &str) -> Value {
+    json!({
+        "id": "00000000-0000-0000-0000-000000000000",
+        "description": "fake task",
+        "status": "pending",
+        "href_from": href_from,
+        "href_result": href_result,
+        "started_at": instance_time(),
+        "terminated_at": null,
+        "progress": 0,
+        "zone": zone,
+    })
 }
 
 /// PATCH: the fields sent change, the others stay.
@@ -230,8 +294,8 @@ fn delete(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     Ok(Reply::no_content())
 }
 
-/// Export to an Object Storage bucket: 202 with the API's placeholder task (recorded: a zero id,
-/// `fake task`, the object's URL as `href_result`); the snapshot shows `exporting` for the
+/// Export to an Object Storage bucket: 202 with the API's placeholder task (the object's URL as
+/// `href_result`); the snapshot shows `exporting` for the
 /// export's time, then `available` again.
 fn export(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     let body = req.json()?;
@@ -247,26 +311,19 @@ fn export(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     if current != "available" {
         return Err(h::transient_state(RESOURCE, &snapshot.id, current));
     }
-    let (id, zone) = (snapshot.id.clone(), snapshot.zone.clone());
+    let (id, zone, size) = (snapshot.id.clone(), snapshot.zone.clone(), snapshot.size);
     let snapshot = snapshot_mut(st, req)?;
     snapshot.exporting_until = Some(ctx.now + scaled(EXPORT_SNAPSHOT_SECONDS, ctx.scale));
     snapshot.modified = instance_time();
-    let object = format!(
-        "https://s3.{}.scw.cloud/{}/{}",
-        catalog::region_of(&zone),
+    let (bucket, key) = (
         s(&body, "bucket").unwrap_or_default(),
-        s(&body, "key").unwrap_or_default()
+        s(&body, "key").unwrap_or_default(),
     );
-    let task = json!({
-        "id": "00000000-0000-0000-0000-000000000000",
-        "description": "fake task",
-        "status": "pending",
-        "href_from": format!("/snapshots/{id}/export"),
-        "href_result": object,
-        "started_at": instance_time(),
-        "terminated_at": null,
-        "progress": 0,
-        "zone": zone,
-    });
+    st.exported_objects.insert(format!("{bucket}/{key}"), size);
+    let object = format!(
+        "https://s3.{}.scw.cloud/{bucket}/{key}",
+        catalog::region_of(&zone)
+    );
+    let task = placeholder_task(format!("/snapshots/{id}/export"), object, &zone);
     Ok(Reply::json(202, json!({"task": task})))
 }
