@@ -326,6 +326,8 @@ async fn the_exported_object_imports_as_a_new_snapshot(sim: &Simulator, size: u6
         format!("snapshots/{}", imported["id"].as_str().unwrap())
     );
     let id = imported["id"].as_str().unwrap().to_string();
+    let (status, busy) = call(sim, "DELETE", &instance(&format!("/snapshots/{id}")), None).await;
+    assert_eq!((status, busy["current_state"].as_str()), (409, Some("importing")));
     wait_for("available", || snapshot_state(sim, &id)).await;
 
     // An object the simulator never saw has no size to take.

@@ -277,11 +277,14 @@ fn set(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     snapshot_reply(st, ctx.now, &id)
 }
 
+/// Refused while the snapshot's data goes to or comes from Object Storage, and while an image
+/// uses it.
 fn delete(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     let snapshot = snapshot(st, req)?;
     let id = snapshot.id.clone();
-    if state(snapshot, ctx.now) == "exporting" {
-        return Err(h::transient_state(RESOURCE, &id, "exporting"));
+    let current = state(snapshot, ctx.now);
+    if matches!(current, "exporting" | "importing") {
+        return Err(h::transient_state(RESOURCE, &id, current));
     }
     if let Some(image) = st.images.values().find(|i| i.root_snapshot == id) {
         return Err(h::invalid_request(format!(
