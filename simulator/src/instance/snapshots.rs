@@ -196,17 +196,13 @@ fn snapshot_volume(
     snapshot.base_volume = Some((volume.id.clone(), volume.name.clone()));
     snapshot.snapshotting_until = Some(ctx.now + scaled(INSTANCE_SNAPSHOT_SECONDS, ctx.scale));
     st.pending_snapshots.insert(snapshot.id.clone());
-    let task = json!({
-        "id": new_id(),
-        "description": "volume_snapshot",
-        "status": "pending",
-        "href_from": "/snapshots",
-        "href_result": format!("snapshots/{}", snapshot.id),
-        "started_at": instance_time(),
-        "terminated_at": null,
-        "progress": 0,
-        "zone": zone,
-    });
+    let task = Task {
+        id: new_id(),
+        description: "volume_snapshot",
+        href_from: "/snapshots".into(),
+        href_result: format!("snapshots/{}", snapshot.id),
+    }
+    .json(zone);
     created(st, ctx, snapshot, task)
 }
 
@@ -224,23 +220,42 @@ fn import_object(st: &mut Store, ctx: &Ctx, body: &Value, zone: &str, project: S
     let volume_type = snapshot_type(body, "l_ssd")?;
     let mut snapshot = new_snapshot(st, body, zone, project, volume_type, size);
     snapshot.importing_until = Some(ctx.now + scaled(IMPORT_SNAPSHOT_SECONDS, ctx.scale));
-    let task = placeholder_task("/snapshots".into(), format!("snapshots/{}", snapshot.id), zone);
+    let task = Task::placeholder("/snapshots".into(), format!("snapshots/{}", snapshot.id)).json(zone);
     created(st, ctx, snapshot, task)
 }
 
-/// The task the API answers for imports and exports (recorded: a zero id, `fake task`).
-fn placeholder_task(href_from: String, href_result: String, zone: &str) -> Value {
-    json!({
-        "id": "00000000-0000-0000-0000-000000000000",
-        "description": "fake task",
-        "status": "pending",
-        "href_from": href_from,
-        "href_result": href_result,
-        "started_at": instance_time(),
-        "terminated_at": null,
-        "progress": 0,
-        "zone": zone,
-    })
+/// The task a snapshot's creation, import or export answers with, just started.
+struct Task {
+    id: String,
+    description: &'static str,
+    href_from: String,
+    href_result: String,
+}
+
+impl Task {
+    /// The task the API answers for imports and exports (recorded: a zero id, `fake task`).
+    fn placeholder(href_from: String, href_result: String) -> Task {
+        Task {
+            id: "00000000-0000-0000-0000-000000000000".into(),
+            description: "fake task",
+            href_from,
+            href_result,
+        }
+    }
+
+    fn json(&self, zone: &str) -> Value {
+        json!({
+            "id": self.id,
+            "description": self.description,
+            "status": "pending",
+            "href_from": self.href_from,
+            "href_result": self.href_result,
+            "started_at": instance_time(),
+            "terminated_at": null,
+            "progress": 0,
+            "zone": zone,
+        })
+    }
 }
 
 /// PATCH: the fields sent change, the others stay.
@@ -327,6 +342,6 @@ fn export(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         "https://s3.{}.scw.cloud/{bucket}/{key}",
         catalog::region_of(&zone)
     );
-    let task = placeholder_task(format!("/snapshots/{id}/export"), object, &zone);
+    let task = Task::placeholder(format!("/snapshots/{id}/export"), object).json(&zone);
     Ok(Reply::json(202, json!({"task": task})))
 }
