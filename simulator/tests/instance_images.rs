@@ -178,7 +178,7 @@ async fn an_image_of_a_snapshot_being_made_is_creating_then_available() {
 }
 
 #[tokio::test]
-async fn images_of_unknown_snapshots_or_ids_are_not_found() {
+async fn images_of_unknown_snapshots_or_ids_are_not_found_and_the_marketplace_s_are_read_only() {
     let sim = sim(0.0).await;
     let unknown = "11111111-2222-3333-4444-555555555555";
     let (status, body) = call(
@@ -194,6 +194,11 @@ async fn images_of_unknown_snapshots_or_ids_are_not_found() {
     assert_not_found(status, &body, "instance_image");
     let (status, body) = call(&sim, "DELETE", &path, None).await;
     assert_not_found(status, &body, "instance_image");
+    // The marketplace's images are read, not changed.
+    let marketplace = instance(&format!("/images/{LOCAL_IMAGE}"));
+    assert_eq!(call(&sim, "GET", &marketplace, None).await.0, 200);
+    let (status, body) = call(&sim, "PATCH", &marketplace, Some(json!({"name": "mine"}))).await;
+    assert_eq!((status, body["type"].as_str()), (403, Some("permissions_denied")));
 }
 
 // -------------------------------------------------------------------------------------------

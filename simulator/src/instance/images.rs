@@ -33,7 +33,11 @@ fn image<'s>(st: &'s Store, req: &Req) -> Result<&'s Image, Reply> {
         .ok_or_else(|| not_found_image(id))
 }
 
+/// An image made through the API, to change: the marketplace's are not the account's to change.
 fn image_mut<'s>(st: &'s mut Store, req: &Req) -> Result<&'s mut Image, Reply> {
+    if catalog::local_image(req.param("image_id")).is_some() {
+        return Err(h::permissions_denied("write", "instance_image"));
+    }
     let id = image(st, req)?.id.clone();
     st.images.get_mut(&id).ok_or_else(|| not_found_image(&id))
 }
