@@ -402,3 +402,16 @@ pub(crate) fn project_of(st: &Store, body: &Value, key: &str, resource: &str) ->
     }
     Ok(project)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Zones
+
+/// The request's `zone`, refused unless it is one of `zones` (the API's).
+pub(crate) fn zone_among<'r>(req: &'r Req, zones: &[&str]) -> Result<&'r str, Reply> {
+    let zone = req.param("zone");
+    if zones.contains(&zone) {
+        Ok(zone)
+    } else {
+        Err(constraint("zone", format!("unknown zone {zone}")))
+    }
+}

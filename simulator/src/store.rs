@@ -304,6 +304,19 @@ pub(crate) const BLOCK_CREATE_SECONDS: f64 = 2.0;
 /// Seconds an Instance snapshot of a local volume stays `snapshotting` (recorded: 10 s to a
 /// minute and more, 40 s typically).
 pub(crate) const INSTANCE_SNAPSHOT_SECONDS: f64 = 40.0;
+/// Seconds an Instance snapshot stays `exporting` after an export to Object Storage (recorded:
+/// 44 s and 46 s for 10 GB snapshots, polled every 5 s).
+pub(crate) const EXPORT_SNAPSHOT_SECONDS: f64 = 45.0;
+/// Seconds an Instance snapshot made from an Object Storage object stays `importing` (recorded:
+/// 28 s for a 10 GB image, polled every 5 s).
+pub(crate) const IMPORT_SNAPSHOT_SECONDS: f64 = 30.0;
+/// Seconds a volume moved from the Instance API to Block Storage shows `updating` there, and a
+/// moved snapshot `creating`: only the resource's management moves, its data stays where it is,
+/// so the move is short; a few polls of a client waiting for it.
+pub(crate) const BLOCK_MIGRATION_SECONDS: f64 = 10.0;
+/// IOPS a `b_ssd` volume shows once in Block Storage: its performance does not change with the
+/// move, and Block Storage's lowest class (`sbs_5k`) is the one that matches it.
+pub(crate) const MIGRATED_B_SSD_IOPS: u64 = 5000;
 
 /// The volume a Block snapshot was taken from, as it was then.
 #[derive(Debug, Clone)]
@@ -348,6 +361,10 @@ pub(crate) struct InstanceSnapshot {
     pub snapshotting_until: Option<Instant>,
     pub created: String,
     pub modified: String,
+    /// An export to Object Storage in progress: the snapshot shows `exporting` until then.
+    pub exporting_until: Option<Instant>,
+    /// An import from Object Storage in progress: the snapshot shows `importing` until then.
+    pub importing_until: Option<Instant>,
 }
 
 /// An Instance image made through the API from a snapshot (Instance or Block).
@@ -681,8 +698,9 @@ pub(crate) struct Store {
     pub subnet_counter: u32,
     /// Every resource ever created, in order.
     pub created: CreationLog,
-    /// The Object Storage objects Block snapshots were exported to: (bucket, key) → size in
-    /// bytes, so that an import of that object makes a snapshot of the same size.
+    /// The Object Storage objects snapshots (Block or Instance) were exported to: (bucket, key)
+    /// → size in bytes, so that an import of that object, by either API, makes a snapshot of the
+    /// same size.
     pub exported_objects: HashMap<(String, String), u64>,
     /// Account contract signatures.
     pub contract_signatures: HashMap<String, ContractSignature>,
@@ -1508,4 +1526,111 @@ fn booking_subnet(
             .find(|(_, network, prefix)| host_part(*network, *prefix, a).is_some())
     });
     holding.or(candidates.first()).cloned()
+}
+
+// Placement groups' servers and the move of Instance `b_ssd` resources to Block Storage
+
+impl Store {
+    /// Makes `servers` the members of placement group `group`: each of them joins it, the other
+    /// servers that were in it leave it.
+    pub(crate) fn set_placement_group_servers(&mut self, group: &str, servers: &[String]) {
+        for server in self.servers.values_mut() {
+            let wanted = servers.contains(&server.id);
+            let member = server.placement_group.as_deref() == Some(group);
+            if wanted && !member {
+                server.placement_group = Some(group.to_string());
+                server.modified = instance_time();
+            } else if member && !wanted {
+                server.placement_group = None;
+                server.modified = instance_time();
+            }
+        }
+    }
+
+    /// Moves an Instance volume to Block Storage under the same id: it leaves the Instance API,
+    /// shows `updating` in Block Storage until `until`, and stays attached to its server.
+    pub(crate) fn migrate_volume_to_block(&mut self, volume_id: &str, until: Instant) {
+        let Some(volume) = self.ivolumes.remove(volume_id) else {
+            return;
+        };
+        let now = api_time();
+        if let Some(server) = volume.server.as_ref().and_then(|id| self.servers.get_mut(id)) {
+            for attached in server.volumes.values_mut().filter(|r| r.id == volume.id) {
+                attached.kind = VolKind::Block;
+            }
+        }
+        let reference = volume.server.as_ref().map(|server_id| Reference {
+            id: new_id(),
+            server_id: server_id.clone(),
+            created: now.clone(),
+            status: "attached",
+            settles_at: None,
+        });
+        let migrated = BlockVolume {
+            id: volume.id.clone(),
+            seq: volume.seq,
+            name: volume.name,
+            zone: volume.zone,
+            project: volume.project,
+            size: volume.size,
+            iops: MIGRATED_B_SSD_IOPS,
+            tags: volume.tags,
+            reference,
+            creating_until: None,
+            update: Some(SpecUpdate {
+                until,
+                size: volume.size,
+                iops: MIGRATED_B_SSD_IOPS,
+                stamped: now.clone(),
+            }),
+            parent_snapshot_id: None,
+            last_detached_at: None,
+            created: api_time_of(&volume.created),
+            updated: now,
+        };
+        self.bvolumes.insert(volume.id.clone(), migrated);
+        self.pending_volumes.insert(volume.id);
+    }
+
+    /// Moves an Instance snapshot to Block Storage under the same id: it leaves the Instance API
+    /// and shows `creating` in Block Storage until `until`.
+    pub(crate) fn migrate_snapshot_to_block(&mut self, snapshot_id: &str, until: Instant) {
+        let Some(snapshot) = self.isnapshots.remove(snapshot_id) else {
+            return;
+        };
+        // Its volume is a parent in Block Storage only if it moved there too.
+        let parent_volume = snapshot
+            .base_volume
+            .filter(|(id, _)| self.bvolumes.contains_key(id))
+            .map(|(id, name)| ParentVolume {
+                id,
+                name,
+                iops: MIGRATED_B_SSD_IOPS,
+            });
+        let migrated = BlockSnapshot {
+            id: snapshot.id.clone(),
+            seq: snapshot.seq,
+            name: snapshot.name,
+            zone: snapshot.zone,
+            project: snapshot.project,
+            size: snapshot.size,
+            tags: snapshot.tags,
+            parent_volume,
+            creating_until: Some(until),
+            exporting_until: None,
+            public: false,
+            created: api_time_of(&snapshot.created),
+            updated: api_time(),
+        };
+        self.bsnapshots.insert(snapshot.id.clone(), migrated);
+        self.pending_snapshots.insert(snapshot.id);
+    }
+}
+
+/// An Instance-style timestamp (`+00:00`) as the other APIs write it (`Z`).
+fn api_time_of(instance_time: &str) -> String {
+    match instance_time.strip_suffix("+00:00") {
+        Some(utc) => format!("{utc}Z"),
+        None => instance_time.to_string(),
+    }
 }

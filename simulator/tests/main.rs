@@ -16,6 +16,7 @@ mod coverage;
 mod faults;
 mod front_door;
 mod instance;
+mod instance_images;
 mod instance_resources;
 mod ipam;
 mod marketplace;

@@ -1,117 +1,51 @@
-//! Instance v1 snapshots (of local volumes) and images: the marketplace's, and those made
-//! through the API from an Instance or a Block snapshot.
+//! Instance v1 images: the marketplace's, and those made through the API from an Instance or a
+//! Block snapshot.
 
 use serde_json::{Value, json};
 
-use crate::catalog;
-use crate::http::{self as h, Ctx, Reply, Req, Res, project_of, s, strings};
+use crate::catalog::{self, ZONES};
+use crate::http::{self as h, Ctx, Reply, Req, Res, Routes, project_of, s, strings};
 
-use crate::store::{
-    INSTANCE_SNAPSHOT_SECONDS, Image, InstanceSnapshot, Store, instance_time, new_id, scaled,
-};
+use crate::store::{Image, Store, instance_time, new_id};
+
+pub(super) const OPERATIONS: Routes = &[
+    ("ListImages", list),
+    ("CreateImage", create),
+    ("GetImage", get),
+    ("UpdateImage", update),
+    ("SetImage", set),
+    ("DeleteImage", delete),
+];
 
 const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
-
-pub(crate) fn handle(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
-    let zone = req.param("zone").to_string();
-    match req.op.id {
-        "ListImages" => list_images(st, req, &zone),
-        "GetImage" => {
-            let id = req.param("image_id");
-            if let Some(i) = catalog::local_image(id).filter(|i| i.zone == zone) {
-                return Ok(Reply::ok(json!({"image": catalog::instance_image_json(i)})));
-            }
-            let image = image(st, req)?;
-            Ok(Reply::ok(json!({"image": image_json(st, image)})))
-        }
-        "CreateImage" => create_image(st, req, &zone),
-        "UpdateImage" => {
-            let body = req.json()?;
-            let id = image(st, req)?.id.clone();
-            let image = st.images.get_mut(&id).ok_or_else(|| not_found_image(&id))?;
-            if let Some(name) = s(&body, "name") {
-                image.name = name.to_string();
-            }
-            if body.get("tags").is_some_and(Value::is_array) {
-                image.tags = strings(&body, "tags");
-            }
-            if let Some(public) = body.get("public").and_then(Value::as_bool) {
-                image.public = public;
-            }
-            image.modified = instance_time();
-            Ok(Reply::ok(json!({"image": image_json(st, &st.images[&id])})))
-        }
-        "DeleteImage" => {
-            let id = req.param("image_id");
-            if catalog::local_image(id).is_some() {
-                return Err(h::permissions_denied("delete", "instance_image"));
-            }
-            let id = image(st, req)?.id.clone();
-            st.images.remove(&id);
-            Ok(Reply::no_content())
-        }
-        "ListSnapshots" => list_snapshots(st, req, &zone),
-        "CreateSnapshot" => create_snapshot(st, ctx, req, &zone),
-        "GetSnapshot" => {
-            let snapshot = snapshot(st, req)?;
-            Ok(Reply::ok(json!({"snapshot": snapshot_json(st, snapshot)})))
-        }
-        "UpdateSnapshot" => {
-            let body = req.json()?;
-            let id = snapshot(st, req)?.id.clone();
-            let snapshot = st
-                .isnapshots
-                .get_mut(&id)
-                .ok_or_else(|| h::not_found("instance_snapshot", &id))?;
-            if let Some(name) = s(&body, "name") {
-                snapshot.name = name.to_string();
-            }
-            if body.get("tags").is_some_and(Value::is_array) {
-                snapshot.tags = strings(&body, "tags");
-            }
-            snapshot.modified = instance_time();
-            Ok(Reply::ok(
-                json!({"snapshot": snapshot_json(st, &st.isnapshots[&id])}),
-            ))
-        }
-        "DeleteSnapshot" => {
-            let id = snapshot(st, req)?.id.clone();
-            if let Some(image) = st.images.values().find(|i| i.root_snapshot == id) {
-                return Err(h::invalid_request(format!(
-                    "The snapshot is used by image {}. Delete the image first.",
-                    image.id
-                )));
-            }
-            st.isnapshots.remove(&id);
-            st.pending_snapshots.remove(&id);
-            Ok(Reply::no_content())
-        }
-        other => Err(h::not_implemented(req.module, other)),
-    }
-}
 
 fn not_found_image(id: &str) -> Reply {
     h::not_found("instance_image", id)
 }
 
+/// An image made through the API, in the request's zone.
 fn image<'s>(st: &'s Store, req: &Req) -> Result<&'s Image, Reply> {
+    let zone = h::zone_among(req, ZONES)?;
     let id = req.param("image_id");
     st.images
         .get(id)
-        .filter(|i| i.zone == req.param("zone"))
+        .filter(|i| i.zone == zone)
         .ok_or_else(|| not_found_image(id))
 }
 
-fn snapshot<'s>(st: &'s Store, req: &Req) -> Result<&'s InstanceSnapshot, Reply> {
-    let id = req.param("snapshot_id");
-    st.isnapshots
-        .get(id)
-        .filter(|s| s.zone == req.param("zone"))
-        .ok_or_else(|| h::not_found("instance_snapshot", id))
+/// An image made through the API, to change: the marketplace's are not the account's to change.
+fn image_mut<'s>(st: &'s mut Store, req: &Req) -> Result<&'s mut Image, Reply> {
+    if catalog::local_image(req.param("image_id")).is_some() {
+        return Err(h::permissions_denied("write", "instance_image"));
+    }
+    let id = image(st, req)?.id.clone();
+    st.images.get_mut(&id).ok_or_else(|| not_found_image(&id))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Images
+fn image_reply(st: &Store, id: &str) -> Res {
+    let image = st.images.get(id).ok_or_else(|| not_found_image(id))?;
+    Ok(Reply::ok(json!({"image": image_json(st, image)})))
+}
 
 /// An image made through the API. Its root volume is its snapshot: an Instance snapshot shows as
 /// itself, a Block snapshot as a bare `sbs_snapshot` (recorded: `size` 0, `name` empty). The
@@ -142,34 +76,64 @@ fn image_json(st: &Store, i: &Image) -> Value {
     })
 }
 
-fn list_images(st: &Store, req: &Req, zone: &str) -> Res {
-    let (page, size) = h::instance_page(req)?;
-    let name = req.q("name");
-    let arch = req.q("arch");
-    let project = req.q("project");
-    let tags = req.q_all("tags");
-    let public = req.q("public").map(|p| p == "true");
-    let mut images: Vec<Value> = Vec::new();
-    if project.is_none() && tags.is_empty() && public != Some(false) {
-        images.extend(
-            catalog::local_images()
-                .iter()
-                .filter(|i| {
-                    i.zone == zone && h::name_matches(name, i.name) && arch.is_none_or(|a| a == i.arch)
-                })
-                .map(catalog::instance_image_json),
-        );
+/// The list filters of ListImages.
+struct ImageFilter<'r> {
+    name: Option<&'r str>,
+    arch: Option<&'r str>,
+    project: Option<&'r str>,
+    organization: Option<&'r str>,
+    tags: Vec<String>,
+    public: Option<bool>,
+}
+
+impl<'r> ImageFilter<'r> {
+    fn of(req: &'r Req) -> ImageFilter<'r> {
+        ImageFilter {
+            name: req.q("name"),
+            arch: req.q("arch"),
+            project: req.q("project"),
+            organization: req.q("organization"),
+            tags: req.q_all("tags"),
+            public: req.q("public").map(|p| p == "true"),
+        }
     }
+
+    /// Whether an image with these fields passes every filter.
+    fn keeps(
+        &self,
+        name: &str,
+        arch: &str,
+        project: &str,
+        organization: &str,
+        tags: &[String],
+        public: bool,
+    ) -> bool {
+        h::name_matches(self.name, name)
+            && self.arch.is_none_or(|a| a == arch)
+            && self.project.is_none_or(|p| p == project)
+            && self.organization.is_none_or(|o| o == organization)
+            && h::tags_match(&self.tags, tags)
+            && self.public.is_none_or(|p| p == public)
+    }
+}
+
+/// The marketplace's images of the zone first (public, untagged, owned by the images'
+/// organization), then the account's own, oldest first.
+fn list(st: &mut Store, _: &Ctx, req: &Req) -> Res {
+    let zone = h::zone_among(req, ZONES)?;
+    let (page, size) = h::instance_page(req)?;
+    let filter = ImageFilter::of(req);
+    let owner = catalog::IMAGE_ORGANIZATION;
+    let mut images: Vec<Value> = catalog::local_images()
+        .iter()
+        .filter(|i| i.zone == zone && filter.keeps(i.name, i.arch, owner, owner, &[], true))
+        .map(catalog::instance_image_json)
+        .collect();
     let mut own: Vec<&Image> = st
         .images
         .values()
         .filter(|i| {
-            i.zone == zone
-                && h::name_matches(name, &i.name)
-                && arch.is_none_or(|a| a == i.arch)
-                && project.is_none_or(|p| p == i.project)
-                && h::tags_match(&tags, &i.tags)
-                && public.is_none_or(|p| p == i.public)
+            i.zone == zone && filter.keeps(&i.name, &i.arch, &i.project, &i.organization, &i.tags, i.public)
         })
         .collect();
     own.sort_by_key(|i| i.seq);
@@ -183,7 +147,31 @@ fn list_images(st: &Store, req: &Req, zone: &str) -> Res {
     ))
 }
 
-fn create_image(st: &mut Store, req: &Req, zone: &str) -> Res {
+fn get(st: &mut Store, _: &Ctx, req: &Req) -> Res {
+    let zone = h::zone_among(req, ZONES)?;
+    let id = req.param("image_id");
+    if let Some(i) = catalog::local_image(id).filter(|i| i.zone == zone) {
+        return Ok(Reply::ok(json!({"image": catalog::instance_image_json(i)})));
+    }
+    image_reply(st, &image(st, req)?.id)
+}
+
+/// The `arch` of a body: `x86_64` when absent or unknown.
+fn arch_of(body: &Value) -> Result<Option<&'static str>, Reply> {
+    match s(body, "arch") {
+        None => Ok(None),
+        Some("unknown_arch") => Ok(Some("x86_64")),
+        Some("x86_64") => Ok(Some("x86_64")),
+        Some("arm") => Ok(Some("arm")),
+        Some("arm64") => Ok(Some("arm64")),
+        Some(_) => Err(h::constraint("arch", "must be x86_64, arm or arm64")),
+    }
+}
+
+/// An image of an Instance or Block snapshot of the zone: `creating` while that snapshot is
+/// still being made, `available` once it is.
+fn create(st: &mut Store, _: &Ctx, req: &Req) -> Res {
+    let zone = h::zone_among(req, ZONES)?.to_string();
     let body = req.json()?;
     let project = project_of(st, &body, "project", "instance_image")?;
     let Some(root) = s(&body, "root_volume").map(str::to_string) else {
@@ -201,11 +189,7 @@ fn create_image(st: &mut Store, req: &Req, zone: &str) -> Res {
     {
         return Err(h::not_implemented(req.module, "CreateImage extra_volumes"));
     }
-    let arch = match s(&body, "arch") {
-        None | Some("unknown_arch") => "x86_64",
-        Some(a @ ("x86_64" | "arm" | "arm64")) => a,
-        Some(_) => return Err(h::constraint("arch", "must be x86_64, arm or arm64")),
-    };
+    let arch = arch_of(&body)?.unwrap_or("x86_64");
     let seq = st.next_seq();
     let now = instance_time();
     let id = new_id();
@@ -215,7 +199,7 @@ fn create_image(st: &mut Store, req: &Req, zone: &str) -> Res {
         name: s(&body, "name")
             .map(str::to_string)
             .unwrap_or_else(|| format!("img-{}", &id[..8])),
-        zone: zone.to_string(),
+        zone: zone.clone(),
         project,
         organization: st.organization.clone(),
         arch: arch.to_string(),
@@ -230,109 +214,60 @@ fn create_image(st: &mut Store, req: &Req, zone: &str) -> Res {
     Ok(Reply::json(201, json!({"image": json})).header("location", format!("{BASE}/{zone}/images/{id}")))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Snapshots
-
-fn snapshot_json(st: &Store, snapshot: &InstanceSnapshot) -> Value {
-    // The base volume while it exists (recorded: `null` once it is gone).
-    let base = snapshot
-        .base_volume
-        .as_ref()
-        .filter(|(id, _)| st.ivolumes.contains_key(id))
-        .map(|(id, name)| json!({"id": id, "name": name}));
-    json!({
-        "id": snapshot.id,
-        "name": snapshot.name,
-        "volume_type": snapshot.volume_type,
-        "creation_date": snapshot.created,
-        "modification_date": snapshot.modified,
-        "organization": snapshot.organization,
-        "project": snapshot.project,
-        "size": snapshot.size,
-        "state": if snapshot.snapshotting_until.is_some() { "snapshotting" } else { "available" },
-        "base_volume": base,
-        "tags": snapshot.tags,
-        "zone": snapshot.zone,
-        "error_details": null,
-    })
-}
-
-fn list_snapshots(st: &Store, req: &Req, zone: &str) -> Res {
-    let (page, size) = h::instance_page(req)?;
-    let name = req.q("name");
-    let project = req.q("project");
-    let organization = req.q("organization");
-    let base = req.q("base_volume_id");
-    let tags = req.q_all("tags");
-    let mut found: Vec<&InstanceSnapshot> = st
-        .isnapshots
-        .values()
-        .filter(|s| {
-            s.zone == zone
-                && h::name_matches(name, &s.name)
-                && project.is_none_or(|p| p == s.project)
-                && organization.is_none_or(|o| o == s.organization)
-                && base.is_none_or(|b| s.base_volume.as_ref().is_some_and(|(id, _)| id == b))
-                && h::tags_match(&tags, &s.tags)
-        })
-        .collect();
-    found.sort_by_key(|s| s.seq);
-    Ok(h::instance_list(req, "snapshots", &found, (page, size), |s| {
-        snapshot_json(st, s)
-    }))
-}
-
-/// A snapshot of an Instance (local) volume: 201 with the snapshot `snapshotting` and its task,
-/// no Location (recorded).
-fn create_snapshot(st: &mut Store, ctx: &Ctx, req: &Req, zone: &str) -> Res {
+/// PATCH: the fields sent change, the others stay.
+fn update(st: &mut Store, _: &Ctx, req: &Req) -> Res {
     let body = req.json()?;
-    let project = project_of(st, &body, "project", "instance_snapshot")?;
-    let Some(volume_id) = s(&body, "volume_id") else {
-        if s(&body, "bucket").is_some() {
-            return Err(h::not_implemented(
-                req.module,
-                "CreateSnapshot from object storage",
-            ));
-        }
-        return Err(h::required(&["volume_id"]));
+    let arch = arch_of(&body)?;
+    let image = image_mut(st, req)?;
+    if let Some(name) = s(&body, "name") {
+        image.name = name.to_string();
+    }
+    if let Some(arch) = arch {
+        image.arch = arch.to_string();
+    }
+    if body.get("tags").is_some_and(Value::is_array) {
+        image.tags = strings(&body, "tags");
+    }
+    if let Some(public) = body.get("public").and_then(Value::as_bool) {
+        image.public = public;
+    }
+    image.modified = instance_time();
+    let id = image.id.clone();
+    image_reply(st, &id)
+}
+
+/// PUT: the image is replaced by the body's writable fields (`name` required, `arch`, `public`,
+/// `tags`; a field left out takes its default); the read-only ones (id, dates, root volume,
+/// state) are the image's own whatever the body says.
+fn set(st: &mut Store, _: &Ctx, req: &Req) -> Res {
+    let body = req.json()?;
+    let Some(name) = s(&body, "name").map(str::to_string) else {
+        return Err(h::required(&["name"]));
     };
-    // Block volumes are snapshotted by the Block API; the Instance API knows only its own.
-    let Some(volume) = st.ivolumes.get(volume_id).filter(|v| v.zone == zone).cloned() else {
-        return Err(h::not_found("instance_volume", volume_id));
+    let arch = arch_of(&body)?;
+    let project = match s(&body, "project") {
+        Some(p) if !st.project_known(p) => return Err(h::permissions_denied("write", "instance_image")),
+        p => p.map(str::to_string),
     };
-    let seq = st.next_seq();
-    let now = instance_time();
-    let id = new_id();
-    let snapshot = InstanceSnapshot {
-        id: id.clone(),
-        seq,
-        name: s(&body, "name")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("snp-{}", &id[..8])),
-        zone: zone.to_string(),
-        project,
-        organization: st.organization.clone(),
-        volume_type: volume.volume_type.clone(),
-        size: volume.size,
-        base_volume: Some((volume.id.clone(), volume.name.clone())),
-        tags: strings(&body, "tags"),
-        snapshotting_until: Some(ctx.now + scaled(INSTANCE_SNAPSHOT_SECONDS, ctx.scale)),
-        created: now.clone(),
-        modified: now,
-    };
-    st.isnapshots.insert(id.clone(), snapshot);
-    st.pending_snapshots.insert(id.clone());
-    let task = json!({
-        "id": new_id(),
-        "description": "volume_snapshot",
-        "status": "pending",
-        "href_from": "/snapshots",
-        "href_result": format!("snapshots/{id}"),
-        "started_at": instance_time(),
-        "terminated_at": null,
-        "progress": 0,
-        "zone": zone,
-    });
-    let json = snapshot_json(st, &st.isnapshots[&id]);
-    Ok(Reply::json(201, json!({"snapshot": json, "task": task})))
+    let image = image_mut(st, req)?;
+    image.name = name;
+    image.arch = arch.unwrap_or("x86_64").to_string();
+    image.public = body.get("public").and_then(Value::as_bool).unwrap_or(false);
+    image.tags = strings(&body, "tags");
+    if let Some(project) = project {
+        image.project = project;
+    }
+    image.modified = instance_time();
+    let id = image.id.clone();
+    image_reply(st, &id)
+}
+
+fn delete(st: &mut Store, _: &Ctx, req: &Req) -> Res {
+    let id = req.param("image_id");
+    if catalog::local_image(id).is_some() {
+        return Err(h::permissions_denied("delete", "instance_image"));
+    }
+    let id = image(st, req)?.id.clone();
+    st.images.remove(&id);
+    Ok(Reply::no_content())
 }

@@ -1,10 +1,11 @@
 //! Instance v1: servers, their actions, volumes, file systems, user data and private NICs, Instance
-//! volumes, IPs, security groups and their rules, products, and (not yet in tables of their own)
-//! placement groups, images and snapshots.
+//! volumes, IPs, security groups and their rules, products, images, snapshots, placement groups
+//! and the migration of volumes and snapshots to Block storage.
 
+mod block_migration;
 mod images;
 mod ips;
-mod legacy;
+mod placement_groups;
 mod private_nics;
 mod products;
 mod security_group_rules;
@@ -13,11 +14,12 @@ mod server_actions;
 mod server_creation;
 mod server_volumes;
 mod servers;
+mod snapshots;
 mod user_data;
 mod views;
 mod volumes;
 
-/// The API's dispatch tables, one per resource; `legacy` answers the rest.
+/// The API's dispatch tables, one per resource.
 pub(crate) const OPERATIONS: &[crate::http::Routes] = &[
     servers::OPERATIONS,
     server_actions::OPERATIONS,
@@ -29,5 +31,8 @@ pub(crate) const OPERATIONS: &[crate::http::Routes] = &[
     security_group_rules::OPERATIONS,
     volumes::OPERATIONS,
     products::OPERATIONS,
-    legacy::OPERATIONS,
+    images::OPERATIONS,
+    snapshots::OPERATIONS,
+    placement_groups::OPERATIONS,
+    block_migration::OPERATIONS,
 ];

@@ -194,7 +194,7 @@ pub(super) fn server_json(st: &Store, srv: &Server) -> Value {
         "location": srv.location,
         "maintenances": [],
         "allowed_actions": allowed_actions(st, srv),
-        "placement_group": srv.placement_group.as_ref().and_then(|id| st.placement_groups.get(id)).map(super::legacy::placement_group_json),
+        "placement_group": srv.placement_group.as_ref().and_then(|id| st.placement_groups.get(id)).map(super::placement_groups::placement_group_json),
         "private_nics": nics.into_iter().map(nic_json).collect::<Vec<_>>(),
         "zone": srv.zone,
         "filesystems": srv.filesystems.iter().map(|id| json!({"filesystem_id": id, "state": "available"})).collect::<Vec<_>>(),
