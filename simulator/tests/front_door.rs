@@ -34,10 +34,6 @@ async fn authentication_is_required() {
             .status(),
         404
     );
-    // A spec route that is not simulated: 501 not_implemented.
-    let r = raw(&sim, "GET", "/marketplace/v2/categories", None).await;
-    assert_eq!(r.status(), 501);
-    assert_eq!(r.json::<Value>().await.unwrap()["type"], "not_implemented");
 }
 
 #[tokio::test]

@@ -88,13 +88,29 @@ fn check_size(name: &str, size: u64) -> Result<(), Reply> {
     Ok(())
 }
 
-/// Whether a resource of `project` passes the `project_id` and `organization_id` filters of a
-/// list (every project of the simulator belongs to its one organization).
-fn owner_matches(st: &Store, req: &Req, project: &str) -> bool {
-    req.q("project_id").is_none_or(|p| p == project)
-        && req
-            .q("organization_id")
-            .is_none_or(|o| o == st.organization && st.project_known(project))
+/// The `project_id` and `organization_id` filters of a list, read once before the listing (read
+/// inside its filter, they would go unread on an empty store).
+struct OwnerFilter<'r> {
+    project: Option<&'r str>,
+    organization: Option<&'r str>,
+}
+
+impl<'r> OwnerFilter<'r> {
+    fn of(req: &'r Req) -> Self {
+        OwnerFilter {
+            project: req.q("project_id"),
+            organization: req.q("organization_id"),
+        }
+    }
+
+    /// Whether a resource of `project` passes (every project of the simulator belongs to its
+    /// one organization).
+    fn matches(&self, st: &Store, project: &str) -> bool {
+        self.project.is_none_or(|p| p == project)
+            && self
+                .organization
+                .is_none_or(|o| o == st.organization && st.project_known(project))
+    }
 }
 
 /// Sorts a list by the `order_by` Block lists share (`created_at_asc` by default).

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{is_v1, owner_matches, sort_listed, volume_status, volume_type, zone};
+use super::{OwnerFilter, is_v1, sort_listed, volume_status, volume_type, zone};
 use crate::http::{self as h, Ctx, Reply, Req, Res, paged, project_of, s, strings};
 use crate::store::{
     BLOCK_EXPORT_SECONDS, BLOCK_IMPORT_DEFAULT_SIZE, BLOCK_IMPORT_SECONDS, BLOCK_SNAPSHOT_SECONDS,
@@ -81,12 +81,13 @@ fn list(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     let tags = req.q_all("tags");
     // No deleted snapshot is kept, so `include_deleted` lists the same snapshots.
     req.q("include_deleted");
+    let owner = OwnerFilter::of(req);
     let mut found: Vec<&BlockSnapshot> = st
         .bsnapshots
         .values()
         .filter(|s| {
             s.zone == zone
-                && owner_matches(st, req, &s.project)
+                && owner.matches(st, &s.project)
                 && h::name_matches(name, &s.name)
                 && h::tags_match(&tags, &s.tags)
                 && volume.is_none_or(|v| s.parent_volume.as_ref().is_some_and(|p| p.id == v))

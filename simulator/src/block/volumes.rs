@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{check_size, is_v1, owner_matches, path_volume, perf_iops, sort_listed, volume_json, zone};
+use super::{OwnerFilter, check_size, is_v1, path_volume, perf_iops, sort_listed, volume_json, zone};
 use crate::http::{self as h, Ctx, Reply, Req, Res, paged, project_of, s, strings};
 use crate::store::{BLOCK_CREATE_SECONDS, BlockVolume, SpecUpdate, Store, UPDATE_SECONDS, api_time, scaled};
 
@@ -24,12 +24,13 @@ fn list(st: &mut Store, _: &Ctx, req: &Req) -> Res {
     let ids = req.q_all("volume_ids");
     // No deleted volume is kept, so `include_deleted` lists the same volumes.
     req.q("include_deleted");
+    let owner = OwnerFilter::of(req);
     let mut found: Vec<&BlockVolume> = st
         .bvolumes
         .values()
         .filter(|v| {
             v.zone == zone
-                && owner_matches(st, req, &v.project)
+                && owner.matches(st, &v.project)
                 && h::name_matches(name, &v.name)
                 && h::tags_match(&tags, &v.tags)
                 && product.is_none_or(|p| v.reference.as_ref().is_some_and(|r| r.server_id == p))
