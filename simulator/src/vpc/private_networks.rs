@@ -37,9 +37,9 @@ pub(super) fn pn_json(p: &PrivateNetwork) -> Value {
         "vpc_id": p.vpc_id,
         "dhcp_enabled": p.dhcp_enabled,
         "default_route_propagation_enabled": p.default_route_propagation_enabled,
-        // The API's older and newer names of the same setting.
+        // The spec also declares the newer name, `has_object_storage_private_access`; the API's
+        // answers carry only this one (recorded), and the filters accept both.
         "has_s3_integration": p.object_storage_private_access,
-        "has_object_storage_private_access": p.object_storage_private_access,
         "region": p.region,
     })
 }

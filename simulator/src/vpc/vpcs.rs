@@ -35,9 +35,9 @@ pub(super) fn vpc_json(st: &Store, v: &Vpc) -> Value {
         "routing_enabled": v.routing_enabled,
         "custom_routes_propagation_enabled": v.custom_routes_propagation_enabled,
         "transitivity_enabled": false,
-        // The API's older and newer names of the same setting.
+        // The spec also declares the newer name, `object_storage_private_access_enabled`; the
+        // API's answers carry only this one (recorded), and the filters accept both.
         "s3_integration_enabled": v.object_storage_private_access,
-        "object_storage_private_access_enabled": v.object_storage_private_access,
         "region": v.region,
     })
 }
