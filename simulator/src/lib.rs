@@ -24,8 +24,8 @@
 //! only the spec's routes exist. Every JSON body the simulator answers with is checked against the
 //! generated response type of its operation (`check_response_body`) before it is sent, so the
 //! simulator cannot drift from the specs: a body that the generated type does not accept becomes a
-//! 500 `simulator_error`. Operations that are not simulated answer 501
-//! `{"type":"not_implemented",...}`.
+//! 500 `simulator_error`. Every operation of the vendored specs is served; one added to a spec
+//! answers 501 `{"type":"not_implemented",...}` until it has a handler.
 //!
 //! State transitions (a server starting then booted, a volume being created, a Block volume
 //! `attaching` for about a second and `detaching` or `updating` for a few, ...) are computed
