@@ -242,8 +242,8 @@ pub async fn section() -> Section {
     let (_, typed_cpu) = per(3);
     let mut md = String::from("## 3. Client overhead against a raw reqwest GET\n\n");
     md += &format!(
-        "One server on a simulator in its own process (the `scaleway-sim` binary this bench \
-         builds, at time scale 0), read by {CONCURRENCY} concurrent tasks in this process in \
+        "One server on a simulator in its own process (this bench's binary started again in its \
+         serving mode, at time scale 0), read by {CONCURRENCY} concurrent tasks in this process in \
          {ROUNDS} rounds of {:.0} s per way, the order rotating, after a warm-up round. CPU is this \
          process's user + system time (/proc/self/stat) over each phase, so it is the client side \
          alone. The provider's `get_server` makes one call here (a server without private NICs \
