@@ -29,18 +29,18 @@
 //!
 //! State transitions (a server starting then booted, a volume being created, a Block volume
 //! `attaching` for about a second and `detaching` or `updating` for a few, ...) are computed
-//! lazily from the time of each step, scaled by [`SimulatorOptions::time_scale`](crate::SimulatorOptions::time_scale); there is no background task.
+//! lazily from the time of each step, scaled by [`SimulatorOptions::time_scale`]; there is no background task.
 //! Reserved routes (no authentication, never faulted, not counted): `GET /__simulator/inventory`,
 //! `GET|POST|DELETE /__simulator/faults`, `GET /__simulator/counts` (the
-//! [`FaultCounts`](crate::FaultCounts)), `GET /__simulator/created` (the
-//! [`CreationLog`](crate::CreationLog)).
+//! [`FaultCounts`]), `GET /__simulator/created` (the
+//! [`CreationLog`]).
 //!
-//! Faults ([`FaultPlan`](crate::FaultPlan)) are rules for chosen operations, or a
-//! seeded random storm on every request ([`FaultPlan::storm`](crate::FaultPlan::storm)):
+//! Faults ([`FaultPlan`]) are rules for chosen operations, or a
+//! seeded random storm on every request ([`FaultPlan::storm`]):
 //! 429s in the rate limiter's shape, 503s in the API's, connections closed before or after
-//! applying, latency. [`Simulator::fault_counts`](crate::Simulator::fault_counts)
-//! counts what was served and injected, [`Simulator::fault_log`](crate::Simulator::fault_log)
-//! lists each fault with its request, and [`Simulator::created`](crate::Simulator::created)
+//! applying, latency. [`Simulator::fault_counts`]
+//! counts what was served and injected, [`Simulator::fault_log`]
+//! lists each fault with its request, and [`Simulator::created`]
 //! lists every resource ever created, so that a test can prove that no duplicate existed even for
 //! a moment.
 
