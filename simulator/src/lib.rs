@@ -187,7 +187,8 @@ impl Simulator {
 
     /// What exists now: servers, volumes, IPs, user security groups, private NICs, private
     /// networks, non-default VPCs, projects created through the API, IPAM addresses booked
-    /// through the API, snapshots, images made through the API, placement groups.
+    /// through the API, snapshots, images made through the API, placement groups, VPC routes,
+    /// ingress rules and VPC connectors.
     pub fn inventory(&self) -> Inventory {
         self.shared.inventory()
     }

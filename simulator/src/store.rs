@@ -41,6 +41,15 @@ pub struct Inventory {
     /// Instance placement groups.
     #[serde(default)]
     pub placement_groups: Vec<String>,
+    /// VPC routes created through the API.
+    #[serde(default)]
+    pub vpc_routes: Vec<String>,
+    /// VPC ingress rules.
+    #[serde(default)]
+    pub ingress_rules: Vec<String>,
+    /// VPC connectors.
+    #[serde(default)]
+    pub vpc_connectors: Vec<String>,
 }
 
 /// A private NIC in the [`Inventory`].
@@ -76,6 +85,9 @@ impl Inventory {
             + self.snapshots.len()
             + self.images.len()
             + self.placement_groups.len()
+            + self.vpc_routes.len()
+            + self.ingress_rules.len()
+            + self.vpc_connectors.len()
     }
 }
 
@@ -1252,6 +1264,9 @@ impl Store {
             ),
             images: sorted(self.images.keys().cloned().collect()),
             placement_groups: sorted(self.placement_groups.keys().cloned().collect()),
+            vpc_routes: sorted(self.vpc_routes.keys().cloned().collect()),
+            ingress_rules: sorted(self.ingress_rules.keys().cloned().collect()),
+            vpc_connectors: sorted(self.vpc_connectors.keys().cloned().collect()),
         }
     }
 }
@@ -1458,6 +1473,19 @@ impl Store {
             .retain(|_, ip| !networks.contains(&ip.private_network_id));
         self.pns.retain(|_, n| n.project != project);
         self.sgs.retain(|_, g| g.project != project);
+        // What lives in the project's VPCs goes with them.
+        let vpcs: Vec<String> = self
+            .vpcs
+            .values()
+            .filter(|v| v.project == project)
+            .map(|v| v.id.clone())
+            .collect();
+        self.vpc_routes.retain(|_, r| !vpcs.contains(&r.vpc_id));
+        self.vpc_acls.retain(|(vpc, _), _| !vpcs.contains(vpc));
+        self.ingress_rules
+            .retain(|_, r| r.project != project && !vpcs.contains(&r.vpc_id));
+        self.vpc_connectors
+            .retain(|_, c| c.project != project && !vpcs.contains(&c.vpc_id));
         self.vpcs.retain(|_, v| v.project != project);
         self.project_qualifications.remove(project);
         self.projects.remove(project);

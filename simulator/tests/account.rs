@@ -261,6 +261,39 @@ async fn account_project_deleted_with_its_resources() {
     )
     .await;
     assert_eq!(status, 201);
+    // A VPC of the project with a network and a route: the route goes with its VPC.
+    let vpc_api = "/vpc/v2/regions/fr-par";
+    let (status, vpc) = call(
+        &sim,
+        "POST",
+        &format!("{vpc_api}/vpcs"),
+        Some(json!({"name": "doomed-vpc", "project_id": id})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, network) = call(
+        &sim,
+        "POST",
+        &format!("{vpc_api}/private-networks"),
+        Some(json!({"name": "doomed-pn", "project_id": id, "vpc_id": vpc["id"]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, route) = call(
+        &sim,
+        "POST",
+        &format!("{vpc_api}/routes"),
+        Some(
+            json!({"description": "out", "vpc_id": vpc["id"], "destination": "10.99.0.0/16",
+                    "nexthop_private_network_id": network["id"]}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{route}");
+    assert_eq!(
+        sim.inventory().vpc_routes,
+        vec![route["id"].as_str().unwrap().to_string()]
+    );
     // An empty project only: DeleteProject refuses.
     let (status, _) = call(&sim, "DELETE", &format!("/account/v3/projects/{id}"), None).await;
     assert_eq!(status, 412);
