@@ -250,11 +250,10 @@ fn routes(module: &str) -> &'static [Routes] {
 
 /// The handler of one operation of one module, if the simulator serves it.
 fn handler(module: &str, operation: &str) -> Option<Handler> {
-    let tables = routes(module);
-    let entries = || tables.iter().flat_map(|table| table.iter());
-    entries()
+    routes(module)
+        .iter()
+        .flat_map(|table| table.iter())
         .find(|(id, _)| *id == operation)
-        .or_else(|| entries().find(|(id, _)| *id == "*"))
         .map(|(_, handler)| *handler)
 }
 
