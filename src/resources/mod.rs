@@ -323,9 +323,11 @@ pub(crate) fn listing_or_error<'s, T: Send + 's>(
 
 /// The lock that serializes changes of one server's volumes in this process (the API refuses a
 /// second change while one is in progress: `allowed_actions` is empty during an attach), shared
-/// by every [`Scaleway`] value.
-pub(crate) fn server_lock(zone: &Zone, server_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-    named_lock("server-volumes", zone.as_str(), "", server_id)
+/// by every [`Scaleway`] value. A server is named by its API as well as its zone and id: the
+/// same id behind another endpoint (another simulator, a mock) is another server, whose changes
+/// must neither wait for this one's nor be taken for them.
+pub(crate) fn server_lock(api_url: &str, zone: &Zone, server_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    named_lock("server-volumes", &format!("{api_url} {zone}"), "", server_id)
 }
 
 /// A process-wide lock per (kind, place, project, name): find-or-create of one named resource

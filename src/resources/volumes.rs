@@ -372,7 +372,7 @@ impl Volumes<'_> {
     pub async fn attach(&self, volume_id: &str, server_id: &str) -> Result<Volume> {
         check_id("volume id", volume_id)?;
         check_id("server id", server_id)?;
-        let lock = server_lock(&self.zone, server_id);
+        let lock = server_lock(self.scw.client().config().api_url(), &self.zone, server_id);
         let _one_change_per_server = lock.lock().await;
         let volume = self.get_existing(volume_id).await?;
         match attached_reference(&volume) {
@@ -465,7 +465,7 @@ impl Volumes<'_> {
     /// lock is ours: if it is no longer attached there, the detach is not sent a second time
     /// (the API would refuse it with a 412) and only its end is awaited.
     pub(crate) async fn detach_from(&self, volume_id: &str, server_id: &str) -> Result<Option<Volume>> {
-        let lock = server_lock(&self.zone, server_id);
+        let lock = server_lock(self.scw.client().config().api_url(), &self.zone, server_id);
         let (_one_change_per_server, waited_for_another) = match lock.clone().try_lock_owned() {
             Ok(guard) => (guard, false),
             Err(_) => (lock.lock_owned().await, true),
