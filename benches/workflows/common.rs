@@ -25,11 +25,13 @@ pub struct Section {
     pub targets: Vec<Target>,
 }
 
-/// One of the targets: met or not, and by how much.
+/// One of the targets: met or not, by how much, and why when missed.
 pub struct Target {
     pub name: String,
     pub met: bool,
     pub detail: String,
+    /// Why the target is missed, shown only then.
+    pub why: Option<String>,
 }
 
 impl Target {
@@ -38,7 +40,14 @@ impl Target {
             name: name.into(),
             met,
             detail: detail.into(),
+            why: None,
         }
+    }
+
+    /// What explains a miss of this target (shown only if it is missed).
+    pub fn because(mut self, why: impl Into<String>) -> Target {
+        self.why = Some(why.into());
+        self
     }
 }
 

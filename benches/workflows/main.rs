@@ -127,10 +127,14 @@ fn main() {
         &targets
             .iter()
             .map(|t| {
+                let detail = match (&t.why, t.met) {
+                    (Some(why), false) => format!("{}. Why: {why}", t.detail),
+                    _ => t.detail.clone(),
+                };
                 vec![
                     t.name.clone(),
                     if t.met { "met" } else { "**missed**" }.into(),
-                    t.detail.clone(),
+                    detail,
                 ]
             })
             .collect::<Vec<_>>(),
