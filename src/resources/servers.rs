@@ -19,11 +19,11 @@ use super::user_data::check_value;
 use super::volumes::{check_iops, check_size, made_by_create};
 use super::{
     IpKind, check_id, check_name, check_tag, check_user_tag, create_once, create_token, find_by_exact_name,
-    ignore_missing, listing_or_error, offers_block_storage, optional,
-    reached, until_known, zonal_handler,
+    ignore_missing, listing_or_error, offers_block_storage, optional, reached, until_known, zonal_handler,
 };
 use crate::api::instance_v1::types::{
-    PrivateNic, Server, ServerAction, ServerState, VolumeServerTemplate, VolumeServerVolumeType, VolumeVolumeType,
+    PrivateNic, Server, ServerAction, ServerState, VolumeServerTemplate, VolumeServerVolumeType,
+    VolumeVolumeType,
 };
 use crate::wait::{Outcome, Status, WaitOptions, wait_for};
 use crate::{ByteSize, Error, Result};
@@ -586,7 +586,10 @@ impl Servers<'_> {
     /// `text/plain`), its private NICs (each awaited until available), then powered on. If any
     /// step fails, everything it made is removed (the server, its root and new volumes, its
     /// NICs and a routed IPv6 reserved for it; never an existing volume or flexible IP) and the
-    /// error is returned, or [`Error::CleanupFailed`] if the undo failed too.
+    /// error is returned, or [`Error::CleanupFailed`] if the undo failed too. The server returned
+    /// is `starting`, as the answers describe it (no read after the power-on: what only the boot
+    /// brings, a dynamic public IP, shows at the next read), or `running` with
+    /// [`ServerSpec::wait_running`].
     ///
     /// The POST carries a unique token tag: when its outcome is unknown (timeout, connection
     /// lost, 5xx), the server is looked up by that tag, at once and again after
@@ -849,7 +852,9 @@ impl Servers<'_> {
             return Ok(());
         };
         // Read before the server goes: whether its root is the one it was created with.
-        let own_root = self.scw.known_root(&self.zone, server_id)
+        let own_root = self
+            .scw
+            .known_root(&self.zone, server_id)
             .filter(|known| known.made_with_server)
             .map(|known| known.volume_id);
         // A server in transition accepts no action: let it settle first.

@@ -3,7 +3,8 @@
 
 use super::servers::CREATE_TOKEN_TAG;
 use super::{
-    check_id, check_name, check_user_tag, create_once, create_token, ignore_missing, listing_or_error, not_gone, optional, reached, refused_for_its_state, server_lock, zonal_handler,
+    check_id, check_name, check_user_tag, create_once, create_token, ignore_missing, listing_or_error,
+    not_gone, optional, reached, refused_for_its_state, server_lock, zonal_handler,
 };
 use crate::api::block_v1::types::{
     CreateVolumeRequestFromEmpty, Reference, ReferenceStatus, Volume, VolumeStatus,

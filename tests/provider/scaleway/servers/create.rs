@@ -39,7 +39,10 @@ async fn test_create_server() {
     user_data.assert_calls_async(1).await;
     poweron.assert_calls_async(1).await;
     // No read after the power-on: the answers say the server is starting.
-    assert_eq!(api.lines().last().unwrap(), &format!("POST {}", inst(&format!("/servers/{SERVER_ID}/action"))));
+    assert_eq!(
+        api.lines().last().unwrap(),
+        &format!("POST {}", inst(&format!("/servers/{SERVER_ID}/action")))
+    );
     api.finish().await;
 }
 

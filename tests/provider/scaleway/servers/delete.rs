@@ -95,7 +95,11 @@ async fn test_delete_running_server_terminates() {
         .filter(|(_, l)| l.starts_with("DELETE "))
         .map(|(i, _)| i)
         .collect();
-    assert_eq!(root_deletes.len(), 2, "refused, then deleted once free: {lines:#?}");
+    assert_eq!(
+        root_deletes.len(),
+        2,
+        "refused, then deleted once free: {lines:#?}"
+    );
     assert!(terminate_at < root_deletes[0], "{lines:#?}");
     api.finish().await;
 }
