@@ -294,7 +294,8 @@ pub enum Error {
         state: String,
     },
 
-    /// A resource cannot be deleted or detached because others use it; checked before the request.
+    /// A resource cannot be deleted or detached because others use it: checked before the
+    /// request, or read once the API refused it.
     #[error("{kind} {id} is still in use by {}", users.join(", "))]
     InUse {
         /// `volume`, `private network`, `security group`, ...
@@ -303,6 +304,19 @@ pub enum Error {
         id: String,
         /// What uses it (servers by name and id, or the API's explanation).
         users: Vec<String>,
+    },
+
+    /// A workflow did its work but could not delete a billed resource it was to delete with it
+    /// (a deleted server's root volume): the resource is still there, and still billed, until it
+    /// is deleted by its id.
+    #[error("{kind} {id} was left behind, still billed: {source}")]
+    LeftBehind {
+        /// `volume`, ...
+        kind: String,
+        /// Its id.
+        id: String,
+        /// Why its delete failed.
+        source: Box<Error>,
     },
 
     /// A workflow step failed and undoing what the workflow had created failed too: `cleanup`

@@ -62,7 +62,7 @@ const QUICKSTART_STEPS: &[Workflow] = &[
             "POST action poweron (the server is then known to be starting: no read needed)",
             "GET ipam ips (the NIC's private address, which the answer carries)",
         ],
-        above: "a GET of the server after the poweron, to return a fresh state",
+        above: "",
     },
     Workflow {
         name: "wait until running",
@@ -80,7 +80,7 @@ const QUICKSTART_STEPS: &[Workflow] = &[
     Workflow {
         name: "attach volume",
         minimum: &["POST attach-volume", "GET volume once due (attached)"],
-        above: "a GET of the volume before the attach (to return at once if attached, wait out a detach, or refuse a volume another server holds before sending)",
+        above: "",
     },
     Workflow {
         name: "detach volume",
@@ -89,12 +89,12 @@ const QUICKSTART_STEPS: &[Workflow] = &[
             "POST detach-volume",
             "GET volume once due (detached)",
         ],
-        above: "a GET of the server, to refuse detaching its root volume",
+        above: "",
     },
     Workflow {
         name: "delete volume",
         minimum: &["DELETE volume (refused by the API while attached)"],
-        above: "a GET of the volume before the DELETE, to refuse an attached one before sending",
+        above: "",
     },
     Workflow {
         name: "delete server",
@@ -104,17 +104,17 @@ const QUICKSTART_STEPS: &[Workflow] = &[
             "GET server once due (404)",
             "DELETE root volume",
         ],
-        above: "the DELETE of the private NIC before the terminate (which removes NICs), and two GETs of the root volume before its DELETE (a check that it is no user volume, then the wait until it is free)",
+        above: "",
     },
     Workflow {
         name: "delete firewall",
         minimum: &["DELETE security group"],
-        above: "a GET of the security group before the DELETE",
+        above: "",
     },
     Workflow {
         name: "delete network",
         minimum: &["DELETE private network (a 412 would say NICs remain)"],
-        above: "a GET of the network, then one server listing per zone of the region (3 in fr-par) looking for NICs to remove, before the DELETE",
+        above: "",
     },
 ];
 
@@ -126,7 +126,7 @@ const DELETE_SERVER: Workflow = Workflow {
         "GET server once due (404)",
         "DELETE root volume",
     ],
-    above: "the DELETE of the private NIC before the terminate (which removes NICs), and two GETs of the root volume before its DELETE (a check that it is no user volume, then the wait until it is free)",
+    above: "",
 };
 const DELETE_SERVER_VOLUME: Workflow = Workflow {
     name: "delete_server with an attached user volume",
@@ -136,12 +136,12 @@ const DELETE_SERVER_VOLUME: Workflow = Workflow {
         "GET server once due (404)",
         "DELETE root volume",
     ],
-    above: "a detach-volume of the user volume before the terminate (which detaches it) and the read awaiting it, and two GETs of the root volume before its DELETE",
+    above: "",
 };
 const DELETE_NETWORK: Workflow = Workflow {
     name: "delete_network with no NIC",
     minimum: &["DELETE private network"],
-    above: "a GET of the network, then one server listing per zone of the region (3 in fr-par) looking for NICs to remove, before the DELETE",
+    above: "",
 };
 const DETACH: Workflow = Workflow {
     name: "detach_volume",
@@ -150,12 +150,12 @@ const DETACH: Workflow = Workflow {
         "POST detach-volume",
         "GET volume once due (detached)",
     ],
-    above: "a GET of the server, to refuse detaching its root volume",
+    above: "",
 };
 const ATTACH: Workflow = Workflow {
     name: "attach_volume",
     minimum: &["POST attach-volume", "GET volume once due (attached)"],
-    above: "a GET of the volume before the attach (to return at once if attached, wait out a detach, or refuse a volume another server holds before sending)",
+    above: "",
 };
 const CREATE_WARM: Workflow = Workflow {
     name: "create_server, caches warm (cloud-init, network, firewall)",
@@ -166,7 +166,7 @@ const CREATE_WARM: Workflow = Workflow {
         "POST action poweron (the server is then known to be starting: no read needed)",
         "GET ipam ips (the NIC's private address, which the answer carries)",
     ],
-    above: "a GET of the server after the poweron, to return a fresh state",
+    above: "",
 };
 const WAIT_RUNNING: Workflow = Workflow {
     name: "wait until running",
@@ -186,7 +186,7 @@ const LAYER_CREATE: Workflow = Workflow {
         "POST private_nics (second network)",
         "POST action poweron (the server is then known to be starting: no read needed)",
     ],
-    above: "a GET of the server after the poweron, to return a fresh state",
+    above: "",
 };
 
 /// One run of every workflow at one time scale: the cost of each.

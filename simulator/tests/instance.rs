@@ -777,3 +777,112 @@ async fn private_network_in_use_and_security_group_in_use_of_the_group() {
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["type"], "invalid_request_error");
 }
+
+/// The status and JSON body of a raw request.
+async fn answer(sim: &Simulator, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let r = raw(sim, method, path, body).await;
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn terminate_takes_the_nics_and_leaves_block_volumes_free_once_the_server_is_gone() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let pn = create_pn(&c, "pn-terminate").await;
+    let pn_id = pn["id"].as_str().unwrap();
+    let s = create_server(&c, "terminated", SBS_IMAGE, &[]).await;
+    let id = s["id"].as_str().unwrap();
+    let root = s["volumes"]["0"]["id"].as_str().unwrap().to_string();
+    let nic = create_nic(&c, id, pn_id).await;
+    let nic_id = nic["id"].as_str().unwrap();
+    let data = create_block(&c, "data", 5000).await;
+    let data_id = data["id"].as_str().unwrap().to_string();
+    get_block(&c, &data_id).await;
+    let server_path = format!("/instance/v1/zones/{ZONE}/servers/{id}");
+    let (status, _) = answer(
+        &sim,
+        "POST",
+        &format!("{server_path}/attach-volume"),
+        Some(json!({"volume_id": data_id, "volume_type": "sbs_volume"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    action(&c, id, "poweron").await.unwrap();
+    wait_state(&c, id, "running").await;
+
+    action(&c, id, "terminate").await.unwrap();
+    let (status, _) = answer(&sim, "GET", &server_path, None).await;
+    assert_eq!(status, 404, "gone at the next read at time scale 0");
+
+    // The NIC went with its server: a sub-resource of a server that is no more.
+    let (status, body) = answer(&sim, "GET", &format!("{server_path}/private_nics/{nic_id}"), None).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["resource"], "instance_server");
+    // Both Block volumes survive, free, the moment the server is gone.
+    for volume in [&root, &data_id] {
+        let v = get_block(&c, volume).await;
+        assert_eq!(v["status"], "available", "{v}");
+        assert_eq!(v["references"], json!([]), "{v}");
+    }
+    // Nothing holds the network any more: no NIC, no booked address.
+    let (status, body) = answer(
+        &sim,
+        "DELETE",
+        &format!("/vpc/v2/regions/fr-par/private-networks/{pn_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+}
+
+#[tokio::test]
+async fn what_a_server_uses_is_refused_its_delete_and_a_second_attach() {
+    let sim = sim(0.0).await;
+    let c = client(&sim);
+    let s = create_server(&c, "holder", SBS_IMAGE, &[]).await;
+    let id = s["id"].as_str().unwrap();
+    let other = create_server(&c, "other", SBS_IMAGE, &[]).await;
+    let other_id = other["id"].as_str().unwrap();
+    let data = create_block(&c, "data", 5000).await;
+    let data_id = data["id"].as_str().unwrap().to_string();
+    get_block(&c, &data_id).await;
+    let attach = |server: &str| {
+        (
+            format!("/instance/v1/zones/{ZONE}/servers/{server}/attach-volume"),
+            json!({"volume_id": data_id, "volume_type": "sbs_volume"}),
+        )
+    };
+    let (path, body) = attach(id);
+    assert_eq!(answer(&sim, "POST", &path, Some(body.clone())).await.0, 200);
+
+    // Attached already, here or to another server: refused.
+    for server in [id, other_id] {
+        let (path, body) = attach(server);
+        let (status, refusal) = answer(&sim, "POST", &path, Some(body)).await;
+        assert_eq!(status, 412, "{refusal}");
+        assert_eq!(refusal["type"], "precondition_failed");
+        assert_eq!(refusal["precondition"], "resource_not_usable");
+    }
+    // An attached volume is not deleted.
+    let (status, refusal) = answer(
+        &sim,
+        "DELETE",
+        &format!("/block/v1/zones/{ZONE}/volumes/{data_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 412, "{refusal}");
+    assert_eq!(refusal["precondition"], "resource_still_in_use");
+    // Nor a security group a server uses.
+    let group = s["security_group"]["id"].as_str().unwrap();
+    let (status, refusal) = answer(
+        &sim,
+        "DELETE",
+        &format!("/instance/v1/zones/{ZONE}/security_groups/{group}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{refusal}");
+    assert_eq!(refusal["type"], "invalid_request_error");
+}

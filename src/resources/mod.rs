@@ -98,7 +98,8 @@ impl Default for Options {
 }
 
 /// The entry point of the layer: a [`Client`] plus the caches the workflows share (commercial
-/// types and resolved images per zone). Cheap to clone; clones share the caches.
+/// types and resolved images per zone, the root volume of each server seen). Cheap to clone;
+/// clones share the caches.
 #[derive(Clone)]
 pub struct Scaleway {
     shared: Arc<Shared>,
@@ -110,6 +111,7 @@ struct Shared {
     options: Options,
     catalog: catalog::Cache,
     images: images::Cache,
+    roots: Mutex<HashMap<String, KnownRoot>>,
 }
 
 /// The generated clients the layer's lazy listings read from. A listing's stream borrows its
@@ -217,6 +219,7 @@ impl Scaleway {
                 options,
                 catalog: catalog::Cache::default(),
                 images: images::Cache::default(),
+                roots: Mutex::default(),
             }),
         }
     }
@@ -328,6 +331,79 @@ pub(crate) fn listing_or_error<'s, T: Send + 's>(
 /// must neither wait for this one's nor be taken for them.
 pub(crate) fn server_lock(api_url: &str, zone: &Zone, server_id: &str) -> Arc<tokio::sync::Mutex<()>> {
     named_lock("server-volumes", &format!("{api_url} {zone}"), "", server_id)
+}
+
+/// What this process knows of a server's root volume, from the answers it has read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KnownRoot {
+    /// The volume at index 0 in the latest answer read.
+    pub volume_id: String,
+    /// Whether that volume is the one the server's create answer showed at index 0: the server's
+    /// own root, made with it, never a user's volume moved there since.
+    pub made_with_server: bool,
+}
+
+impl Scaleway {
+    /// Why a memory of roots rather than a read: a detach must refuse a server's root volume,
+    /// and a server delete must tell the server's own root (deleted with it) from a user's
+    /// volume attached at index 0 after the root was swapped (kept). Both would need a read of
+    /// the server or of the volume on every call; the answers this layer already reads (the
+    /// create answer, every server read, every attach and detach answer, each carrying the
+    /// server's volumes) tell the same for every server it has seen. An entry says what the
+    /// latest answer said: an answer with another volume at index 0 replaces it and marks it as
+    /// not made with the server, so a swap seen here is never taken for the own root. What it
+    /// cannot see is a swap made by another client since its latest answer: the read at the
+    /// start of a server delete catches that one; a detach of the new root is then sent, and
+    /// left to the API. A server nothing is known of is read, as before. The memory lives with
+    /// this value and its clones, as the caches do (the answers it holds came through its
+    /// client), and forgets a server seen gone.
+    fn roots(&self) -> std::sync::MutexGuard<'_, HashMap<String, KnownRoot>> {
+        self.shared.roots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Learns a server's root from an answer that carries the server: `created` for the answer
+    /// of its create (its root is then its own).
+    pub(crate) fn learn_root(&self, zone: &Zone, server: &api::instance_v1::types::Server, created: bool) {
+        let Some(server_id) = server.id.as_deref() else {
+            return;
+        };
+        let key = format!("{zone} {server_id}");
+        let mut roots = self.roots();
+        match server.volumes.get("0").and_then(|v| v.id.clone()) {
+            None => {
+                roots.remove(&key);
+            }
+            Some(volume_id) => {
+                let made_with_server = created
+                    || roots
+                        .get(&key)
+                        .is_some_and(|known| known.made_with_server && known.volume_id == volume_id);
+                roots.insert(
+                    key,
+                    KnownRoot {
+                        volume_id,
+                        made_with_server,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The server's root as the latest answer read said, if any was.
+    pub(crate) fn known_root(&self, zone: &Zone, server_id: &str) -> Option<KnownRoot> {
+        self.roots().get(&format!("{zone} {server_id}")).cloned()
+    }
+
+    /// Forgets a server seen gone.
+    pub(crate) fn forget_root(&self, zone: &Zone, server_id: &str) {
+        self.roots().remove(&format!("{zone} {server_id}"));
+    }
+}
+
+/// Whether the API refused a request for the state of what it names (a 400, 409 or 412): the
+/// optimistic workflows send first and read only then, to explain the refusal or recover from it.
+pub(crate) fn refused_for_its_state(e: &Error) -> bool {
+    !e.is_not_found() && matches!(e.status(), Some(400 | 409 | 412))
 }
 
 /// A process-wide lock per (kind, place, project, name): find-or-create of one named resource

@@ -111,14 +111,17 @@ impl PrivateNetworks<'_> {
         create_once(&self.scw.options().wait, "private network", post, lookup).await
     }
 
-    /// Deletes a network, first removing the NICs of the project's servers on it in every zone
-    /// of the region (a private network is regional); Ok if it is already gone;
-    /// [`Error::InUse`] if something else still uses it.
+    /// Deletes a network, removing the NICs of the project's servers on it in every zone of the
+    /// region (a private network is regional) if it has any; Ok if it is already gone, so a
+    /// DELETE whose answer was lost and is sent again ends well; [`Error::InUse`] if something
+    /// else still uses it.
+    ///
+    /// The DELETE is sent first: the API refuses to delete a network that still has members
+    /// (412 `resource_still_in_use`), so an empty network, the common case, costs one call, where
+    /// looking for NICs first costs a read of the network and a server listing per zone. Only
+    /// that refusal sends the search for NICs, their removal and the DELETE again.
     pub async fn delete(&self, network_id: &str) -> Result<()> {
-        if self.get(network_id).await?.is_none() {
-            return Ok(());
-        }
-        let removed = self.remove_nics(network_id).await?;
+        check_id("private network id", network_id)?;
         let vpc = self.scw.client().vpc();
         let delete = || async {
             match vpc
@@ -138,6 +141,10 @@ impl PrivateNetworks<'_> {
                 },
             }
         };
+        if delete().await?.is_none() {
+            return Ok(());
+        }
+        let removed = self.remove_nics(network_id).await?;
         let refusal = if removed == 0 {
             delete().await?
         } else {

@@ -5,7 +5,7 @@ use futures_util::{Stream, TryStreamExt};
 
 use super::{
     check_id, check_name, create_once, find_by_exact_name, ignore_missing, listing_or_error, named_lock,
-    optional, zonal_handler,
+    optional, refused_for_its_state, zonal_handler,
 };
 use crate::api::instance_v1::types::{
     SecurityGroup, SecurityGroupPolicy, SecurityGroupRuleAction, SecurityGroupRuleDirection,
@@ -194,30 +194,42 @@ impl SecurityGroups<'_> {
         create_once(&self.scw.options().wait, "security group rule", post, lookup).await
     }
 
-    /// Deletes a group; [`Error::InUse`] naming the servers that still use it; Ok if it is
-    /// already gone.
+    /// Deletes a group; [`Error::InUse`] naming the servers that still use it (the API refuses
+    /// the delete, nothing changes); Ok if it is already gone, so a DELETE whose answer was lost
+    /// and is sent again ends well.
+    ///
+    /// The DELETE is sent first, with no read before it: the API refuses to delete a group in
+    /// use, so a read would only tell the same thing one call earlier. Only a refusal is read, to
+    /// name the servers.
     pub async fn delete(&self, group_id: &str) -> Result<()> {
+        check_id("security group id", group_id)?;
+        let refusal = match self.delete_unchecked(group_id).await {
+            Ok(()) => return Ok(()),
+            Err(e) if refused_for_its_state(&e) => e,
+            Err(e) => return Err(e),
+        };
         let Some(group) = self.get(group_id).await? else {
             return Ok(());
         };
-        if !group.servers.is_empty() {
-            return Err(Error::InUse {
-                kind: "security group".into(),
-                id: group_id.to_string(),
-                users: group
-                    .servers
-                    .iter()
-                    .map(|s| {
-                        format!(
-                            "server {} ({})",
-                            s.name.as_deref().unwrap_or("?"),
-                            s.id.as_deref().unwrap_or("?")
-                        )
-                    })
-                    .collect(),
-            });
+        if group.servers.is_empty() {
+            // Refused for another reason than its servers (the project's default group, say).
+            return Err(refusal);
         }
-        self.delete_unchecked(group_id).await
+        Err(Error::InUse {
+            kind: "security group".into(),
+            id: group_id.to_string(),
+            users: group
+                .servers
+                .iter()
+                .map(|s| {
+                    format!(
+                        "server {} ({})",
+                        s.name.as_deref().unwrap_or("?"),
+                        s.id.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect(),
+        })
     }
 
     async fn delete_unchecked(&self, group_id: &str) -> Result<()> {

@@ -16,13 +16,14 @@ use futures_util::{Stream, TryStreamExt};
 
 use super::images::{RootKind, check_image};
 use super::user_data::check_value;
-use super::volumes::{check_iops, check_size};
+use super::volumes::{check_iops, check_size, made_by_create};
 use super::{
     IpKind, check_id, check_name, check_tag, check_user_tag, create_once, create_token, find_by_exact_name,
     ignore_missing, listing_or_error, offers_block_storage, optional, reached, until_known, zonal_handler,
 };
 use crate::api::instance_v1::types::{
-    Server, ServerAction, ServerState, VolumeServerTemplate, VolumeServerVolumeType, VolumeVolumeType,
+    PrivateNic, Server, ServerAction, ServerState, VolumeServerTemplate, VolumeServerVolumeType,
+    VolumeVolumeType,
 };
 use crate::wait::{Outcome, Status, WaitOptions, wait_for};
 use crate::{ByteSize, Error, Result};
@@ -362,7 +363,7 @@ impl Servers<'_> {
     /// The server, `None` if it does not exist.
     pub async fn get(&self, server_id: &str) -> Result<Option<Server>> {
         check_id("server id", server_id)?;
-        Ok(optional(
+        let server = optional(
             self.scw
                 .client()
                 .instance()
@@ -372,7 +373,11 @@ impl Servers<'_> {
                 .send()
                 .await,
         )?
-        .and_then(|answer| answer.into_inner().server))
+        .and_then(|answer| answer.into_inner().server);
+        if let Some(server) = &server {
+            self.scw.learn_root(&self.zone, server, false);
+        }
+        Ok(server)
     }
 
     /// The server, or [`Error::NotFound`].
@@ -581,7 +586,10 @@ impl Servers<'_> {
     /// `text/plain`), its private NICs (each awaited until available), then powered on. If any
     /// step fails, everything it made is removed (the server, its root and new volumes, its
     /// NICs and a routed IPv6 reserved for it; never an existing volume or flexible IP) and the
-    /// error is returned, or [`Error::CleanupFailed`] if the undo failed too.
+    /// error is returned, or [`Error::CleanupFailed`] if the undo failed too. The server returned
+    /// is `starting`, as the answers describe it (no read after the power-on: what only the boot
+    /// brings, a dynamic public IP, shows at the next read), or `running` with
+    /// [`ServerSpec::wait_running`].
     ///
     /// The POST carries a unique token tag: when its outcome is unknown (timeout, connection
     /// lost, 5xx), the server is looked up by that tag, at once and again after
@@ -714,6 +722,7 @@ impl Servers<'_> {
                         "no server in the answer",
                     );
                     let server = answer.into_inner().server.ok_or(incomplete)?;
+                    self.scw.learn_root(&self.zone, &server, true);
                     return Ok(Posted {
                         server,
                         retried: attempt > 1,
@@ -726,6 +735,7 @@ impl Servers<'_> {
                     }
                     if let Some(server) = self.find_created(token).await? {
                         tracing::info!(server_id = ?server.id, "found the server of a create whose answer was lost");
+                        self.scw.learn_root(&self.zone, &server, true);
                         return Ok(Posted {
                             server,
                             retried: false,
@@ -788,14 +798,14 @@ impl Servers<'_> {
                 .set(id, "cloud-init", cloud_init)
                 .await?;
         }
+        let mut server = server.clone();
         let nics = self.scw.private_nics().zone(self.zone.clone());
         for network in &spec.private_networks {
-            let existing = server
-                .private_nics
-                .iter()
-                .find(|n| n.private_network_id.as_deref() == Some(network.as_str()))
-                .cloned();
-            nics.create_unless(id, network, existing).await?;
+            let on_network = |n: &PrivateNic| n.private_network_id.as_deref() == Some(network.as_str());
+            let existing = server.private_nics.iter().find(|n| on_network(n)).cloned();
+            let nic = nics.create_unless(id, network, existing).await?;
+            server.private_nics.retain(|n| !on_network(n));
+            server.private_nics.push(nic);
         }
         self.action(id, ServerAction::Poweron).await?;
         if spec.wait_running {
@@ -810,12 +820,26 @@ impl Servers<'_> {
             }
             return Ok(running);
         }
-        self.get_existing(id).await
+        // No read after the power-on: the answers already say what the server is. It was created
+        // stopped with its volumes and security group (the create answer), its NICs are the ones
+        // just awaited, and an accepted power-on makes it `starting`. What only the boot brings
+        // (a dynamic public IP, the node) shows at the next read; the actions the stopped server
+        // allowed no longer apply.
+        server.state = ServerState::Starting;
+        server.state_detail = None;
+        server.allowed_actions.clear();
+        Ok(server)
     }
 
     /// Deletes a server, doing with its volumes what `policy` says; NICs are removed; a
     /// flexible IP reserved for it by [`Servers::create`] is released. Ok if it is already
     /// gone. Safe to repeat after an interruption.
+    ///
+    /// The API does most of the work: terminating a running server (or deleting a stopped one)
+    /// takes its private NICs with it and detaches its Block volumes, which survive, `available`
+    /// (the volumes kept may still show `detaching` for a few seconds once this returns). The
+    /// Block volumes the policy deletes are deleted once the server is gone; a root volume that
+    /// cannot be is [`Error::LeftBehind`], naming it.
     pub async fn delete(&self, server_id: &str, policy: VolumePolicy) -> Result<()> {
         check_id("server id", server_id)?;
         self.remove(server_id, policy, &[]).await
@@ -824,85 +848,105 @@ impl Servers<'_> {
     /// [`Servers::delete`], keeping the volumes in `keep` whatever the policy.
     async fn remove(&self, server_id: &str, policy: VolumePolicy, keep: &[&str]) -> Result<()> {
         let Some(mut server) = self.get(server_id).await? else {
+            self.scw.forget_root(&self.zone, server_id);
             return Ok(());
         };
-        let volumes = self.scw.volumes().zone(self.zone.clone());
+        // Read before the server goes: whether its root is the one it was created with.
+        let own_root = self
+            .scw
+            .known_root(&self.zone, server_id)
+            .filter(|known| known.made_with_server)
+            .map(|known| known.volume_id);
         // A server in transition accepts no action: let it settle first.
         if matches!(server.state, ServerState::Starting | ServerState::Stopping) {
             match self.wait(server_id, ServerTarget::Settled).await? {
                 Some(settled) => server = settled,
                 // It was being terminated (by an earlier, interrupted delete): its Block volumes
                 // are left behind, billed, so those the policy deletes go too.
-                None => return self.delete_volumes_of(&server, policy, keep).await,
+                None => {
+                    self.scw.forget_root(&self.zone, server_id);
+                    return self
+                        .delete_volumes_of(&server, policy, keep, own_root.as_deref())
+                        .await;
+                }
             }
         }
         let instance = self.scw.client().instance();
-        // Volumes kept are detached first: terminate detaches Block volumes but a DELETE of a
-        // stopped server would leave them attached to nothing.
+        // Local volumes kept are detached first, or they would go with the server. Block volumes
+        // need nothing: the API detaches them from a server it deletes, whichever way.
         for (index, volume) in server.volumes.iter().filter(|(index, _)| index.as_str() != "0") {
             let Some(volume_id) = volume.id.as_deref() else {
                 continue;
             };
             let kept = keep.contains(&volume_id) || policy != VolumePolicy::DeleteAll;
-            if !kept {
+            if !kept || volume.volume_type == VolumeServerVolumeType::SbsVolume {
                 continue;
             }
             tracing::info!(
                 server_id,
                 volume_id,
                 index,
-                "detaching a volume before deleting its server"
+                "detaching a local volume before deleting its server"
             );
-            match volume.volume_type {
-                VolumeServerVolumeType::SbsVolume => {
-                    volumes.detach_from(volume_id, server_id).await?;
-                }
-                _ => {
-                    ignore_missing(
-                        instance
-                            .detach_server_volume()
-                            .zone(&self.zone)
-                            .server_id(server_id)
-                            .body_map(|b| b.volume_id(volume_id))
-                            .send()
-                            .await,
-                    )?;
-                }
-            }
-        }
-        let nics = self.scw.private_nics().zone(self.zone.clone());
-        for nic in &server.private_nics {
-            let Some(nic_id) = nic.id.as_deref() else { continue };
-            nics.delete(server_id, nic_id).await?;
+            ignore_missing(
+                instance
+                    .detach_server_volume()
+                    .zone(&self.zone)
+                    .server_id(server_id)
+                    .body_map(|b| b.volume_id(volume_id))
+                    .send()
+                    .await,
+            )?;
         }
         match server.state {
-            // terminate deletes local volumes and detaches Block ones.
+            // terminate removes the server's private NICs (sub-resources of the server: a NIC of
+            // a server gone answers 404 `instance_server`), deletes its local volumes and
+            // detaches its Block ones.
             ServerState::Running | ServerState::StoppedInPlace => {
                 match self.action(server_id, ServerAction::Terminate).await {
                     Err(e) if e.is_not_found() => {}
                     other => other?,
                 }
             }
-            // DELETE of a stopped server deletes no volume at all.
-            _ => ignore_missing(
-                instance
-                    .delete_server()
-                    .zone(&self.zone)
-                    .server_id(server_id)
-                    .send()
-                    .await,
-            )?,
+            // A stopped server, rarely deleted here (a failed create's undo, mostly): its NICs
+            // are removed first, as the DELETE of a server has always been sent; it deletes no
+            // volume at all.
+            _ => {
+                let nics = self.scw.private_nics().zone(self.zone.clone());
+                for nic in &server.private_nics {
+                    let Some(nic_id) = nic.id.as_deref() else { continue };
+                    nics.delete(server_id, nic_id).await?;
+                }
+                ignore_missing(
+                    instance
+                        .delete_server()
+                        .zone(&self.zone)
+                        .server_id(server_id)
+                        .send()
+                        .await,
+                )?
+            }
         }
         self.wait_with(server_id, ServerTarget::Deleted, &self.scw.wait_after_action())
             .await?;
-        self.delete_volumes_of(&server, policy, keep).await
+        self.scw.forget_root(&self.zone, server_id);
+        self.delete_volumes_of(&server, policy, keep, own_root.as_deref())
+            .await
     }
 
     /// After the server is gone: deletes the Block and local volumes it held that the policy
-    /// deletes, and releases the flexible IPs reserved for it.
-    async fn delete_volumes_of(&self, server: &Server, policy: VolumePolicy, keep: &[&str]) -> Result<()> {
+    /// deletes, and releases the flexible IPs reserved for it. `own_root` is the root the server
+    /// was created with, when this process saw its create.
+    async fn delete_volumes_of(
+        &self,
+        server: &Server,
+        policy: VolumePolicy,
+        keep: &[&str],
+        own_root: Option<&str>,
+    ) -> Result<()> {
         let volumes = self.scw.volumes().zone(self.zone.clone());
         let instance = self.scw.client().instance();
+        let server_id = server.id.as_deref().unwrap_or_default();
         for (index, volume) in &server.volumes {
             let Some(volume_id) = volume.id.as_deref() else {
                 continue;
@@ -918,12 +962,25 @@ impl Servers<'_> {
                 continue;
             }
             match volume.volume_type {
-                // The root is the server's own; a volume made by `Volumes::create` is the
-                // user's even where the root was, and only `DeleteAll` deletes it.
                 VolumeServerVolumeType::SbsVolume => {
-                    volumes
-                        .delete_when_detached(volume_id, policy != VolumePolicy::DeleteAll)
-                        .await?
+                    // The root is the server's own; a volume made by `Volumes::create` is the
+                    // user's even where the root was, and only `DeleteAll` deletes it. A root
+                    // this process saw the server created with needs no read to tell.
+                    let maybe_users = policy != VolumePolicy::DeleteAll && own_root != Some(volume_id);
+                    if maybe_users {
+                        match volumes.get(volume_id).await? {
+                            None => continue,
+                            Some(read) if made_by_create(&read) => {
+                                tracing::warn!(
+                                    volume_id,
+                                    "the volume at a deleted server's root position was made by create: kept"
+                                );
+                                continue;
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    volumes.delete_freed_by(volume_id, server_id).await?
                 }
                 _ => ignore_missing(
                     instance

@@ -4,7 +4,7 @@
 use super::servers::CREATE_TOKEN_TAG;
 use super::{
     check_id, check_name, check_user_tag, create_once, create_token, ignore_missing, listing_or_error,
-    not_gone, optional, reached, server_lock, zonal_handler,
+    not_gone, optional, reached, refused_for_its_state, server_lock, zonal_handler,
 };
 use crate::api::block_v1::types::{
     CreateVolumeRequestFromEmpty, Reference, ReferenceStatus, Volume, VolumeStatus,
@@ -114,6 +114,15 @@ fn attached_reference(volume: &Volume) -> Option<(String, ReferenceStatus)> {
 /// The server a volume is attached to (or being attached to or detached from).
 pub fn attached_server(volume: &Volume) -> Option<String> {
     attached_reference(volume).map(|(server, _)| server)
+}
+
+/// The refusal of a change to a volume a server holds.
+fn in_use(volume_id: &str, server_id: &str) -> Error {
+    Error::InUse {
+        kind: "volume".into(),
+        id: volume_id.into(),
+        users: vec![format!("server {server_id}")],
+    }
 }
 
 /// Whether the volume was made by [`Volumes::create`] (it carries a create token): such a
@@ -233,20 +242,64 @@ impl Volumes<'_> {
         }
     }
 
-    /// Deletes a detached volume; [`Error::InUse`] (before any change) if a server holds it; Ok
-    /// if it is already gone.
+    /// Deletes a detached volume; [`Error::InUse`] if a server holds it (the API refuses the
+    /// delete, nothing changes); Ok if it is already gone, so a DELETE whose answer was lost and
+    /// is sent again ends well.
+    ///
+    /// The DELETE is sent first, with no read before it: the API refuses to delete an attached
+    /// volume, so a read would only tell the same thing one call earlier. Only a refusal is read,
+    /// to name the server that holds the volume.
     pub async fn delete(&self, volume_id: &str) -> Result<()> {
+        check_id("volume id", volume_id)?;
+        let refusal = match self.delete_unchecked(volume_id).await {
+            Ok(()) => return Ok(()),
+            Err(e) if refused_for_its_state(&e) => e,
+            Err(e) => return Err(e),
+        };
         let Some(volume) = self.get(volume_id).await? else {
             return Ok(());
         };
         if let Some(server) = attached_server(&volume) {
-            return Err(Error::InUse {
-                kind: "volume".into(),
-                id: volume_id.into(),
-                users: vec![format!("server {server}")],
-            });
+            return Err(in_use(volume_id, &server));
         }
+        // Free by the time it was read: the refusal was about a detach that has ended since.
+        tracing::info!(volume_id, error = %refusal, "volume delete refused, but the volume is free now: sending it again");
         self.delete_unchecked(volume_id).await
+    }
+
+    /// Deletes a Block volume its server held until a moment ago (a server just deleted, which
+    /// the API detaches its Block volumes from). The DELETE is sent at once; if the API refuses
+    /// it because the volume is still detaching from that server, the detach is awaited and the
+    /// DELETE sent again. Ok if the volume is gone. The volume is billed as long as it exists, so
+    /// every other failure is [`Error::LeftBehind`], naming it: a volume attached to another
+    /// server meanwhile is not deleted (its new holder uses it), and an error the retry policy
+    /// could not get past would not pass with one more attempt here.
+    pub(crate) async fn delete_freed_by(&self, volume_id: &str, server_id: &str) -> Result<()> {
+        let left_behind = |source: Error| Error::LeftBehind {
+            kind: "volume".into(),
+            id: volume_id.into(),
+            source: Box::new(source),
+        };
+        match self.delete_unchecked(volume_id).await {
+            Ok(()) => return Ok(()),
+            Err(e) if refused_for_its_state(&e) => {}
+            Err(e) => return Err(left_behind(e)),
+        }
+        let volume = match self.get(volume_id).await {
+            Ok(Some(volume)) => volume,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(left_behind(e)),
+        };
+        match attached_server(&volume) {
+            Some(holder) if holder != server_id => return Err(left_behind(in_use(volume_id, &holder))),
+            Some(_) => match self.wait_detached(volume_id, true).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(left_behind(e)),
+            },
+            None => {}
+        }
+        self.delete_unchecked(volume_id).await.map_err(left_behind)
     }
 
     async fn delete_unchecked(&self, volume_id: &str) -> Result<()> {
@@ -367,13 +420,24 @@ impl Volumes<'_> {
     }
 
     /// Attaches a volume to a server and waits until it is attached. Serialized with every other
-    /// volume change of that server in the process; Ok at once if it is already attached there;
-    /// a detach in progress is waited out first; [`Error::InUse`] if another server holds it.
+    /// volume change of that server in the process; Ok if it is already attached there; a
+    /// detach in progress is waited out first; [`Error::InUse`] if another server holds it.
+    ///
+    /// The attach is sent first, with no read before it: a free volume, the common case, costs
+    /// the attach and the read that sees it attached. Only when the API refuses it is the volume
+    /// read, to tell why: already attached here (done: a repeated call, or a first attempt whose
+    /// answer was lost), on its way here (awaited), detaching (awaited, then sent once more), held
+    /// by another server ([`Error::InUse`]).
     pub async fn attach(&self, volume_id: &str, server_id: &str) -> Result<Volume> {
         check_id("volume id", volume_id)?;
         check_id("server id", server_id)?;
         let lock = server_lock(self.scw.client().config().api_url(), &self.zone, server_id);
         let _one_change_per_server = lock.lock().await;
+        let refusal = match self.send_attach(volume_id, server_id).await {
+            Ok(()) => return self.wait_attached(volume_id, server_id, true).await,
+            Err(e) if refused_for_its_state(&e) => e,
+            Err(e) => return Err(e),
+        };
         let volume = self.get_existing(volume_id).await?;
         match attached_reference(&volume) {
             // Being detached (from this server or another): it is free once that is done.
@@ -381,22 +445,26 @@ impl Volumes<'_> {
                 self.detached(volume_id).await?;
             }
             Some((current, ReferenceStatus::Attached)) if current == server_id => return Ok(volume),
-            // On its way here (a first attempt whose answer was lost, say).
             Some((current, _)) if current == server_id => {
                 return self.wait_attached(volume_id, server_id, false).await;
             }
-            Some((other, _)) => {
-                return Err(Error::InUse {
-                    kind: "volume".into(),
-                    id: volume_id.into(),
-                    users: vec![format!("server {other}")],
-                });
+            Some((other, _)) => return Err(in_use(volume_id, &other)),
+            // Free: what the refusal was about (a detach that ended since, a server busy a moment)
+            // has passed, or it was about something else, which the second answer tells.
+            None => {
+                tracing::info!(volume_id, server_id, error = %refusal, "attach refused, but the volume is free: sending it again");
             }
-            None => {}
         }
+        self.send_attach(volume_id, server_id).await?;
+        self.wait_attached(volume_id, server_id, true).await
+    }
+
+    /// The attach-volume action, applied once: when its answer is lost, the volume says whether
+    /// it took effect, and it is sent again only if it did not.
+    async fn send_attach(&self, volume_id: &str, server_id: &str) -> Result<()> {
         let instance = self.scw.client().instance();
         let post = || async {
-            instance
+            let answer = instance
                 .attach_server_volume()
                 .zone(&self.zone)
                 .server_id(server_id)
@@ -406,6 +474,9 @@ impl Volumes<'_> {
                 })
                 .send()
                 .await?;
+            if let Some(server) = &answer.into_inner().server {
+                self.scw.learn_root(&self.zone, server, false);
+            }
             Ok(())
         };
         // An attach whose answer is lost took effect if the volume is on its way to the server.
@@ -414,11 +485,13 @@ impl Volumes<'_> {
             let here = volume
                 .as_ref()
                 .and_then(attached_reference)
-                .is_some_and(|(holder, _)| holder == server_id);
+                .is_some_and(|(holder, status)| {
+                    holder == server_id
+                        && matches!(status, ReferenceStatus::Attaching | ReferenceStatus::Attached)
+                });
             Ok(here.then_some(()))
         };
-        create_once(&self.scw.options().wait, "volume attachment", post, applied).await?;
-        self.wait_attached(volume_id, server_id, true).await
+        create_once(&self.scw.options().wait, "volume attachment", post, applied).await
     }
 
     /// Detaches a volume from its server and waits until it is free. Ok if it is not attached;
@@ -434,13 +507,18 @@ impl Volumes<'_> {
             Some((_, ReferenceStatus::Detaching)) => return self.detached(volume_id).await,
             Some((server_id, _)) => server_id,
         };
-        let root = self
-            .scw
-            .servers()
-            .zone(self.zone.clone())
-            .get(&server_id)
-            .await?
-            .and_then(|s| s.volumes.get("0").and_then(|v| v.id.clone()));
+        // The root as the latest answer about the server said (see `learn_root`); read only for
+        // a server this process has seen no answer about.
+        let root = match self.scw.known_root(&self.zone, &server_id) {
+            Some(known) => Some(known.volume_id),
+            None => self
+                .scw
+                .servers()
+                .zone(self.zone.clone())
+                .get(&server_id)
+                .await?
+                .and_then(|s| s.volumes.get("0").and_then(|v| v.id.clone())),
+        };
         if root.as_deref() == Some(volume_id) {
             return Err(Error::invalid_input(
                 "volume id",
@@ -485,7 +563,7 @@ impl Volumes<'_> {
         }
         let instance = self.scw.client().instance();
         let post = || async {
-            ignore_missing(
+            let answer = optional(
                 instance
                     .detach_server_volume()
                     .zone(&self.zone)
@@ -493,7 +571,11 @@ impl Volumes<'_> {
                     .body_map(|b| b.volume_id(volume_id))
                     .send()
                     .await,
-            )
+            )?;
+            if let Some(server) = answer.and_then(|a| a.into_inner().server) {
+                self.scw.learn_root(&self.zone, &server, false);
+            }
+            Ok(())
         };
         // A detach whose answer is lost took effect if the server no longer holds the volume
         // (or lets go of it).
@@ -510,28 +592,6 @@ impl Volumes<'_> {
         };
         create_once(&self.scw.options().wait, "volume detachment", post, applied).await?;
         self.wait_detached(volume_id, true).await
-    }
-
-    /// Deletes a volume of a deleted server the moment no server holds it any more. With
-    /// `keep_user_volumes`, a volume made by [`Volumes::create`] (it carries its create token:
-    /// the user's, never a server's own root, even where the root was) is left alone.
-    pub(crate) async fn delete_when_detached(&self, volume_id: &str, keep_user_volumes: bool) -> Result<()> {
-        let Some(volume) = self.get(volume_id).await? else {
-            return Ok(());
-        };
-        if keep_user_volumes && made_by_create(&volume) {
-            tracing::warn!(
-                volume_id,
-                "the volume at a deleted server's root position was made by create: kept"
-            );
-            return Ok(());
-        }
-        // Just read, and its server just deleted: it is not free at once.
-        // Deleted by someone else meanwhile (`None`): what this was for is done.
-        if self.wait_detached(volume_id, true).await?.is_none() {
-            return Ok(());
-        }
-        self.delete_unchecked(volume_id).await
     }
 
     /// Sets the provisioned IOPS of a volume and waits until the change is applied.

@@ -50,8 +50,7 @@ const PROVIDER_STEPS: &[(Step, &str)] = &[
     (Step::Attach, "AttachServerVolume"),
     (Step::Detach, "DetachServerVolume"),
     (Step::DeleteVolume, "block_v1.DeleteVolume"),
-    (Step::DeleteServer, "DeletePrivateNIC"),
-    // terminate
+    // terminate (which takes the server's NICs with it)
     (Step::DeleteServer, "ServerAction"),
     // the root volume
     (Step::DeleteServer, "block_v1.DeleteVolume"),

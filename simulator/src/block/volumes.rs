@@ -190,6 +190,9 @@ fn update(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
 
 fn delete(st: &mut Store, _: &Ctx, req: &Req) -> Res {
     let v = path_volume(st, req)?;
+    // No recording shows this refusal: its shape is a guess in the API's own format, the 412
+    // `resource_still_in_use` the VPC answers for a network that still has members. A volume
+    // still `detaching` (from a server deleted a moment ago, say) is refused the same way.
     if v.reference.is_some() {
         return Err(h::precondition(
             "resource_still_in_use",

@@ -186,6 +186,8 @@ fn get(st: &mut Store, _: &Ctx, req: &Req) -> Res {
 
 fn delete(st: &mut Store, _: &Ctx, req: &Req) -> Res {
     let g = sg(st, req)?;
+    // No recording shows this refusal: its shape is a guess in the Instance API's legacy error
+    // format (400 `invalid_request_error`), which its other refusals of a state use.
     if st.servers.values().any(|s| s.security_group == g.id) {
         return Err(h::invalid_request("Group is in use. You cannot delete it."));
     }

@@ -29,6 +29,8 @@ fn attach(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     } else {
         return Err(h::not_found("instance_volume", &vid));
     };
+    // Held by any server (this one included), or still detaching from one: refused. No
+    // recording shows this refusal: its shape is a guess in the API's 412 format.
     if st.volume_server(&vid).is_some() {
         return Err(h::precondition(
             "resource_not_usable",

@@ -206,14 +206,6 @@ async fn test_find_or_create_firewall_returns_existing() {
 #[tokio::test]
 async fn test_delete_firewall() {
     let api = Api::start().await;
-    let get = api
-        .on(GET, inst(&format!("/security_groups/{GROUP_ID}")))
-        .reply(
-            200,
-            json!({"security_group": security_group(GROUP_ID, "app", json!([]))}),
-        )
-        .mount()
-        .await;
     let delete = api
         .on(DELETE, inst(&format!("/security_groups/{GROUP_ID}")))
         .status(204)
@@ -223,14 +215,23 @@ async fn test_delete_firewall() {
 
     api.provider().delete_firewall(GROUP_ID).await.unwrap();
 
-    get.assert_calls_async(1).await;
+    // The DELETE alone: the API refuses a group in use, and only a refusal is read.
     delete.assert_calls_async(1).await;
+    assert_eq!(api.seen().len(), 1);
     api.finish().await;
 }
 
 #[tokio::test]
 async fn test_delete_firewall_in_use_names_its_servers() {
     let api = Api::start().await;
+    let refused = api
+        .on(DELETE, inst(&format!("/security_groups/{GROUP_ID}")))
+        .reply(
+            400,
+            json!({"type": "invalid_request_error", "message": "Group is in use. You cannot delete it."}),
+        )
+        .mount()
+        .await;
     let get = api
         .on(GET, inst(&format!("/security_groups/{GROUP_ID}")))
         .reply(
@@ -251,6 +252,7 @@ async fn test_delete_firewall_in_use_names_its_servers() {
         }
         other => panic!("expected InUse, got {other:?}"),
     }
+    refused.assert_calls_async(1).await;
     get.assert_calls_async(1).await;
     api.finish().await;
 }

@@ -1,7 +1,7 @@
 //! Networks: find or create by exact name, look up, delete (waiting out NICs still counted).
 
 use httpmock::prelude::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
 use crate::common::mock_api::*;
@@ -96,9 +96,11 @@ async fn test_delete_network() {
     // Longer than a screen on purpose: the mocks describe every request of the delete in order
     // (NICs listed and removed, the network deleted), and the log is checked against them.
     let api = Api::start().await;
-    let get = api
-        .on(GET, vpc(&format!("/private-networks/{NETWORK_ID}")))
-        .reply(200, private_network(NETWORK_ID, "app", "fr-par"))
+    // Sent first, refused: the network still has members.
+    let refused = api
+        .on(DELETE, vpc(&format!("/private-networks/{NETWORK_ID}")))
+        .reply(412, still_in_use())
+        .times(1)
         .mount()
         .await;
     // The server has a NIC on this network and one on another: only the first goes.
@@ -168,7 +170,7 @@ async fn test_delete_network() {
 
     api.provider().delete_network(NETWORK_ID).await.unwrap();
 
-    get.assert_calls_async(1).await;
+    refused.assert_calls_async(1).await;
     for list in &members {
         list.assert_calls_async(1).await;
     }
@@ -178,7 +180,7 @@ async fn test_delete_network() {
     assert_eq!(
         api.lines(),
         [
-            format!("GET /vpc/v2/regions/fr-par/private-networks/{NETWORK_ID}"),
+            format!("DELETE /vpc/v2/regions/fr-par/private-networks/{NETWORK_ID}"),
             "GET /instance/v1/zones/fr-par-1/servers".to_string(),
             format!("DELETE /instance/v1/zones/fr-par-1/servers/{SERVER_ID}/private_nics/{NIC_ID}"),
             "GET /instance/v1/zones/fr-par-2/servers".to_string(),
@@ -195,10 +197,6 @@ async fn test_delete_network() {
 #[tokio::test]
 async fn test_delete_network_tries_again_while_it_still_counts_a_removed_nic() {
     let api = Api::start().await;
-    api.on(GET, vpc(&format!("/private-networks/{NETWORK_ID}")))
-        .reply(200, private_network(NETWORK_ID, "app", "fr-par"))
-        .mount()
-        .await;
     for (zone, servers) in [
         (
             "fr-par-1",
@@ -234,11 +232,9 @@ async fn test_delete_network_tries_again_while_it_still_counts_a_removed_nic() {
     let path = vpc(&format!("/private-networks/{NETWORK_ID}"));
     let still_counted = api
         .on(DELETE, &path)
-        .reply(
-            412,
-            json!({"type": "precondition_failed", "message": "precondition is not respected", "precondition": "resource_still_in_use", "help_message": "Private Network must be empty to be deleted"}),
-        )
-        .times(1)
+        .reply(412, still_in_use())
+        // The first refusal sends the search for NICs; the second comes after the NIC's removal.
+        .times(2)
         .mount()
         .await;
     let deleted = api.on(DELETE, &path).status(204).mount().await;
@@ -247,7 +243,7 @@ async fn test_delete_network_tries_again_while_it_still_counts_a_removed_nic() {
     api.provider().delete_network(NETWORK_ID).await.unwrap();
 
     delete_nic.assert_calls_async(1).await;
-    still_counted.assert_calls_async(1).await;
+    still_counted.assert_calls_async(2).await;
     deleted.assert_calls_async(1).await;
     api.finish().await;
 }
@@ -255,10 +251,6 @@ async fn test_delete_network_tries_again_while_it_still_counts_a_removed_nic() {
 #[tokio::test]
 async fn test_delete_network_still_in_use_is_reported() {
     let api = Api::start().await;
-    api.on(GET, vpc(&format!("/private-networks/{NETWORK_ID}")))
-        .reply(200, private_network(NETWORK_ID, "app", "fr-par"))
-        .mount()
-        .await;
     for zone in ["fr-par-1", "fr-par-2", "fr-par-3"] {
         api.on(GET, format!("/instance/v1/zones/{zone}/servers"))
             .query(&[
@@ -275,10 +267,7 @@ async fn test_delete_network_still_in_use_is_reported() {
     // No server is attached, but another product (a database, a load balancer) still is.
     let delete = api
         .on(DELETE, vpc(&format!("/private-networks/{NETWORK_ID}")))
-        .reply(
-            412,
-            json!({"type": "precondition_failed", "message": "precondition is not respected", "precondition": "resource_still_in_use", "help_message": "Private Network must be empty to be deleted"}),
-        )
+        .reply(412, still_in_use())
         .mount()
         .await;
     api.seal().await;
@@ -293,7 +282,8 @@ async fn test_delete_network_still_in_use_is_reported() {
         }
         other => panic!("expected InUse, got {other:?}"),
     }
-    delete.assert_calls_async(1).await;
+    // Refused, no NIC of a server found to remove, refused again.
+    delete.assert_calls_async(2).await;
     api.finish().await;
 }
 
@@ -301,7 +291,7 @@ async fn test_delete_network_still_in_use_is_reported() {
 async fn test_delete_network_already_gone() {
     let api = Api::start().await;
     let get = api
-        .on(GET, vpc(&format!("/private-networks/{NETWORK_ID}")))
+        .on(DELETE, vpc(&format!("/private-networks/{NETWORK_ID}")))
         .not_found("private_network", NETWORK_ID)
         .mount()
         .await;
@@ -312,4 +302,9 @@ async fn test_delete_network_already_gone() {
     get.assert_calls_async(1).await;
     assert_eq!(api.seen().len(), 1);
     api.finish().await;
+}
+
+/// The 412 the API answers a DELETE of a network that still has members (recorded).
+fn still_in_use() -> Value {
+    json!({"type": "precondition_failed", "message": "precondition is not respected", "precondition": "resource_still_in_use", "help_message": "Private Network must be empty to be deleted"})
 }

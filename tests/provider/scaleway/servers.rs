@@ -387,7 +387,8 @@ async fn mock_server_then_gone<'a>(
     (present.unwrap(), gone)
 }
 
-/// The root volume: `detaching` for `detaching` GETs, then available; then its DELETE.
+/// The root volume: `detaching` for `detaching` GETs, then available; then its DELETE, refused
+/// once first (as the API refuses a volume still detaching) when `detaching` is not 0.
 async fn mock_root_volume(api: &Api, detaching: usize) -> (httpmock::Mock<'_>, httpmock::Mock<'_>) {
     let path = block(&format!("/volumes/{ROOT_VOLUME}"));
     let name = "Ubuntu 24.04 Noble Numbat_sbs_volume_0";
@@ -406,6 +407,18 @@ async fn mock_root_volume(api: &Api, detaching: usize) -> (httpmock::Mock<'_>, h
         .reply(200, block_volume(ROOT_VOLUME, name, "available", None))
         .mount()
         .await;
+    if detaching > 0 {
+        api.on(DELETE, &path)
+            .reply(
+                412,
+                json!({"type": "precondition_failed", "message": "precondition is not respected",
+                       "precondition": "resource_still_in_use",
+                       "help_message": "volume is attached to an instance, detach it before deleting it"}),
+            )
+            .times(1)
+            .mount()
+            .await;
+    }
     let delete = api.on(DELETE, &path).status(204).mount().await;
     (available, delete)
 }

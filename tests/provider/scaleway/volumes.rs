@@ -196,12 +196,6 @@ async fn test_ambiguous_volume_create_finds_its_own_volume() {
 async fn test_attach_volume() {
     let api = Api::start().await;
     let path = block(&format!("/volumes/{DATA_VOLUME}"));
-    let free = api
-        .on(GET, &path)
-        .reply(200, block_volume(DATA_VOLUME, "data", "available", None))
-        .times(1)
-        .mount()
-        .await;
     let attaching = api
         .on(GET, &path)
         .reply(
@@ -235,16 +229,26 @@ async fn test_attach_volume() {
         .await
         .unwrap();
 
-    free.assert_calls_async(1).await;
     attach.assert_calls_async(1).await;
     attaching.assert_calls_async(1).await;
     attached.assert_calls_async(1).await;
+    // The attach first: no read before it.
+    assert!(api.lines()[0].ends_with("/attach-volume"), "{:?}", api.lines());
     api.finish().await;
 }
 
 #[tokio::test]
 async fn test_attach_volume_attached_elsewhere_is_in_use() {
     let api = Api::start().await;
+    let mut refusals = Vec::new();
+    for server in [SERVER_ID, OTHER_SERVER_ID] {
+        refusals.push(
+            api.on(POST, inst(&format!("/servers/{server}/attach-volume")))
+                .reply(412, attach_refused())
+                .mount()
+                .await,
+        );
+    }
     let get = api
         .on(GET, block(&format!("/volumes/{DATA_VOLUME}")))
         .reply(
@@ -271,7 +275,9 @@ async fn test_attach_volume_attached_elsewhere_is_in_use() {
         .unwrap();
 
     get.assert_calls_async(2).await;
-    assert!(!api.lines().iter().any(|l| l.ends_with("/attach-volume")));
+    for refused in refusals {
+        refused.assert_calls_async(1).await;
+    }
     api.finish().await;
 }
 
@@ -281,6 +287,12 @@ async fn test_attach_volume_waits_for_a_detach_to_finish_first() {
     let path = block(&format!("/volumes/{DATA_VOLUME}"));
     // Being detached from another server: free once that settles, then attached here.
     let mut states = Vec::new();
+    let refused = api
+        .on(POST, inst(&format!("/servers/{SERVER_ID}/attach-volume")))
+        .reply(412, attach_refused())
+        .times(1)
+        .mount()
+        .await;
     for (status, reference) in [
         ("in_use", Some((OTHER_SERVER_ID, "detaching"))),
         ("in_use", Some((OTHER_SERVER_ID, "detaching"))),
@@ -319,17 +331,21 @@ async fn test_attach_volume_waits_for_a_detach_to_finish_first() {
     for state in &states {
         state.assert_calls_async(1).await;
     }
+    refused.assert_calls_async(1).await;
     attach.assert_calls_async(1).await;
     attached.assert_calls_async(1).await;
-    let attach_at = api
+    let attaches: Vec<usize> = api
         .lines()
         .iter()
-        .position(|l| l.ends_with("/attach-volume"))
-        .unwrap();
+        .enumerate()
+        .filter(|(_, l)| l.ends_with("/attach-volume"))
+        .map(|(i, _)| i)
+        .collect();
+    // Refused, the volume read until free, sent again.
     assert_eq!(
-        attach_at,
-        3,
-        "attach only once the volume is free: {:?}",
+        attaches,
+        [0, 4],
+        "attached again only once the volume is free: {:?}",
         api.lines()
     );
     api.finish().await;
@@ -339,6 +355,11 @@ async fn test_attach_volume_waits_for_a_detach_to_finish_first() {
 async fn test_attach_volume_already_on_its_way_is_awaited_not_repeated() {
     let api = Api::start().await;
     let path = block(&format!("/volumes/{DATA_VOLUME}"));
+    let refused = api
+        .on(POST, inst(&format!("/servers/{SERVER_ID}/attach-volume")))
+        .reply(412, attach_refused())
+        .mount()
+        .await;
     let attaching = api
         .on(GET, &path)
         .reply(
@@ -365,7 +386,7 @@ async fn test_attach_volume_already_on_its_way_is_awaited_not_repeated() {
 
     attaching.assert_calls_async(2).await;
     attached.assert_calls_async(1).await;
-    assert!(!api.lines().iter().any(|l| l.ends_with("/attach-volume")));
+    refused.assert_calls_async(1).await;
     api.finish().await;
 }
 
@@ -493,31 +514,44 @@ async fn test_an_expired_volume_counts_as_gone() {
         )
         .mount()
         .await;
+    let delete_expired = api
+        .on(DELETE, block(&format!("/volumes/{DATA_VOLUME}")))
+        .reply(
+            410,
+            json!({"expired_since": "2026-07-01T10:00:00Z", "message": "resource has expired", "resource": "volume", "resource_id": DATA_VOLUME, "type": "expired"}),
+        )
+        .mount()
+        .await;
     api.seal().await;
     let provider = api.provider();
 
     assert!(provider.get_volume(DATA_VOLUME).await.unwrap().is_none());
     provider.delete_volume(DATA_VOLUME).await.unwrap();
 
-    expired.assert_calls_async(2).await;
-    assert!(!api.lines().iter().any(|l| l.starts_with("DELETE")));
+    expired.assert_calls_async(1).await;
+    delete_expired.assert_calls_async(1).await;
     api.finish().await;
 }
 
 #[tokio::test]
 async fn test_delete_volume() {
     let api = Api::start().await;
-    let get = api
-        .on(GET, block(&format!("/volumes/{DATA_VOLUME}")))
-        .reply(200, block_volume(DATA_VOLUME, "data", "available", None))
-        .mount()
-        .await;
     let delete = api
         .on(DELETE, block(&format!("/volumes/{DATA_VOLUME}")))
         .status(204)
         .mount()
         .await;
-    // An attached volume is refused, without a DELETE.
+    // An attached volume: the API refuses its DELETE, and the read names its server.
+    let refused = api
+        .on(DELETE, block(&format!("/volumes/{ROOT_VOLUME}")))
+        .reply(
+            412,
+            json!({"type": "precondition_failed", "message": "precondition is not respected",
+                   "precondition": "resource_still_in_use",
+                   "help_message": "volume is attached to an instance, detach it before deleting it"}),
+        )
+        .mount()
+        .await;
     let attached = api
         .on(GET, block(&format!("/volumes/{ROOT_VOLUME}")))
         .reply(
@@ -540,9 +574,11 @@ async fn test_delete_volume() {
         }
         other => panic!("expected InUse, got {other:?}"),
     }
-    get.assert_calls_async(1).await;
     delete.assert_calls_async(1).await;
+    refused.assert_calls_async(1).await;
     attached.assert_calls_async(1).await;
+    // The free volume cost its DELETE alone.
+    assert_eq!(api.seen().len(), 3);
     api.finish().await;
 }
 
@@ -586,4 +622,11 @@ async fn test_get_volume_by_name_compares_exactly() {
     data.assert_calls_async(1).await;
     logs.assert_calls_async(1).await;
     api.finish().await;
+}
+
+/// The 412 of an attach-volume of a volume a server holds (or is still detaching from).
+fn attach_refused() -> serde_json::Value {
+    json!({"type": "precondition_failed", "message": "precondition is not respected",
+           "precondition": "resource_not_usable",
+           "help_message": format!("volume {DATA_VOLUME} is already attached")})
 }

@@ -37,7 +37,7 @@ async fn test_zone_in_url() {
         .await;
     let group = api
         .on(
-            GET,
+            DELETE,
             format!("/instance/v1/zones/nl-ams-1/security_groups/{GROUP_ID}"),
         )
         .not_found("instance_security_group", GROUP_ID)

@@ -233,12 +233,34 @@ async fn find_or_create_whose_answer_is_lost_finds_the_network_by_name() {
     api.finish().await;
 }
 
+fn still_in_use() -> Value {
+    json!({"type": "precondition_failed", "message": "precondition is not respected", "precondition": "resource_still_in_use", "help_message": "Private Network must be empty to be deleted"})
+}
+
 #[tokio::test]
-async fn delete_removes_the_nics_in_every_zone_of_the_region_first() {
+async fn delete_of_an_empty_network_is_its_delete_alone() {
     let api = Api::start().await;
-    let get = api
-        .on(GET, network_path("nl-ams"))
-        .reply(200, private_network(NETWORK_ID, "app", "nl-ams"))
+    let delete = api.on(DELETE, network_path("fr-par")).status(204).mount().await;
+    api.seal().await;
+
+    api.scaleway()
+        .private_networks()
+        .delete(NETWORK_ID)
+        .await
+        .unwrap();
+
+    delete.assert_calls_async(1).await;
+    assert_eq!(api.seen().len(), 1);
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn a_delete_refused_for_members_removes_the_nics_in_every_zone_of_the_region_then_deletes() {
+    let api = Api::start().await;
+    let refused = api
+        .on(DELETE, network_path("nl-ams"))
+        .reply(412, still_in_use())
+        .times(1)
         .mount()
         .await;
     let mut member = server(SERVER_ID, "web-1", "running");
@@ -259,7 +281,7 @@ async fn delete_removes_the_nics_in_every_zone_of_the_region_first() {
         .await
         .unwrap();
 
-    get.assert_calls_async(1).await;
+    refused.assert_calls_async(1).await;
     for mock in members {
         mock.assert_calls_async(1).await;
     }
@@ -268,7 +290,7 @@ async fn delete_removes_the_nics_in_every_zone_of_the_region_first() {
     assert_eq!(
         api.lines(),
         [
-            format!("GET {}", network_path("nl-ams")),
+            format!("DELETE {}", network_path("nl-ams")),
             "GET /instance/v1/zones/nl-ams-1/servers".to_string(),
             format!("DELETE {nic}"),
             "GET /instance/v1/zones/nl-ams-2/servers".to_string(),
@@ -282,17 +304,10 @@ async fn delete_removes_the_nics_in_every_zone_of_the_region_first() {
 #[tokio::test]
 async fn delete_of_a_network_used_by_something_else_is_in_use() {
     let api = Api::start().await;
-    api.on(GET, network_path("fr-par"))
-        .reply(200, private_network(NETWORK_ID, "app", "fr-par"))
-        .mount()
-        .await;
     mock_members(&api, "fr-par", json!([])).await;
     let delete = api
         .on(DELETE, network_path("fr-par"))
-        .reply(
-            412,
-            json!({"type": "precondition_failed", "message": "precondition is not respected", "precondition": "resource_still_in_use", "help_message": "Private Network must be empty to be deleted"}),
-        )
+        .reply(412, still_in_use())
         .mount()
         .await;
     api.seal().await;
@@ -300,15 +315,16 @@ async fn delete_of_a_network_used_by_something_else_is_in_use() {
     let result = api.scaleway().private_networks().delete(NETWORK_ID).await;
 
     assert_in_use(result, NETWORK_ID, "must be empty");
-    delete.assert_calls_async(1).await;
+    // Refused, no NIC found to remove, refused again.
+    delete.assert_calls_async(2).await;
     api.finish().await;
 }
 
 #[tokio::test]
 async fn delete_of_a_network_already_gone_sends_nothing_else() {
     let api = Api::start().await;
-    let get = api
-        .on(GET, network_path("fr-par"))
+    let delete = api
+        .on(DELETE, network_path("fr-par"))
         .not_found("private_network", NETWORK_ID)
         .mount()
         .await;
@@ -320,7 +336,7 @@ async fn delete_of_a_network_already_gone_sends_nothing_else() {
         .await
         .unwrap();
 
-    get.assert_calls_async(1).await;
+    delete.assert_calls_async(1).await;
     assert_eq!(api.seen().len(), 1);
     api.finish().await;
 }

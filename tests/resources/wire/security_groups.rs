@@ -212,22 +212,22 @@ async fn find_or_create_deletes_the_group_when_a_rule_fails() {
 }
 
 #[tokio::test]
-async fn delete_refuses_a_group_in_use_and_deletes_a_free_one() {
+async fn delete_is_sent_first_and_a_refusal_names_the_servers() {
     let api = Api::start().await;
+    let refused = api
+        .on(DELETE, group_path())
+        .reply(
+            400,
+            json!({"type": "invalid_request_error", "message": "Group is in use. You cannot delete it."}),
+        )
+        .times(1)
+        .mount()
+        .await;
     let used = api
         .on(GET, group_path())
         .reply(
             200,
             json!({"security_group": security_group(GROUP_ID, "web", json!([{"id": SERVER_ID, "name": "web-1"}]))}),
-        )
-        .times(1)
-        .mount()
-        .await;
-    let free = api
-        .on(GET, group_path())
-        .reply(
-            200,
-            json!({"security_group": security_group(GROUP_ID, "web", json!([]))}),
         )
         .mount()
         .await;
@@ -236,11 +236,13 @@ async fn delete_refuses_a_group_in_use_and_deletes_a_free_one() {
     let scw = api.scaleway();
 
     assert_in_use(scw.security_groups().delete(GROUP_ID).await, GROUP_ID, "web-1");
+    used.assert_calls_async(1).await;
     delete.assert_calls_async(0).await;
+    // Free now: its DELETE alone.
     scw.security_groups().delete(GROUP_ID).await.unwrap();
 
+    refused.assert_calls_async(1).await;
     used.assert_calls_async(1).await;
-    free.assert_calls_async(1).await;
     delete.assert_calls_async(1).await;
     api.finish().await;
 }
@@ -250,7 +252,7 @@ async fn the_zone_of_one_call_is_in_the_path() {
     let api = Api::start().await;
     let gone = api
         .on(
-            GET,
+            DELETE,
             format!("/instance/v1/zones/fr-par-2/security_groups/{GROUP_ID}"),
         )
         .not_found("instance_security_group", GROUP_ID)

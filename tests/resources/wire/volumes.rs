@@ -239,15 +239,21 @@ async fn create_whose_answer_is_lost_finds_its_volume_by_its_token() {
     api.finish().await;
 }
 
+/// The 412 the API answers a change it refuses for the state of what it names.
+fn refused(help: &str) -> Value {
+    json!({"type": "precondition_failed", "message": "precondition is not respected",
+           "precondition": "resource_still_in_use", "help_message": help})
+}
+
 #[tokio::test]
-async fn delete_refuses_a_volume_in_use_and_accepts_one_already_gone() {
+async fn delete_is_sent_first_and_only_a_refusal_is_read() {
     let api = Api::start().await;
-    let free = api
-        .on(GET, volume_path(DATA_VOLUME))
-        .reply(200, data("available", None))
+    let delete = api.on(DELETE, volume_path(DATA_VOLUME)).status(204).mount().await;
+    let refused_delete = api
+        .on(DELETE, volume_path(ROOT_VOLUME))
+        .reply(412, refused("volume is attached to an instance"))
         .mount()
         .await;
-    let delete = api.on(DELETE, volume_path(DATA_VOLUME)).status(204).mount().await;
     let held = api
         .on(GET, volume_path(ROOT_VOLUME))
         .reply(
@@ -257,7 +263,7 @@ async fn delete_refuses_a_volume_in_use_and_accepts_one_already_gone() {
         .mount()
         .await;
     let gone = api
-        .on(GET, volume_path(NEW_VOLUME))
+        .on(DELETE, volume_path(NEW_VOLUME))
         .not_found("volume", NEW_VOLUME)
         .mount()
         .await;
@@ -269,11 +275,36 @@ async fn delete_refuses_a_volume_in_use_and_accepts_one_already_gone() {
     assert_in_use(volumes.delete(ROOT_VOLUME).await, ROOT_VOLUME, SERVER_ID);
     volumes.delete(NEW_VOLUME).await.unwrap();
 
-    for mock in [free, delete, held, gone] {
+    for mock in [delete, refused_delete, held, gone] {
         mock.assert_calls_async(1).await;
     }
-    // Nothing but the one DELETE of the free volume.
-    assert_eq!(api.seen().iter().filter(|r| r.method == "DELETE").count(), 1);
+    // The free volume and the one already gone cost their DELETE alone.
+    assert_eq!(api.seen().iter().filter(|r| r.method == "GET").count(), 1);
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn a_delete_refused_while_the_volume_was_detaching_is_sent_again_once_it_is_free() {
+    let api = Api::start().await;
+    let refused_delete = api
+        .on(DELETE, volume_path(DATA_VOLUME))
+        .reply(412, refused("volume is attached to an instance"))
+        .times(1)
+        .mount()
+        .await;
+    let delete = api.on(DELETE, volume_path(DATA_VOLUME)).status(204).mount().await;
+    let free = api
+        .on(GET, volume_path(DATA_VOLUME))
+        .reply(200, data("available", None))
+        .mount()
+        .await;
+    api.seal().await;
+
+    api.scaleway().volumes().delete(DATA_VOLUME).await.unwrap();
+
+    for mock in [refused_delete, delete, free] {
+        mock.assert_calls_async(1).await;
+    }
     api.finish().await;
 }
 
@@ -335,20 +366,21 @@ async fn wait_with_references_waits_for_the_attachment_to_settle() {
     api.finish().await;
 }
 
+fn attach_path(server_id: &str) -> String {
+    inst(&format!("/servers/{server_id}/attach-volume"))
+}
+
 #[tokio::test]
-async fn attach_sends_the_server_action_and_waits_until_attached() {
+async fn attach_sends_the_server_action_first_and_waits_until_attached() {
     let api = Api::start().await;
     let states = mock_volume_states(
         &api,
-        &[
-            data("available", None),
-            data("in_use", Some((SERVER_ID, "attaching"))),
-        ],
+        &[data("in_use", Some((SERVER_ID, "attaching")))],
         data("in_use", Some((SERVER_ID, "attached"))),
     )
     .await;
     let attach = api
-        .on(POST, inst(&format!("/servers/{SERVER_ID}/attach-volume")))
+        .on(POST, attach_path(SERVER_ID))
         .json(json!({"volume_id": DATA_VOLUME, "volume_type": "sbs_volume"}))
         .reply(200, web_server(ROOT_VOLUME))
         .mount()
@@ -370,14 +402,26 @@ async fn attach_sends_the_server_action_and_waits_until_attached() {
     for mock in states {
         mock.assert_calls_async(1).await;
     }
-    let attach_line = format!("POST {}", inst(&format!("/servers/{SERVER_ID}/attach-volume")));
-    assert_eq!(api.lines()[1], attach_line);
+    assert_eq!(api.lines()[0], format!("POST {}", attach_path(SERVER_ID)));
     api.finish().await;
 }
 
 #[tokio::test]
-async fn attach_is_done_at_once_here_and_refused_when_held_elsewhere() {
+async fn a_refused_attach_is_done_when_attached_here_and_in_use_when_held_elsewhere() {
     let api = Api::start().await;
+    let refusal = json!({"type": "precondition_failed", "message": "precondition is not respected",
+                         "precondition": "resource_not_usable",
+                         "help_message": format!("volume {DATA_VOLUME} is already attached")});
+    let here_refused = api
+        .on(POST, attach_path(SERVER_ID))
+        .reply(412, refusal.clone())
+        .mount()
+        .await;
+    let elsewhere_refused = api
+        .on(POST, attach_path(OTHER_SERVER_ID))
+        .reply(412, refusal)
+        .mount()
+        .await;
     let here = api
         .on(GET, volume_path(DATA_VOLUME))
         .reply(200, data("in_use", Some((SERVER_ID, "attached"))))
@@ -387,15 +431,69 @@ async fn attach_is_done_at_once_here_and_refused_when_held_elsewhere() {
     let scw = api.scaleway();
     let volumes = scw.volumes();
 
-    volumes.attach(DATA_VOLUME, SERVER_ID).await.unwrap();
+    let volume = volumes.attach(DATA_VOLUME, SERVER_ID).await.unwrap();
+    assert_eq!(attached_server(&volume).as_deref(), Some(SERVER_ID));
     assert_in_use(
         volumes.attach(DATA_VOLUME, OTHER_SERVER_ID).await,
         DATA_VOLUME,
         SERVER_ID,
     );
 
+    here_refused.assert_calls_async(1).await;
+    elsewhere_refused.assert_calls_async(1).await;
     here.assert_calls_async(2).await;
-    assert!(api.seen().iter().all(|r| r.method == "GET"));
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn an_attach_refused_while_the_volume_detaches_waits_for_it_then_is_sent_again() {
+    let api = Api::start().await;
+    let refusal = json!({"type": "precondition_failed", "message": "precondition is not respected",
+                         "precondition": "resource_not_usable",
+                         "help_message": format!("volume {DATA_VOLUME} is already attached")});
+    let refused_attach = api
+        .on(POST, attach_path(SERVER_ID))
+        .reply(412, refusal)
+        .times(1)
+        .mount()
+        .await;
+    let attach = api
+        .on(POST, attach_path(SERVER_ID))
+        .reply(200, web_server(ROOT_VOLUME))
+        .mount()
+        .await;
+    let states = mock_volume_states(
+        &api,
+        &[
+            data("in_use", Some((OTHER_SERVER_ID, "detaching"))),
+            data("available", None),
+        ],
+        data("in_use", Some((SERVER_ID, "attached"))),
+    )
+    .await;
+    api.seal().await;
+
+    let volume = api
+        .scaleway()
+        .volumes()
+        .attach(DATA_VOLUME, SERVER_ID)
+        .await
+        .unwrap();
+
+    assert_eq!(attached_server(&volume).as_deref(), Some(SERVER_ID));
+    refused_attach.assert_calls_async(1).await;
+    attach.assert_calls_async(1).await;
+    for mock in states {
+        mock.assert_calls_async(1).await;
+    }
+    let posts: Vec<usize> = api
+        .seen()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.method == "POST")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(posts, vec![0, 3], "{:?}", api.lines());
     api.finish().await;
 }
 
@@ -454,6 +552,33 @@ async fn detach_of_a_root_volume_is_refused_without_a_detach() {
     assert_invalid(api.scaleway().volumes().detach(DATA_VOLUME).await, "volume id");
 
     volume.assert_calls_async(1).await;
+    server.assert_calls_async(1).await;
+    assert!(api.seen().iter().all(|r| r.method == "GET"));
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn a_root_known_from_an_earlier_answer_is_refused_without_reading_the_server() {
+    let api = Api::start().await;
+    let volume = api
+        .on(GET, volume_path(DATA_VOLUME))
+        .reply(200, data("in_use", Some((SERVER_ID, "attached"))))
+        .mount()
+        .await;
+    let server = api
+        .on(GET, inst(&format!("/servers/{SERVER_ID}")))
+        .reply(200, web_server(DATA_VOLUME))
+        .mount()
+        .await;
+    api.seal().await;
+    let scw = api.scaleway();
+    scw.servers().get(SERVER_ID).await.unwrap();
+
+    assert_invalid(scw.volumes().detach(DATA_VOLUME).await, "volume id");
+    assert_invalid(scw.volumes().detach(DATA_VOLUME).await, "volume id");
+
+    volume.assert_calls_async(2).await;
+    // The read above alone: each detach learned the root from it.
     server.assert_calls_async(1).await;
     assert!(api.seen().iter().all(|r| r.method == "GET"));
     api.finish().await;

@@ -32,7 +32,8 @@ async fn test_delete_server_cleans_up_nics() {
     gone.assert_calls_async(1).await;
     delete_nic.assert_calls_async(1).await;
     delete.assert_calls_async(1).await;
-    root.assert_calls_async(2).await;
+    // Read once (a user's volume there would be kept), then deleted.
+    root.assert_calls_async(1).await;
     delete_root.assert_calls_async(1).await;
     let lines = api.lines();
     let nic_at = lines.iter().position(|l| l.contains("/private_nics/")).unwrap();
@@ -54,16 +55,11 @@ async fn test_delete_running_server_terminates() {
     terminating["state_detail"] = json!("terminating");
     terminating["volumes"] = json!({"0": sbs_entry(ROOT_VOLUME)});
     let (present, gone) = mock_server_then_gone(&api, &[running, terminating]).await;
-    // The user's volume is detached first, and kept.
+    // The user's volume is left to terminate, which detaches it; it is kept.
     let detach = api
         .on(POST, inst(&format!("/servers/{SERVER_ID}/detach-volume")))
         .json(json!({"volume_id": DATA_VOLUME}))
         .reply(200, json!({"server": web_server("running", json!([]))}))
-        .mount()
-        .await;
-    let data = api
-        .on(GET, block(&format!("/volumes/{DATA_VOLUME}")))
-        .reply(200, block_volume(DATA_VOLUME, "data", "available", None))
         .mount()
         .await;
     let terminate = api
@@ -72,6 +68,7 @@ async fn test_delete_running_server_terminates() {
         .reply(202, task(SERVER_ID))
         .mount()
         .await;
+    // The root, still detaching when the server is gone: its DELETE is refused once.
     let (root, delete_root) = mock_root_volume(&api, 2).await;
     api.seal().await;
 
@@ -79,21 +76,31 @@ async fn test_delete_running_server_terminates() {
 
     present.assert_calls_async(1).await;
     gone.assert_calls_async(1).await;
-    detach.assert_calls_async(1).await;
-    data.assert_calls_async(1).await;
+    detach.assert_calls_async(0).await;
     terminate.assert_calls_async(1).await;
     root.assert_calls_async(1).await;
     delete_root.assert_calls_async(1).await;
     let lines = api.lines();
     assert!(!lines.contains(&format!("DELETE {}", inst(&format!("/servers/{SERVER_ID}")))));
-    assert!(!lines.contains(&format!("DELETE {}", block(&format!("/volumes/{DATA_VOLUME}")))));
-    let detach_at = lines.iter().position(|l| l.ends_with("/detach-volume")).unwrap();
-    let terminate_at = lines.iter().position(|l| l.ends_with("/action")).unwrap();
-    let delete_root_at = lines.iter().position(|l| l.starts_with("DELETE ")).unwrap();
     assert!(
-        detach_at < terminate_at && terminate_at < delete_root_at,
+        !lines
+            .iter()
+            .any(|l| l.contains(DATA_VOLUME) || l.contains("/private_nics")),
         "{lines:#?}"
     );
+    let terminate_at = lines.iter().position(|l| l.ends_with("/action")).unwrap();
+    let root_deletes: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("DELETE "))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        root_deletes.len(),
+        2,
+        "refused, then deleted once free: {lines:#?}"
+    );
+    assert!(terminate_at < root_deletes[0], "{lines:#?}");
     api.finish().await;
 }
 
@@ -155,7 +162,7 @@ async fn test_delete_terminating_server_still_removes_root_volume() {
 
     present.assert_calls_async(1).await;
     gone.assert_calls_async(1).await;
-    root.assert_calls_async(2).await;
+    root.assert_calls_async(1).await;
     delete_root.assert_calls_async(1).await;
     assert!(!api.lines().iter().any(|l| l.ends_with("/action")));
     api.finish().await;

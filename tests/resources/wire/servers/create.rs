@@ -102,12 +102,6 @@ async fn one_post_carries_the_whole_spec_then_iops_are_raised() {
     let root_iops = mock_iops(&api, ROOT_VOLUME).await;
     let new_iops = mock_iops(&api, NEW_VOLUME).await;
     let poweron = mock_action(&api, "poweron", 202).await;
-    created["state"] = json!("starting");
-    let get = api
-        .on(GET, server_path())
-        .reply(200, json!({"server": created}))
-        .mount()
-        .await;
     api.seal().await;
     let spec = spec()
         .root_volume(RootVolume::block(gb(20)).iops(15_000))
@@ -124,9 +118,11 @@ async fn one_post_carries_the_whole_spec_then_iops_are_raised() {
 
     let server = api.scaleway().servers().create(&spec).await.unwrap();
 
+    // Built from the answers: no read after the power-on.
     assert_eq!(server.state.to_string(), "starting");
+    assert_eq!(server.volumes["1"].id.as_deref(), Some(NEW_VOLUME));
     products.assert_calls_async(1).await;
-    assert_each_called_once(vec![images, post, poweron, get]).await;
+    assert_each_called_once(vec![images, post, poweron]).await;
     assert_each_called_once(root_iops).await;
     assert_each_called_once(new_iops).await;
     let (root, new) = (
@@ -142,7 +138,6 @@ async fn one_post_carries_the_whole_spec_then_iops_are_raised() {
             format!("PATCH {new}"),
             format!("GET {new}"),
             format!("POST {}", action_path()),
-            format!("GET {}", server_path()),
         ]
     );
     api.finish().await;
@@ -184,20 +179,29 @@ async fn cloud_init_goes_as_text_and_every_nic_is_ready_before_power_on() {
         .await;
     let second = mock_nic(&api, OTHER_NIC_ID, OTHER_NETWORK_ID, "available").await;
     let poweron = mock_action(&api, "poweron", 202).await;
-    let get = api
-        .on(GET, server_path())
-        .reply(200, json!({"server": web("starting")}))
-        .mount()
-        .await;
     api.seal().await;
     let spec = spec()
         .cloud_init(cloud_init)
         .private_network(NETWORK_ID)
         .private_network(OTHER_NETWORK_ID);
 
-    api.scaleway().servers().create(&spec).await.unwrap();
+    let server = api.scaleway().servers().create(&spec).await.unwrap();
 
-    assert_each_called_once(vec![user_data, first, ready, second, poweron, get]).await;
+    // The server as the answers told it: starting, with both NICs as last seen, available.
+    assert_eq!(server.state.to_string(), "starting");
+    let nics: Vec<_> = server
+        .private_nics
+        .iter()
+        .map(|n| (n.id.as_deref(), n.state.to_string()))
+        .collect();
+    assert_eq!(
+        nics,
+        [
+            (Some(NIC_ID), "available".to_string()),
+            (Some(OTHER_NIC_ID), "available".to_string())
+        ]
+    );
+    assert_each_called_once(vec![user_data, first, ready, second, poweron]).await;
     let patch = api.seen().into_iter().find(|r| r.method == "PATCH").unwrap();
     assert_eq!(patch.content_type.as_deref(), Some("text/plain"));
     assert_eq!(patch.body, cloud_init);
@@ -213,7 +217,6 @@ async fn cloud_init_goes_as_text_and_every_nic_is_ready_before_power_on() {
             format!("GET {nic_path}"),
             format!("POST {nics}"),
             format!("POST {}", action_path()),
-            format!("GET {}", server_path()),
         ]
     );
     api.finish().await;
@@ -231,10 +234,6 @@ async fn no_public_ip_asks_for_no_dynamic_ip() {
     )
     .await;
     mock_action(&api, "poweron", 202).await;
-    api.on(GET, server_path())
-        .reply(200, json!({"server": web("starting")}))
-        .mount()
-        .await;
     api.seal().await;
 
     api.scaleway()
@@ -266,10 +265,6 @@ async fn a_routed_ipv6_is_reserved_with_the_server_token_first() {
     ]);
     let post = mock_post(&api, "fr-par-1", expected, web("stopped")).await;
     mock_action(&api, "poweron", 202).await;
-    api.on(GET, server_path())
-        .reply(200, json!({"server": web("starting")}))
-        .mount()
-        .await;
     api.seal().await;
 
     api.scaleway()
@@ -336,11 +331,6 @@ async fn a_local_root_in_a_zone_without_block_storage() {
         .reply(202, task(SERVER_ID))
         .mount()
         .await;
-    let get = api
-        .on(GET, &path)
-        .reply(200, json!({"server": web("starting")}))
-        .mount()
-        .await;
     api.seal().await;
 
     let scw = api.scaleway();
@@ -348,7 +338,7 @@ async fn a_local_root_in_a_zone_without_block_storage() {
     scw.servers().zone(Zone::IT_MIL_1).create(&spec).await.unwrap();
 
     products.assert_calls_async(1).await;
-    assert_each_called_once(vec![images, post, poweron, get]).await;
+    assert_each_called_once(vec![images, post, poweron]).await;
     assert!(
         api.lines().iter().all(|l| !l.contains("fr-par")),
         "{:#?}",
@@ -377,28 +367,15 @@ async fn a_failed_step_undoes_the_server_but_keeps_an_existing_volume() {
     let post = mock_post(&api, "fr-par-1", expected, created.clone()).await;
     // A refusal that was certainly not applied: the create stops at once.
     let poweron = mock_action(&api, "poweron", 403).await;
-    // The undo: the server is read, the existing volume detached, the server deleted, then its
-    // root and the new volume deleted once free; never the existing one.
+    // The undo: the server is read and deleted (the API detaches its Block volumes), then its
+    // root and the new volume are deleted; never the existing one. The create answer told which
+    // root is the server's own: no volume is read.
     let states = mock_server_states(&api, &[created], None).await;
-    let detach = api
-        .on(POST, inst(&format!("/servers/{SERVER_ID}/detach-volume")))
-        .json(json!({"volume_id": DATA_VOLUME}))
-        .reply(200, json!({"server": web("stopped")}))
-        .mount()
-        .await;
     let delete_server = api.on(DELETE, server_path()).status(204).mount().await;
-    let mut volume_mocks = Vec::new();
-    for volume in [ROOT_VOLUME, NEW_VOLUME, DATA_VOLUME] {
+    let mut volume_deletes = Vec::new();
+    for volume in [ROOT_VOLUME, NEW_VOLUME] {
         let path = block(&format!("/volumes/{volume}"));
-        volume_mocks.push(
-            api.on(GET, &path)
-                .reply(200, block_volume(volume, "v", "available", None))
-                .mount()
-                .await,
-        );
-        if volume != DATA_VOLUME {
-            volume_mocks.push(api.on(DELETE, &path).status(204).mount().await);
-        }
+        volume_deletes.push(api.on(DELETE, &path).status(204).mount().await);
     }
     api.seal().await;
     let spec = spec()
@@ -411,15 +388,9 @@ async fn a_failed_step_undoes_the_server_but_keeps_an_existing_volume() {
     let err = api.scaleway().servers().create(&spec).await.unwrap_err();
 
     assert_eq!(err.status(), Some(403), "{err:?}");
-    assert_each_called_once(vec![post, poweron, detach, delete_server]).await;
+    assert_each_called_once(vec![post, poweron, delete_server]).await;
     assert_each_called_once(states).await;
-    let [root_get, root_delete, new_get, new_delete, data_get] =
-        <[_; 5]>::try_from(volume_mocks).ok().unwrap();
-    root_get.assert_calls_async(2).await;
-    new_get.assert_calls_async(2).await;
-    root_delete.assert_calls_async(1).await;
-    new_delete.assert_calls_async(1).await;
-    data_get.assert_calls_async(1).await;
+    assert_each_called_once(volume_deletes).await;
     let deletes: Vec<String> = api
         .lines()
         .into_iter()

@@ -17,8 +17,9 @@ fn with_data(state: &str) -> Value {
 /// What a delete is expected to send.
 struct Expected {
     state: &'static str,
-    detach_data: bool,
     deleted: &'static [&'static str],
+    /// Whether the root is read before its DELETE (to keep a user's volume found there).
+    root_read: bool,
 }
 
 /// Mocks the whole delete, runs it, and checks every request and count.
@@ -58,30 +59,27 @@ async fn delete_with(policy: VolumePolicy, expected: Expected) {
     api.scaleway().servers().delete(SERVER_ID, policy).await.unwrap();
 
     assert_each_called_once(states).await;
-    nic.assert_calls_async(1).await;
-    detach.assert_calls_async(usize::from(expected.detach_data)).await;
     let running = expected.state == "running";
+    // terminate takes the NICs with the server; the DELETE of a stopped one comes after them.
+    nic.assert_calls_async(usize::from(!running)).await;
+    // The API detaches Block volumes from a server it deletes.
+    detach.assert_calls_async(0).await;
     terminate.assert_calls_async(usize::from(running)).await;
     delete.assert_calls_async(usize::from(!running)).await;
     for (volume, get, delete) in volumes {
         let deleted = expected.deleted.contains(&volume);
-        // A deleted volume is read, then awaited free; a detached one awaited free.
-        let reads = if deleted {
-            2
-        } else {
-            usize::from(volume == DATA_VOLUME && expected.detach_data)
-        };
+        let reads = usize::from(volume == ROOT_VOLUME && expected.root_read);
         get.assert_calls_async(reads).await;
         delete.assert_calls_async(usize::from(deleted)).await;
     }
-    // Volumes are detached before the server goes, deleted after it is gone.
+    // NICs go before the server, volumes after it is gone.
     let lines = api.lines();
     let gone = lines
         .iter()
         .rposition(|l| l == &format!("GET {}", server_path()))
         .unwrap();
     for (i, line) in lines.iter().enumerate() {
-        if line.contains("detach-volume") || line.contains("private_nics") {
+        if line.contains("private_nics") {
             assert!(i < gone, "{lines:#?}");
         }
         if line.starts_with("DELETE /block") {
@@ -92,11 +90,11 @@ async fn delete_with(policy: VolumePolicy, expected: Expected) {
 }
 
 #[tokio::test]
-async fn keep_attached_detaches_the_others_and_deletes_the_root() {
+async fn keep_attached_deletes_the_root_of_a_stopped_server_and_keeps_the_others() {
     let expected = Expected {
         state: "stopped",
-        detach_data: true,
         deleted: &[ROOT_VOLUME],
+        root_read: true,
     };
     delete_with(VolumePolicy::KeepAttached, expected).await;
 }
@@ -105,20 +103,132 @@ async fn keep_attached_detaches_the_others_and_deletes_the_root() {
 async fn delete_all_terminates_a_running_server_and_deletes_every_volume() {
     let expected = Expected {
         state: "running",
-        detach_data: false,
         deleted: &[ROOT_VOLUME, DATA_VOLUME],
+        root_read: false,
     };
     delete_with(VolumePolicy::DeleteAll, expected).await;
+}
+
+#[tokio::test]
+async fn keep_attached_terminates_a_running_server_and_deletes_its_root_alone() {
+    let expected = Expected {
+        state: "running",
+        deleted: &[ROOT_VOLUME],
+        root_read: true,
+    };
+    delete_with(VolumePolicy::KeepAttached, expected).await;
 }
 
 #[tokio::test]
 async fn detach_all_deletes_no_volume() {
     let expected = Expected {
         state: "stopped",
-        detach_data: true,
         deleted: &[],
+        root_read: false,
     };
     delete_with(VolumePolicy::DetachAll, expected).await;
+}
+
+/// The 412 of a DELETE of a volume a server still holds.
+fn still_attached() -> Value {
+    json!({"type": "precondition_failed", "message": "precondition is not respected",
+           "precondition": "resource_still_in_use",
+           "help_message": "volume is attached to an instance, detach it before deleting it"})
+}
+
+#[tokio::test]
+async fn a_root_delete_refused_while_it_detaches_waits_for_it_then_deletes() {
+    let api = Api::start().await;
+    let mut server = web("running");
+    server["volumes"] = json!({"0": sbs_entry(ROOT_VOLUME)});
+    let states = mock_server_states(&api, &[server], None).await;
+    let terminate = mock_action(&api, "terminate", 202).await;
+    let refused = api
+        .on(DELETE, volume_path(ROOT_VOLUME))
+        .reply(412, still_attached())
+        .times(1)
+        .mount()
+        .await;
+    let delete = api.on(DELETE, volume_path(ROOT_VOLUME)).status(204).mount().await;
+    let detaching = api
+        .on(GET, volume_path(ROOT_VOLUME))
+        .reply(
+            200,
+            block_volume(ROOT_VOLUME, "root", "in_use", Some((SERVER_ID, "detaching"))),
+        )
+        .times(2)
+        .mount()
+        .await;
+    let free = api
+        .on(GET, volume_path(ROOT_VOLUME))
+        .reply(200, block_volume(ROOT_VOLUME, "root", "available", None))
+        .mount()
+        .await;
+    api.seal().await;
+
+    api.scaleway()
+        .servers()
+        .delete(SERVER_ID, VolumePolicy::DeleteAll)
+        .await
+        .unwrap();
+
+    assert_each_called_once(states).await;
+    assert_each_called_once(vec![terminate, refused, delete, free]).await;
+    detaching.assert_calls_async(2).await;
+    let volume_lines: Vec<String> = api
+        .lines()
+        .into_iter()
+        .filter(|l| l.contains("/block/"))
+        .collect();
+    let root = volume_path(ROOT_VOLUME);
+    assert_eq!(
+        volume_lines,
+        [
+            format!("DELETE {root}"),
+            format!("GET {root}"),
+            format!("GET {root}"),
+            format!("GET {root}"),
+            format!("DELETE {root}"),
+        ]
+    );
+    api.finish().await;
+}
+
+#[tokio::test]
+async fn a_root_that_cannot_be_deleted_is_named_as_left_behind() {
+    let api = Api::start().await;
+    let mut server = web("running");
+    server["volumes"] = json!({"0": sbs_entry(ROOT_VOLUME)});
+    mock_server_states(&api, &[server], None).await;
+    mock_action(&api, "terminate", 202).await;
+    let forbidden = api
+        .on(DELETE, volume_path(ROOT_VOLUME))
+        .reply(
+            403,
+            json!({"type": "permissions_denied", "message": "insufficient permissions",
+                   "details": [{"action": "delete", "resource": "volume"}]}),
+        )
+        .mount()
+        .await;
+    api.seal().await;
+
+    let err = api
+        .scaleway()
+        .servers()
+        .delete(SERVER_ID, VolumePolicy::DeleteAll)
+        .await
+        .unwrap_err();
+
+    match err {
+        Error::LeftBehind { kind, id, source } => {
+            assert_eq!((kind.as_str(), id.as_str()), ("volume", ROOT_VOLUME));
+            assert_eq!(source.status(), Some(403), "{source:?}");
+        }
+        other => panic!("expected the root named as left behind, got {other:?}"),
+    }
+    // A refusal no wait clears is not sent again.
+    forbidden.assert_calls_async(1).await;
+    api.finish().await;
 }
 
 #[tokio::test]
