@@ -12,9 +12,10 @@
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use scaleway_client::api::instance_v1;
 //!
-//! // Usually: scaleway_client::Client::new(config)?.instance(). By hand, with any reqwest client:
+//! // Usually: scaleway_client::Client::new(config)?.instance(). By hand, with any reqwest client
+//! // (this one speaks the crate's TLS, see `http_client_builder`):
 //! let context = scaleway_client::api::ClientContext::new(scaleway_client::RetryPolicy::default());
-//! let client = instance_v1::Client::new_with_client("https://api.scaleway.com", reqwest::Client::new(), context);
+//! let client = instance_v1::Client::new_with_client("https://api.scaleway.com", scaleway_client::http_client_builder()?.build()?, context);
 //! let servers = client.list_servers().zone("fr-par-1").per_page(100).send().await?;
 //! for server in &servers.servers {
 //!     println!("{:?} {:?}", server.id, server.name);

@@ -17,6 +17,9 @@ pub const USER_AGENT: &str = concat!("scaleway-client-rust/", env!("CARGO_PKG_VE
 
 /// A configured connection to the Scaleway API.
 ///
+/// It speaks HTTPS with rustls and the `ring` crypto provider (TLS 1.2 and 1.3), and checks the
+/// API's certificate, hostname included, against the roots this machine trusts.
+///
 /// Cheap to clone: clones share the connection pool and the request counter. The generated
 /// clients it hands out ([`Client::instance`], [`Client::vpc`], ...) send every request through
 /// the same retry policy and tracing.
@@ -83,7 +86,7 @@ impl ClientBuilder {
         // exclusion.
         token.set_sensitive(true);
         headers.insert("x-auth-token", token);
-        let http = reqwest::Client::builder()
+        let http = http_client_builder()?
             .default_headers(headers)
             .user_agent(self.user_agent)
             .connect_timeout(self.connect_timeout)
@@ -99,6 +102,25 @@ impl ClientBuilder {
             context: ClientContext::new(self.retry),
         })
     }
+}
+
+/// A `reqwest` client builder that speaks this crate's TLS (see [`Client`]): what to start from
+/// to build a `reqwest::Client` by hand, e.g. for a generated client made with
+/// `new_with_client`.
+///
+/// This crate enables reqwest's rustls support without a process-wide crypto provider, and hands
+/// its own (`ring`) to every client it builds. A `reqwest::Client::new()` elsewhere in the program
+/// needs a provider of its own: one installed with `CryptoProvider::install_default`, or
+/// reqwest's `rustls` feature (its `aws-lc-rs` default) enabled by the program.
+///
+/// ```
+/// let http = scaleway_client::http_client_builder()?.build()?;
+/// # let _ = http;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder> {
+    let tls = crate::tls::client_config().map_err(|source| Error::Tls { source })?;
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(tls))
 }
 
 impl Client {

@@ -244,6 +244,15 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// The TLS configuration could not be set up, e.g. no CA certificate was found on this
+    /// machine to check the API's certificate with.
+    #[error("TLS setup failed: {source}")]
+    Tls {
+        /// The underlying error.
+        #[source]
+        source: rustls::Error,
+    },
+
     /// The request was sent and no answer came in time: the API may have applied it. (A
     /// connection not made in time is [`Error::Transport`]: nothing was sent.)
     #[error("request timed out after sending (the request may have been applied): {source}")]

@@ -12,10 +12,11 @@ pub mod provider;
 #[cfg(feature = "resources")]
 pub mod resources;
 pub mod retry;
+mod tls;
 pub mod units;
 pub mod wait;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, http_client_builder};
 pub use config::{Config, ConfigBuilder, ConfigError};
 pub use error::{ApiAnswer, Error, InvalidArgument, Result};
 pub use locality::{LocalityError, Region, Zone};

@@ -60,7 +60,7 @@ fn recorded_products() -> Option<(Vec<u8>, String)> {
 /// A 100-server `ListServers` page from the simulator.
 async fn servers_page() -> Vec<u8> {
     let sim = common::simulator(0.0).await;
-    let http = reqwest::Client::new();
+    let http = scaleway_client::http_client_builder().unwrap().build().unwrap();
     let base = format!(
         "{}/instance/v1/zones/{}/servers",
         sim.base_url().trim_end_matches('/'),

@@ -200,7 +200,7 @@ pub async fn section() -> Section {
         .unwrap();
     let client = Client::new(config).unwrap();
     let provider = Arc::new(common::provider(client.clone(), 0.0));
-    let raw = reqwest::Client::new();
+    let raw = scaleway_client::http_client_builder().unwrap().build().unwrap();
     let base = sim.url.trim_end_matches('/');
     let created: Value = raw
         .post(format!("{base}/instance/v1/zones/{}/servers", common::ZONE))

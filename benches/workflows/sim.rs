@@ -13,7 +13,8 @@ const CLIENTS: usize = 8;
 const GET_SECONDS: u64 = 5;
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder()
+    scaleway_client::http_client_builder()
+        .unwrap()
         .pool_max_idle_per_host(4)
         .build()
         .unwrap()

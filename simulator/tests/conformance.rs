@@ -208,7 +208,7 @@ const Z: &str = "/instance/v1/zones/fr-par-1";
 async fn scripted_run(sim: &Simulator) -> BTreeMap<Key, Seen> {
     let mut r = Runner {
         sim,
-        http: reqwest::Client::new(),
+        http: scaleway_client::http_client_builder().unwrap().build().unwrap(),
         seen: BTreeMap::new(),
     };
     let (local_id, sbs_id) = images_and_products(&mut r).await;

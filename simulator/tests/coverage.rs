@@ -822,7 +822,7 @@ impl<'s> Sender<'s> {
     fn new(sim: &'s Simulator) -> Sender<'s> {
         Sender {
             sim,
-            http: reqwest::Client::new(),
+            http: scaleway_client::http_client_builder().unwrap().build().unwrap(),
             requests_before: sim.requests_served(),
             sent: 0,
         }

@@ -68,7 +68,7 @@ async fn faults_rate_limit_status_reset_transient_and_latency() {
     action(&c, s["id"].as_str().unwrap(), "poweron").await.unwrap();
 
     // Over HTTP, without authentication: latency on GetServer.
-    let http = reqwest::Client::new();
+    let http = scaleway_client::http_client_builder().unwrap().build().unwrap();
     let plan = json!({"rules": [{"operation": "GetServer", "fault": {"latency": 300}, "times": 1}]});
     let r = http
         .post(format!("{}/__simulator/faults", sim.base_url()))
@@ -83,7 +83,12 @@ async fn faults_rate_limit_status_reset_transient_and_latency() {
     assert!(sim.faults().get().rules.is_empty());
 
     // Inventory over HTTP.
-    let inv: Value = reqwest::get(format!("{}/__simulator/inventory", sim.base_url()))
+    let inv: Value = scaleway_client::http_client_builder()
+        .unwrap()
+        .build()
+        .unwrap()
+        .get(format!("{}/__simulator/inventory", sim.base_url()))
+        .send()
         .await
         .unwrap()
         .json()

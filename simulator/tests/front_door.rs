@@ -21,7 +21,12 @@ async fn authentication_is_required() {
             .unwrap_err(),
     );
     assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
-    let none = reqwest::get(format!("{}/instance/v1/zones/{ZONE}/servers", sim.base_url()))
+    let none = scaleway_client::http_client_builder()
+        .unwrap()
+        .build()
+        .unwrap()
+        .get(format!("{}/instance/v1/zones/{ZONE}/servers", sim.base_url()))
+        .send()
         .await
         .unwrap();
     assert_eq!(none.status(), 401);
@@ -40,10 +45,22 @@ async fn authentication_is_required() {
 async fn simulator_stops_on_drop() {
     let sim = sim(0.0).await;
     let url = format!("{}/__simulator/inventory", sim.base_url());
-    assert!(reqwest::get(&url).await.unwrap().status().is_success());
+    assert!(
+        scaleway_client::http_client_builder()
+            .unwrap()
+            .build()
+            .unwrap()
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
     drop(sim);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let fresh = reqwest::Client::builder()
+    let fresh = scaleway_client::http_client_builder()
+        .unwrap()
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();

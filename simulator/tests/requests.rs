@@ -41,7 +41,7 @@ pub(super) fn js<T: serde::Serialize>(v: &T) -> Value {
 
 /// A raw request with the simulator's token, for headers and bodies the typed client hides.
 pub(super) async fn raw(sim: &Simulator, method: &str, path: &str, body: Option<Value>) -> reqwest::Response {
-    let http = reqwest::Client::new();
+    let http = scaleway_client::http_client_builder().unwrap().build().unwrap();
     let mut req = http
         .request(method.parse().unwrap(), format!("{}{path}", sim.base_url()))
         .header("X-Auth-Token", sim.secret_key());

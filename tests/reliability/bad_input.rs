@@ -406,7 +406,14 @@ async fn the_request_counter_counts_api_requests_only() {
     assert_eq!(f.sim.requests_served(), before + 2);
     // The simulator's own routes are not the API.
     let inventory = format!("{}/__simulator/inventory", f.sim.base_url());
-    let answer = reqwest::get(&inventory).await.unwrap();
+    let answer = scaleway_client::http_client_builder()
+        .unwrap()
+        .build()
+        .unwrap()
+        .get(&inventory)
+        .send()
+        .await
+        .unwrap();
     assert!(answer.status().is_success());
     assert_eq!(f.sim.requests_served(), before + 2);
 }

@@ -491,7 +491,7 @@ async fn a_storm_is_seeded_and_spares_the_simulators_own_routes() {
         assert!((10..=100).contains(&counts.injected()), "{counts:?}");
         assert!(counts.rate_limited > 0 && counts.statuses.get(&503).is_some_and(|n| *n > 0));
         // The simulator's own routes are never faulted nor counted.
-        let http = reqwest::Client::new();
+        let http = scaleway_client::http_client_builder().unwrap().build().unwrap();
         for _ in 0..50 {
             let inventory = http
                 .get(format!("{}/__simulator/inventory", sim.base_url()))

@@ -11,6 +11,7 @@ mod errors;
 mod locality_units;
 mod paginate;
 mod retry;
+mod tls;
 mod traces;
 mod wait;
 mod wire;
