@@ -1014,9 +1014,9 @@ impl Store {
     }
 
     /// Detaches and forgets what a terminated server held. Its Block volumes are free the moment
-    /// the server is gone (`available`, no reference): the detach happened while it was
-    /// `terminating`. (After a DELETE of a stopped server, they are `detaching` for
-    /// [`DETACH_SECONDS`] first, as recorded: up to 5 s.)
+    /// the server is gone (`available`, no reference), as recorded after a terminate; they show
+    /// `attached` while it is `terminating`. (After a DELETE of a stopped server, they are
+    /// `detaching` for [`DETACH_SECONDS`] first, as recorded: up to 5 s.)
     fn finish_terminate(&mut self, id: &str) {
         let Some(server) = self.servers.remove(id) else {
             return;
