@@ -7,8 +7,8 @@
 //! SCW_SDK_BENCH_BUILD=1 cargo bench --bench workflows   # with a user's build (slow)
 //! ```
 //!
-//! `SCW_SDK_BENCH_ONLY=1,3` runs some sections only (and then writes `target/BENCHMARKS.partial.md`
-//! instead). Every figure that compares is a ratio measured within one run; times in seconds are
+//! `SCW_SDK_BENCH_ONLY=1,3` runs some sections only (and then writes `BENCHMARKS.partial.md` in
+//! the target directory instead). Every figure that compares is a ratio measured within one run; times in seconds are
 //! this machine's, under whatever else it runs.
 
 mod calls;
@@ -147,7 +147,10 @@ fn main() {
     println!("\n{md}");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let path = if only.is_some() {
-        root.join("target").join("BENCHMARKS.partial.md")
+        // Beside the build, wherever the target directory is (`CARGO_TARGET_DIR` may move it).
+        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+        std::fs::create_dir_all(&target).expect("the target directory can be created");
+        target.join("BENCHMARKS.partial.md")
     } else {
         root.join("BENCHMARKS.md")
     };
