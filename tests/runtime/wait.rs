@@ -482,3 +482,30 @@ async fn without_an_action_just_sent_a_transition_keeps_the_default_schedule() {
         ]
     );
 }
+
+#[test]
+fn observed_brackets_move_the_process_profile_within_bounds() {
+    // Terminate is observed by no other test of this binary.
+    let transition = Transition::Terminate;
+    let recorded = transition.recorded();
+    let reach = (Profile::REACH * recorded.spread).exp();
+    let recorded_median = recorded.median.as_secs_f64();
+    // Transitions seen under way at 100 s and over at 110 s: the median moves up, to the bound.
+    for _ in 0..200 {
+        transition.observe(Duration::from_secs(100), Duration::from_secs(110));
+    }
+    let up = transition.profile().median.as_secs_f64();
+    assert!(up > recorded_median * 1.5, "{up}");
+    assert!(up <= recorded_median * reach * 1.0001, "{up}");
+    // Transitions over by a first read at 1 s count too (as the short durations the profile
+    // expects under 1 s): the median comes down.
+    for _ in 0..2000 {
+        transition.observe(Duration::ZERO, Duration::from_secs(1));
+    }
+    let down = transition.profile().median.as_secs_f64();
+    assert!(down < up, "{down} vs {up}");
+    assert!(down >= recorded_median / reach * 0.9999, "{down}");
+    // An empty bracket says nothing.
+    transition.observe(Duration::from_secs(3), Duration::from_secs(2));
+    assert_eq!(transition.profile().median.as_secs_f64(), down);
+}
