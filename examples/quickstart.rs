@@ -20,9 +20,13 @@ use std::time::{Duration, Instant};
 
 use scaleway_client::provider::scaleway::{ScalewayOptions, ScalewayProvider};
 use scaleway_client::provider::{Provider, ProviderError, ServerOptions, VolumeOptions};
+use scaleway_client::wait::WaitOptions;
 use scaleway_client::{Client, Config};
 use scaleway_sim::{Simulator, SimulatorOptions};
 use tokio::sync::Mutex;
+
+/// The simulator's transitions last this fraction of the real API's.
+const SIMULATOR_TIME_SCALE: f64 = 0.2;
 
 const CLOUD_INIT: &str = "#cloud-config\npackages: [nginx]\nruncmd: [systemctl enable --now nginx]\n";
 
@@ -218,7 +222,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (config, None)
     } else {
         let simulator = Simulator::start(SimulatorOptions {
-            time_scale: 0.2,
+            time_scale: SIMULATOR_TIME_SCALE,
             ..SimulatorOptions::default()
         })
         .await?;
@@ -236,6 +240,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new(config)?;
     let options = ScalewayOptions {
         server_poll_interval: Duration::from_millis(500),
+        // The waits expect the simulator's transitions to last as long as they make them.
+        wait: WaitOptions::default().time_scale(if simulator.is_some() {
+            SIMULATOR_TIME_SCALE
+        } else {
+            1.0
+        }),
         ..ScalewayOptions::default()
     };
     let run = Run {

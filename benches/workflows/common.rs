@@ -52,8 +52,14 @@ impl Target {
 }
 
 pub async fn simulator(time_scale: f64) -> Simulator {
+    seeded_simulator(time_scale, SimulatorOptions::default().seed).await
+}
+
+/// A simulator whose transition times are drawn from `seed`.
+pub async fn seeded_simulator(time_scale: f64, seed: u64) -> Simulator {
     Simulator::start(SimulatorOptions {
         time_scale,
+        seed,
         ..SimulatorOptions::default()
     })
     .await
@@ -70,24 +76,15 @@ pub fn client(sim: &Simulator) -> Client {
     Client::new(config).expect("a client")
 }
 
-/// The layer's default waits (poll at once, then after 0.5 s, growing by half up to 5 s, for up
-/// to 10 minutes), every duration multiplied by `scale`: with a simulator at the same time
-/// scale, a wait makes the polls it would make against the real API's timings. A scale of 0
-/// (instant transitions) keeps 1% of them so that nothing spins.
+/// The layer's default waits (polls at once, then after 0.5 s, growing by half up to 5 s, and
+/// after a transition it started, reads shaped by the transition's expected duration; for up to
+/// 10 minutes), every delay multiplied by `scale` (the timeout by at least 0.1): with a
+/// simulator at the same time scale, a wait makes the polls it would make against the real
+/// API's timings. A scale of 0 (instant transitions) keeps 1% of them so that nothing spins.
 pub fn scaled_waits(scale: f64) -> WaitOptions {
-    assert_eq!(
-        WaitOptions::default(),
-        WaitOptions::default()
-            .first_interval(Duration::from_millis(500))
-            .max_interval(Duration::from_secs(5))
-            .factor(1.5)
-            .timeout(Duration::from_secs(600)),
-        "the layer's default waits changed: update scaled_waits"
-    );
     let s = if scale == 0.0 { 0.01 } else { scale };
     WaitOptions::default()
-        .first_interval(Duration::from_secs_f64(0.5 * s))
-        .max_interval(Duration::from_secs_f64(5.0 * s))
+        .time_scale(s)
         .timeout(Duration::from_secs_f64(600.0 * s.max(0.1)))
 }
 

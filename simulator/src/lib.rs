@@ -30,6 +30,9 @@
 //! State transitions (a server starting then booted, a volume being created, a Block volume
 //! `attaching` for about a second and `detaching` or `updating` for a few, ...) are computed
 //! lazily from the time of each step, scaled by [`SimulatorOptions::time_scale`]; there is no background task.
+//! The durations of the transitions clients wait for are drawn, seeded by
+//! [`SimulatorOptions::seed`], from distributions fitted to recorded traffic ([`timings`]);
+//! [`Simulator::transitions`] lists them.
 //! Reserved routes (no authentication, never faulted, not counted): `GET /__simulator/inventory`,
 //! `GET|POST|DELETE /__simulator/faults`, `GET /__simulator/counts` (the
 //! [`FaultCounts`]), `GET /__simulator/created` (the
@@ -54,6 +57,7 @@ mod instance;
 mod ipam;
 mod marketplace;
 mod store;
+pub mod timings;
 mod vpc;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,13 +66,18 @@ use std::sync::{Arc, Mutex};
 
 pub use faults::{Fault, FaultCounts, FaultPlan, FaultRule, InjectedFault, Storm, StormRates};
 pub use store::{Created, CreatedKind, CreationLog, Inventory, InventoryNic};
+pub use timings::{DrawnTransition, TransitionKind};
 
 /// How a simulator behaves.
 #[derive(Debug, Clone)]
 pub struct SimulatorOptions {
-    /// Multiplies every transition time: 1.0 = the real API's timings (about 5 s for a server
-    /// with a block root to start), 0.0 = every transition is done at the next read.
+    /// Multiplies every transition time: 1.0 = the real API's timings (about 4 s for a server
+    /// with a block root to start, drawn as [`timings`] says), 0.0 = every transition is done
+    /// at the next read.
     pub time_scale: f64,
+    /// Seeds the draws of transition times: the same seed and the same requests in the same
+    /// order give the same durations (each kind of transition has its own sequence of draws).
+    pub seed: u64,
     /// The secret key to accept; a random UUID when `None`.
     pub secret_key: Option<String>,
     /// The default project id; a random UUID when `None`.
@@ -87,6 +96,7 @@ impl Default for SimulatorOptions {
     fn default() -> Self {
         SimulatorOptions {
             time_scale: 1.0,
+            seed: 0,
             secret_key: None,
             project_id: None,
             organization_id: None,
@@ -130,7 +140,7 @@ impl Simulator {
                 .unwrap_or_else(|| project_id.clone()),
             project_id,
         };
-        let store = store::Store::new(&credentials, &options.extra_projects);
+        let store = store::Store::new(&credentials, &options.extra_projects, options.seed);
         let shared = Arc::new(front_door::Shared {
             credentials,
             time_scale: options.time_scale.max(0.0),
@@ -222,6 +232,12 @@ impl Simulator {
     /// Empty when every parameter sent was read.
     pub fn ignored_query_parameters(&self) -> BTreeMap<String, BTreeSet<String>> {
         self.shared.activity().ignored_query.clone()
+    }
+
+    /// Every transition time drawn since the start, in order (at time scale 1: multiply by the
+    /// time scale for the time it lasts here).
+    pub fn transitions(&self) -> Vec<DrawnTransition> {
+        self.shared.lock().timings.drawn.clone()
     }
 
     /// The fault plan, to change it while the simulator runs.

@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! scaleway-sim [--listen 127.0.0.1:8080] [--secret-key UUID] [--project-id UUID]
-//!              [--organization-id UUID] [--time-scale 1.0]
+//!              [--organization-id UUID] [--time-scale 1.0] [--seed N]
 //! ```
+//!
+//! `SCW_SIM_SEED` sets the seed when `--seed` is not given.
 //!
 //! It prints `SCW_API_URL=...`, `SCW_SECRET_KEY=...`, `SCW_DEFAULT_PROJECT_ID=...` and
 //! `SCW_DEFAULT_ORGANIZATION_ID=...` lines, so a shell can `eval` them.
@@ -14,11 +16,17 @@ use std::net::SocketAddr;
 use scaleway_sim::{Simulator, SimulatorOptions};
 
 const USAGE: &str = "usage: scaleway-sim [--listen ADDR] [--secret-key UUID] [--project-id UUID] \
-                     [--organization-id UUID] [--time-scale FACTOR]";
+                     [--organization-id UUID] [--time-scale FACTOR] [--seed N]";
+
+/// The environment variable read for the seed when `--seed` is not given.
+const SEED_VAR: &str = "SCW_SIM_SEED";
 
 fn main() {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080));
     let mut options = SimulatorOptions::default();
+    if let Ok(value) = std::env::var(SEED_VAR) {
+        options.seed = seed_arg(SEED_VAR, &value);
+    }
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -44,6 +52,7 @@ fn main() {
                     .filter(|v: &f64| *v >= 0.0)
                     .unwrap_or_else(|| fail("--time-scale wants a number >= 0"))
             }
+            "--seed" => options.seed = seed_arg(&name, &value),
             _ => fail(&format!("unknown argument {name}")),
         }
     }
@@ -70,6 +79,13 @@ fn uuid_arg(name: &str, value: String) -> String {
         fail(&format!("{name} wants a UUID"));
     }
     value
+}
+
+fn seed_arg(name: &str, value: &str) -> u64 {
+    value
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| fail(&format!("{name} wants a whole number from 0 to {}", u64::MAX)))
 }
 
 fn fail(message: &str) -> ! {

@@ -283,11 +283,6 @@ pub(crate) struct SpecUpdate {
 /// `updating` right after the PATCH, `available` with the new values at the next poll 5 s later).
 pub(crate) const UPDATE_SECONDS: f64 = 5.0;
 
-/// Seconds an attach-volume takes to settle (about 1 s, recorded).
-pub(crate) const ATTACH_SECONDS: f64 = 1.0;
-/// Seconds a detach takes to settle (up to 5 s, recorded).
-pub(crate) const DETACH_SECONDS: f64 = 3.0;
-
 #[derive(Debug, Clone)]
 pub(crate) struct BlockVolume {
     pub id: String,
@@ -311,8 +306,6 @@ pub(crate) struct BlockVolume {
 /// Seconds a Block snapshot stays `creating` (recorded: `available` at the next poll, 5 s later,
 /// for most).
 pub(crate) const BLOCK_SNAPSHOT_SECONDS: f64 = 5.0;
-/// How long a new Block volume stays `creating`.
-pub(crate) const BLOCK_CREATE_SECONDS: f64 = 2.0;
 /// Seconds an Instance snapshot of a local volume stays `snapshotting` (recorded: 10 s to a
 /// minute and more, 40 s typically).
 pub(crate) const INSTANCE_SNAPSHOT_SECONDS: f64 = 40.0;
@@ -710,6 +703,8 @@ pub(crate) struct Store {
     pub subnet_counter: u32,
     /// Every resource ever created, in order.
     pub created: CreationLog,
+    /// The durations of transitions, drawn as they start.
+    pub timings: crate::timings::Timings,
     /// The Object Storage objects snapshots (Block or Instance) were exported to: (bucket, key)
     /// → size in bytes, so that an import of that object, by either API, makes a snapshot of the
     /// same size.
@@ -747,10 +742,11 @@ pub(crate) fn ipv4(n: u32) -> String {
 }
 
 impl Store {
-    pub fn new(credentials: &Credentials, extra_projects: &[String]) -> Store {
+    pub fn new(credentials: &Credentials, extra_projects: &[String], seed: u64) -> Store {
         let mut store = Store {
             organization: credentials.organization_id.clone(),
             default_project: credentials.project_id.clone(),
+            timings: crate::timings::Timings::new(seed),
             ..Store::default()
         };
         let id = credentials.project_id.clone();

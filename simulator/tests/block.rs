@@ -10,8 +10,9 @@ use super::requests::*;
 async fn attach_and_detach_go_through_attaching_and_detaching() {
     // Longer than a screen on purpose: one volume is followed through attaching, attached,
     // detaching and detached in real time; each check depends on the transition the step before
-    // started. Real timings: attaching lasts 1 s and detaching 3 s, long enough to be seen even on
-    // a busy machine.
+    // started. Real timings: attaching lasts about 1 s and detaching about 2 s, each drawn, and
+    // never under a third of a second (the draws' bounds): long enough to be seen even on a busy
+    // machine.
     let sim = sim(1.0).await;
     let c = client(&sim);
     let s = create_server(&c, "settle", SBS_IMAGE, &[]).await;

@@ -22,4 +22,5 @@ mod ipam;
 mod marketplace;
 mod requests;
 mod streams;
+mod timings;
 mod vpc;

@@ -245,6 +245,12 @@ impl Scaleway {
         self.options().wait.clone().delay_first_poll(true)
     }
 
+    /// How to wait for `transition`, which this layer has just started: reads shaped by its
+    /// expected duration, unless the options set their own intervals.
+    pub(crate) fn wait_after(&self, transition: crate::wait::Transition) -> WaitOptions {
+        self.wait_after_action().transition(transition)
+    }
+
     /// Instance servers: create, delete, power, wait, list.
     pub fn servers(&self) -> Servers<'_> {
         Servers::new(self)

@@ -115,7 +115,7 @@ impl PrivateNics<'_> {
             server_id,
             nic_id,
             "to be available",
-            &self.scw.wait_after_action(),
+            &self.scw.wait_after(crate::wait::Transition::PrivateNic),
             available,
         )
         .await

@@ -25,7 +25,7 @@ use crate::api::instance_v1::types::{
     PrivateNic, Server, ServerAction, ServerState, VolumeServerTemplate, VolumeServerVolumeType,
     VolumeVolumeType,
 };
-use crate::wait::{Outcome, Status, WaitOptions, wait_for};
+use crate::wait::{Outcome, Status, Transition, WaitOptions, wait_for};
 use crate::{ByteSize, Error, Result};
 
 pub use super::user_data::MAX_USER_DATA_BYTES;
@@ -521,8 +521,13 @@ impl Servers<'_> {
             _ => ServerTarget::Settled,
         };
         self.action(server_id, action).await?;
-        self.wait_with(server_id, target, &self.scw.wait_after_action())
-            .await
+        // A poweron's duration depends on the root volume, which is not known here.
+        let options = match action {
+            ServerAction::Poweroff => self.scw.wait_after(Transition::PowerOff),
+            ServerAction::Terminate => self.scw.wait_after(Transition::Terminate),
+            _ => self.scw.wait_after_action(),
+        };
+        self.wait_with(server_id, target, &options).await
     }
 
     /// The state a server in transition settles in; [`Error::NotFound`] if it disappears.
@@ -547,7 +552,7 @@ impl Servers<'_> {
             ServerState::Running => return Ok(server),
             ServerState::Stopped | ServerState::StoppedInPlace => {
                 self.action(server_id, ServerAction::Poweron).await?;
-                self.scw.wait_after_action()
+                self.scw.wait_after(power_on_transition(&server))
             }
             ServerState::Starting | ServerState::Stopping | ServerState::Locked => {
                 self.scw.options().wait.clone()
@@ -571,7 +576,7 @@ impl Servers<'_> {
             // A server stopped in place still holds its node: power it off for good.
             ServerState::Running | ServerState::StoppedInPlace => {
                 self.action(server_id, ServerAction::Poweroff).await?;
-                self.scw.wait_after_action()
+                self.scw.wait_after(Transition::PowerOff)
             }
             ServerState::Starting | ServerState::Stopping | ServerState::Locked => {
                 self.scw.options().wait.clone()
@@ -810,7 +815,11 @@ impl Servers<'_> {
         self.action(id, ServerAction::Poweron).await?;
         if spec.wait_running {
             let running = self
-                .wait_with(id, ServerTarget::Running, &self.scw.wait_after_action())
+                .wait_with(
+                    id,
+                    ServerTarget::Running,
+                    &self.scw.wait_after(power_on_transition(server)),
+                )
                 .await?
                 .ok_or_else(|| Error::not_found("instance_server", id))?;
             if !running.private_nics.is_empty() {
@@ -927,8 +936,11 @@ impl Servers<'_> {
                 )?
             }
         }
-        self.wait_with(server_id, ServerTarget::Deleted, &self.scw.wait_after_action())
-            .await?;
+        let options = match server.state {
+            ServerState::Running | ServerState::StoppedInPlace => self.scw.wait_after(Transition::Terminate),
+            _ => self.scw.wait_after_action(),
+        };
+        self.wait_with(server_id, ServerTarget::Deleted, &options).await?;
         self.scw.forget_root(&self.zone, server_id);
         self.delete_volumes_of(&server, policy, keep, own_root.as_deref())
             .await
@@ -1083,4 +1095,17 @@ fn wanted_iops(spec: &ServerSpec) -> Vec<(usize, u32)> {
         }
     }
     wanted
+}
+
+/// The transition a poweron of `server` goes through: a local root volume is copied first.
+fn power_on_transition(server: &Server) -> Transition {
+    let local_root = server
+        .volumes
+        .get("0")
+        .is_some_and(|root| root.volume_type != VolumeServerVolumeType::SbsVolume);
+    if local_root {
+        Transition::PowerOnLocalRoot
+    } else {
+        Transition::PowerOnBlockRoot
+    }
 }

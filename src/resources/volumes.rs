@@ -11,7 +11,7 @@ use crate::api::block_v1::types::{
 };
 use crate::api::instance_v1::types::AttachServerVolumeBodyVolumeType;
 use crate::paginate::DEFAULT_PAGE_SIZE;
-use crate::wait::{Status, wait_for};
+use crate::wait::{Status, Transition, wait_for};
 use crate::{ByteSize, Error, Result};
 
 /// The smallest Block Storage volume: 5 GB.
@@ -236,7 +236,10 @@ impl Volumes<'_> {
         let options = &self.scw.options().wait;
         let volume = create_once(options, "volume", post, || self.find_by_tag(&token)).await?;
         let id = volume.id.clone().unwrap_or_default();
-        match self.wait_available(&id, true).await {
+        match self
+            .wait_available_after(&id, true, Some(Transition::VolumeCreate))
+            .await
+        {
             Ok(volume) => Ok(volume),
             Err(original) => Err(Error::with_cleanup(original, self.delete(&id).await)),
         }
@@ -322,10 +325,14 @@ impl Volumes<'_> {
         volume_id: &str,
         what: &str,
         after_action: bool,
+        transition: Option<Transition>,
         classify: impl Fn(&Option<Volume>) -> Status,
     ) -> Result<Option<Volume>> {
         let options = if after_action {
-            self.scw.wait_after_action()
+            match transition {
+                Some(transition) => self.scw.wait_after(transition),
+                None => self.scw.wait_after_action(),
+            }
         } else {
             self.scw.options().wait.clone()
         };
@@ -346,17 +353,32 @@ impl Volumes<'_> {
     }
 
     async fn wait_available(&self, volume_id: &str, after_action: bool) -> Result<Volume> {
+        self.wait_available_after(volume_id, after_action, None).await
+    }
+
+    /// Waits until the volume is available, after `transition` (a creation, for its expected
+    /// duration) when there is one.
+    async fn wait_available_after(
+        &self,
+        volume_id: &str,
+        after_action: bool,
+        transition: Option<Transition>,
+    ) -> Result<Volume> {
         check_id("volume id", volume_id)?;
-        self.poll(volume_id, "to be available", after_action, |v| {
-            match v.as_ref().map(|v| v.status) {
+        self.poll(
+            volume_id,
+            "to be available",
+            after_action,
+            transition,
+            |v| match v.as_ref().map(|v| v.status) {
                 None => Status::Failed,
                 Some(Some(VolumeStatus::Available | VolumeStatus::InUse)) => Status::Reached,
                 Some(Some(VolumeStatus::Error | VolumeStatus::Locked | VolumeStatus::Deleted)) => {
                     Status::Failed
                 }
                 Some(_) => Status::Pending,
-            }
-        })
+            },
+        )
         .await?
         .ok_or_else(|| Error::not_found("volume", volume_id))
     }
@@ -368,7 +390,7 @@ impl Volumes<'_> {
         check_id("volume id", volume_id)?;
         let settled =
             |r: &Reference| matches!(r.status, ReferenceStatus::Attached | ReferenceStatus::Detached);
-        self.poll(volume_id, "and its references to settle", false, |v| {
+        self.poll(volume_id, "and its references to settle", false, None, |v| {
             let Some(volume) = v else { return Status::Failed };
             if volume
                 .references
@@ -393,29 +415,40 @@ impl Volumes<'_> {
 
     /// Waits until the volume's reference to the server says `attached`.
     async fn wait_attached(&self, volume_id: &str, server_id: &str, after_action: bool) -> Result<Volume> {
-        self.poll(volume_id, "to be attached", after_action, |v| {
-            let Some(volume) = v else { return Status::Failed };
-            let attached = volume.references.iter().any(|r| {
-                r.product_resource_id.as_deref() == Some(server_id) && r.status == ReferenceStatus::Attached
-            });
-            match (attached, volume.status) {
-                (true, _) => Status::Reached,
-                (false, Some(VolumeStatus::Error | VolumeStatus::Deleted)) => Status::Failed,
-                _ => Status::Pending,
-            }
-        })
+        self.poll(
+            volume_id,
+            "to be attached",
+            after_action,
+            Some(Transition::Attach),
+            |v| {
+                let Some(volume) = v else { return Status::Failed };
+                let attached = volume.references.iter().any(|r| {
+                    r.product_resource_id.as_deref() == Some(server_id)
+                        && r.status == ReferenceStatus::Attached
+                });
+                match (attached, volume.status) {
+                    (true, _) => Status::Reached,
+                    (false, Some(VolumeStatus::Error | VolumeStatus::Deleted)) => Status::Failed,
+                    _ => Status::Pending,
+                }
+            },
+        )
         .await?
         .ok_or_else(|| Error::not_found("volume", volume_id))
     }
 
     /// Waits until no server holds the volume; a volume deleted meanwhile counts as free.
     async fn wait_detached(&self, volume_id: &str, after_action: bool) -> Result<Option<Volume>> {
-        self.poll(volume_id, "to be detached", after_action, |v| {
-            match v.as_ref().map(attached_server) {
+        self.poll(
+            volume_id,
+            "to be detached",
+            after_action,
+            Some(Transition::Detach),
+            |v| match v.as_ref().map(attached_server) {
                 None | Some(None) => Status::Reached,
                 Some(Some(_)) => Status::Pending,
-            }
-        })
+            },
+        )
         .await
     }
 

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use super::{OwnerFilter, check_size, is_v1, path_volume, perf_iops, sort_listed, volume_json, zone};
 use crate::http::{self as h, Ctx, Reply, Req, Res, paged, project_of, s, strings};
-use crate::store::{BLOCK_CREATE_SECONDS, BlockVolume, SpecUpdate, Store, UPDATE_SECONDS, api_time, scaled};
+use crate::store::{BlockVolume, SpecUpdate, Store, UPDATE_SECONDS, api_time, scaled};
+use crate::timings::TransitionKind;
 
 pub(super) const OPERATIONS: crate::http::Routes = &[
     ("ListVolumes", list),
@@ -68,8 +69,12 @@ fn create(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         iops,
         strings(&body, "tags"),
         origin.parent_snapshot_id,
-        ctx.now + scaled(BLOCK_CREATE_SECONDS, ctx.scale),
+        ctx.now,
     );
+    let seconds = st.timings.draw(TransitionKind::VolumeCreate, &id);
+    if let Some(v) = st.bvolumes.get_mut(&id) {
+        v.creating_until = Some(ctx.now + scaled(seconds, ctx.scale));
+    }
     Ok(Reply::ok(volume_json(&st.bvolumes[&id], is_v1(req))))
 }
 

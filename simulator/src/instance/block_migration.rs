@@ -201,7 +201,7 @@ mod tests {
             project_id: "11111111-1111-1111-1111-111111111111".into(),
             organization_id: "11111111-1111-1111-1111-111111111111".into(),
         };
-        Store::new(&credentials, &[])
+        Store::new(&credentials, &[], 0)
     }
 
     /// A `b_ssd` Instance volume: the API makes none any more, but accounts still hold some.

@@ -9,6 +9,7 @@ use crate::store::{
     Booking, Created, CreatedKind, IpamResource, NIC_RESOURCE, Nic, Server, Store, instance_time, new_id,
     scaled,
 };
+use crate::timings::TransitionKind;
 
 use super::views::{nic, nic_json, server, vanished};
 
@@ -72,8 +73,9 @@ fn create(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         std::net::IpAddr::V6(_) => unreachable!("an IPv4 booking gives an IPv4"),
     };
     let now = instance_time();
-    // On a running server a NIC is `syncing` for about 55 s (recorded).
+    // On a running server a NIC is `syncing` for a while (recorded: 20 s to a minute).
     let syncing = matches!(srv.state, "running" | "starting");
+    let syncing_seconds = syncing.then(|| st.timings.draw(TransitionKind::PrivateNic, &nic_id));
     let n = Nic {
         id: nic_id,
         seq,
@@ -84,7 +86,7 @@ fn create(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         tags: strings(&body, "tags"),
         ipv4: address,
         ipam_ip_ids: vec![v4, v6],
-        syncing_until: syncing.then(|| ctx.now + scaled(55.0, ctx.scale)),
+        syncing_until: syncing_seconds.map(|secs| ctx.now + scaled(secs, ctx.scale)),
         created: now.clone(),
         modified: now,
     };

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::http::{self as h, Ctx, Reply, Req, Res, Routes, s};
 use crate::store::{Completion, Created, CreatedKind, Ip, Server, Store, VolKind, instance_time, new_id};
+use crate::timings::TransitionKind;
 
 use super::views::{allowed_actions, server};
 
@@ -28,13 +29,16 @@ fn act(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     check_allowed(st, req, &srv, &action)?;
     match action.as_str() {
         "poweron" => power_on(st, ctx, &srv),
-        "poweroff" => st.transition(
-            &srv.id,
-            ctx.now,
-            ctx.scale,
-            &[(0.0, "stopping", "stopping"), (25.0, "stopped", "")],
-            Completion::Stopped,
-        ),
+        "poweroff" => {
+            let stopped = st.timings.draw(TransitionKind::PowerOff, &srv.id);
+            st.transition(
+                &srv.id,
+                ctx.now,
+                ctx.scale,
+                &[(0.0, "stopping", "stopping"), (stopped, "stopped", "")],
+                Completion::Stopped,
+            )
+        }
         "stop_in_place" => st.transition(
             &srv.id,
             ctx.now,
@@ -96,23 +100,28 @@ fn power_on(st: &mut Store, ctx: &Ctx, srv: &Server) {
     // `booted` comes late: recorded servers still said `booting kernel` a minute after poweron,
     // and `booted` three minutes after.
     let steps: &[(f64, &str, &str)] = if srv.state == "stopped in place" {
+        // The node is kept: a short start (recorded once, 5 s).
         &[
             (0.0, "starting", "stopped in place"),
             (5.0, "running", "booting kernel"),
             (BOOTED_AFTER, "running", "booted"),
         ]
     } else if has_local_volume(srv) {
+        let running = st.timings.draw(TransitionKind::PowerOnLocalRoot, &srv.id);
         &[
             (0.0, "starting", "allocating node"),
-            (6.0, "starting", "provisioning node"),
-            (16.0, "running", "booting kernel"),
-            (BOOTED_AFTER, "running", "booted"),
+            // The local volume is copied in the larger part of the start (recorded: 6 of 16 s
+            // allocating).
+            (running * 0.375, "starting", "provisioning node"),
+            (running, "running", "booting kernel"),
+            (BOOTED_AFTER.max(running), "running", "booted"),
         ]
     } else {
+        let running = st.timings.draw(TransitionKind::PowerOnBlockRoot, &srv.id);
         &[
             (0.0, "starting", "allocating node"),
-            (5.0, "running", "booting kernel"),
-            (BOOTED_AFTER, "running", "booted"),
+            (running, "running", "booting kernel"),
+            (BOOTED_AFTER.max(running), "running", "booted"),
         ]
     };
     st.transition(&srv.id, ctx.now, ctx.scale, steps, Completion::None);
@@ -163,7 +172,7 @@ fn terminate(st: &mut Store, ctx: &Ctx, srv: &Server) {
             iv.deleting = true;
         }
     }
-    let done = if has_local_volume(srv) { 10.0 } else { 5.0 };
+    let done = st.timings.draw(TransitionKind::Terminate, id);
     st.transition(
         id,
         ctx.now,

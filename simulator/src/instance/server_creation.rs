@@ -7,10 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::catalog::{self, LocalImage, ServerType};
 use crate::http::{self as h, Ctx, Reply, Req, Res, project_of, s, strings};
-use crate::store::{
-    BLOCK_CREATE_SECONDS, Completion, Created, CreatedKind, Server, Store, VolKind, VolRef, instance_time,
-    new_id, scaled,
-};
+use crate::store::{Completion, Created, CreatedKind, Server, Store, VolKind, VolRef, instance_time, new_id};
 
 use super::views::{BASE, ensure_default_sg, local_budget_exceeded, new_local_volume, server_json, zone};
 
@@ -478,7 +475,8 @@ fn new_attached_block(
         SERVER_BLOCK_IOPS,
         Vec::new(),
         None,
-        ctx.now + scaled(BLOCK_CREATE_SECONDS, ctx.scale),
+        // Made with its server: available at once.
+        ctx.now,
     );
     st.pending_volumes.remove(&id);
     if let Some(v) = st.bvolumes.get_mut(&id) {

@@ -5,7 +5,8 @@ use serde_json::json;
 
 use crate::catalog;
 use crate::http::{self as h, Ctx, Reply, Req, Res, Routes, s};
-use crate::store::{ATTACH_SECONDS, Store, VolKind, VolRef, instance_time};
+use crate::store::{Store, VolKind, VolRef, instance_time};
+use crate::timings::TransitionKind;
 
 use super::views::{detach_any, server, server_json, server_mut, settle};
 
@@ -41,7 +42,10 @@ fn attach(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         return Err(h::transient_state("volume", &vid, "creating"));
     }
     match kind {
-        VolKind::Block => st.attach_block(&vid, &srv.id, Some(settle(ctx, ATTACH_SECONDS))),
+        VolKind::Block => {
+            let seconds = st.timings.draw(TransitionKind::Attach, &vid);
+            st.attach_block(&vid, &srv.id, Some(settle(ctx, seconds)));
+        }
         VolKind::Local => {
             if let Some(iv) = st.ivolumes.get_mut(&vid) {
                 iv.server = Some(srv.id.clone());

@@ -7,7 +7,8 @@ use serde_json::{Map, Value, json};
 
 use crate::catalog;
 use crate::http::{self as h, Ctx, Reply, Req, Res, Routes, s, strings};
-use crate::store::{ATTACH_SECONDS, Server, Store, VolKind, VolRef, instance_time};
+use crate::store::{Server, Store, VolKind, VolRef, instance_time};
+use crate::timings::TransitionKind;
 
 use super::server_creation;
 use super::views::{
@@ -359,7 +360,8 @@ fn replace_volumes(st: &mut Store, ctx: &Ctx, srv: &Server, volumes: BTreeMap<u3
         match v.kind {
             VolKind::Block => {
                 if st.volume_server(&v.id).is_none() {
-                    st.attach_block(&v.id, &srv.id, Some(settle(ctx, ATTACH_SECONDS)));
+                    let seconds = st.timings.draw(TransitionKind::Attach, &v.id);
+                    st.attach_block(&v.id, &srv.id, Some(settle(ctx, seconds)));
                 }
             }
             VolKind::Local => {

@@ -7,9 +7,10 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ServerType, ZONES};
 use crate::http::{self as h, Ctx, Reply, Req};
 use crate::store::{
-    Created, CreatedKind, DETACH_SECONDS, InstanceVolume, Ip, Nic, SecurityGroup, Server, Store, VolKind,
-    VolRef, instance_time, new_id, scaled,
+    Created, CreatedKind, InstanceVolume, Ip, Nic, SecurityGroup, Server, Store, VolKind, VolRef,
+    instance_time, new_id, scaled,
 };
+use crate::timings::TransitionKind;
 
 /// Where the `Location` of a created resource points.
 pub(super) const BASE: &str = "https://api.scaleway.com/instance/v1/zones";
@@ -296,7 +297,10 @@ pub(super) fn new_local_volume(
 
 pub(super) fn detach_any(st: &mut Store, v: &VolRef, ctx: &Ctx) {
     match v.kind {
-        VolKind::Block => st.detach_block(&v.id, Some(settle(ctx, DETACH_SECONDS))),
+        VolKind::Block => {
+            let seconds = st.timings.draw(TransitionKind::Detach, &v.id);
+            st.detach_block(&v.id, Some(settle(ctx, seconds)));
+        }
         VolKind::Local => {
             if let Some(iv) = st.ivolumes.get_mut(&v.id) {
                 iv.server = None;
