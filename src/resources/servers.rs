@@ -818,7 +818,7 @@ impl Servers<'_> {
                 .wait_with(
                     id,
                     ServerTarget::Running,
-                    &self.scw.wait_after(power_on_transition(server)),
+                    &self.scw.wait_after(power_on_transition(&server)),
                 )
                 .await?
                 .ok_or_else(|| Error::not_found("instance_server", id))?;
