@@ -33,8 +33,8 @@ impl PrivateNetworks<'_> {
         check_id("private network id", network_id)?;
         Ok(optional(
             self.scw
-                .client()
-                .vpc()
+                .apis()
+                .vpc
                 .get_private_network()
                 .region(&self.region)
                 .private_network_id(network_id)
@@ -81,7 +81,7 @@ impl PrivateNetworks<'_> {
         if let Some(existing) = self.find_by_name(name).await? {
             return Ok(existing);
         }
-        let vpc = self.scw.client().vpc();
+        let vpc = &self.scw.apis().vpc;
         let post = || async {
             let answer = vpc
                 .create_private_network()
@@ -119,7 +119,7 @@ impl PrivateNetworks<'_> {
             return Ok(());
         }
         let removed = self.remove_nics(network_id).await?;
-        let vpc = self.scw.client().vpc();
+        let vpc = &self.scw.apis().vpc;
         let delete = || async {
             match vpc
                 .delete_private_network()
@@ -178,8 +178,8 @@ impl PrivateNetworks<'_> {
         let project = self.scw.project_id()?;
         let servers: Vec<_> = self
             .scw
-            .client()
-            .instance()
+            .apis()
+            .instance
             .list_servers()
             .zone(zone)
             .project(project)

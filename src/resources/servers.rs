@@ -364,8 +364,8 @@ impl Servers<'_> {
         check_id("server id", server_id)?;
         Ok(optional(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .get_server()
                 .zone(&self.zone)
                 .server_id(server_id)
@@ -481,7 +481,7 @@ impl Servers<'_> {
     /// have been applied), the server's state says whether it took effect, and it is sent again
     /// only if it did not. Actions whose effect the state does not show are sent once.
     async fn action(&self, server_id: &str, action: ServerAction) -> Result<()> {
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let post = || async {
             instance
                 .server_action()
@@ -678,8 +678,8 @@ impl Servers<'_> {
         for attempt in 1..=2 {
             let sent = self
                 .scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .create_server()
                 .zone(&self.zone)
                 .body_map(|b| {
@@ -836,7 +836,7 @@ impl Servers<'_> {
                 None => return self.delete_volumes_of(&server, policy, keep).await,
             }
         }
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         // Volumes kept are detached first: terminate detaches Block volumes but a DELETE of a
         // stopped server would leave them attached to nothing.
         for (index, volume) in server.volumes.iter().filter(|(index, _)| index.as_str() != "0") {
@@ -902,7 +902,7 @@ impl Servers<'_> {
     /// deletes, and releases the flexible IPs reserved for it.
     async fn delete_volumes_of(&self, server: &Server, policy: VolumePolicy, keep: &[&str]) -> Result<()> {
         let volumes = self.scw.volumes().zone(self.zone.clone());
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         for (index, volume) in &server.volumes {
             let Some(volume_id) = volume.id.as_deref() else {
                 continue;

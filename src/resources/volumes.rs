@@ -133,8 +133,8 @@ impl Volumes<'_> {
         check_id("volume id", volume_id)?;
         Ok(optional(
             self.scw
-                .client()
-                .block()
+                .apis()
+                .block
                 .get_volume()
                 .zone(&self.zone)
                 .volume_id(volume_id)
@@ -206,7 +206,7 @@ impl Volumes<'_> {
         let token = create_token();
         let mut tags = spec.tags.clone();
         tags.push(token.clone());
-        let block = self.scw.client().block();
+        let block = &self.scw.apis().block;
         let post = || async {
             let answer = block
                 .create_volume()
@@ -252,8 +252,8 @@ impl Volumes<'_> {
     async fn delete_unchecked(&self, volume_id: &str) -> Result<()> {
         ignore_missing(
             self.scw
-                .client()
-                .block()
+                .apis()
+                .block
                 .delete_volume()
                 .zone(&self.zone)
                 .volume_id(volume_id)
@@ -394,7 +394,7 @@ impl Volumes<'_> {
             }
             None => {}
         }
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let post = || async {
             instance
                 .attach_server_volume()
@@ -483,7 +483,7 @@ impl Volumes<'_> {
                 return self.wait_detached(volume_id, false).await;
             }
         }
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let post = || async {
             ignore_missing(
                 instance
@@ -539,8 +539,8 @@ impl Volumes<'_> {
         check_id("volume id", volume_id)?;
         check_iops("volume IOPS", iops)?;
         self.scw
-            .client()
-            .block()
+            .apis()
+            .block
             .update_volume()
             .zone(&self.zone)
             .volume_id(volume_id)
