@@ -76,15 +76,11 @@ macro_rules! generated_api {
                     request: reqwest::Request,
                     info: &progenitor_client::OperationInfo,
                 ) -> reqwest::Result<reqwest::Response> {
-                    // Boxed: every builder's `send()` future holds this one, and would otherwise
-                    // carry the whole retry loop inline (some 4 kB, copied as it is moved).
-                    Box::pin(self.inner.execute(
-                        &self.client,
-                        request,
-                        info.operation_id,
-                        check_response_body,
-                    ))
-                    .await
+                    // Not boxed: the retry loop, the large part, is allocated by the runtime
+                    // only for a request it retries.
+                    self.inner
+                        .execute(&self.client, request, info.operation_id, check_response_body)
+                        .await
                 }
 
                 async fn post<E>(
