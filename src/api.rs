@@ -77,7 +77,7 @@ macro_rules! generated_api {
                     info: &progenitor_client::OperationInfo,
                 ) -> reqwest::Result<reqwest::Response> {
                     // Boxed: every builder's `send()` future holds this one, and would otherwise
-                    // carry the whole retry loop inline (some 4 kB, copied as it is moved).
+                    // carry the runtime's call inline (some 4 kB, copied as it is moved).
                     Box::pin(self.inner.execute(
                         &self.client,
                         request,

@@ -218,76 +218,78 @@ fn is_transient_state(body: &[u8]) -> bool {
 }
 
 /// Sends `request` with `http`, retrying as the policy allows. Returns the first success, or the
-/// last failure: an error answer (with its body read) or a transport error. `attempts` counts
-/// every attempt made.
+/// last failure: an error answer (with its body read) or a transport error. `on_attempt` is
+/// called before every attempt.
+///
+/// The first attempt is made here, outside the retry loop: most requests succeed at once, and
+/// the future of every call then carries neither the backoff, its timer nor a second copy of the
+/// attempt. The loop, with the first failure as its first attempt's outcome, is allocated only
+/// when that failure is retried.
 pub(crate) async fn send(
     http: &reqwest::Client,
     request: reqwest::Request,
     policy: &RetryPolicy,
-    operation: &str,
+    operation: &'static str,
     mut on_attempt: impl FnMut(),
 ) -> Result<reqwest::Response, Failure> {
-    let method = request.method().clone();
     // A streaming body cannot be sent twice: such requests get one attempt. (What
     // `Request::try_clone` would refuse, found without making a copy.)
     let repeatable = request.body().is_none_or(|body| body.as_bytes().is_some());
-    let mut original = Some(request);
-    let attempt = || {
-        let request = if repeatable {
-            original.as_ref().and_then(|r| r.try_clone())
-        } else {
-            original.take()
-        };
-        on_attempt();
-        async move {
-            let Some(request) = request else {
-                unreachable!("a request that cannot be cloned is only sent once");
-            };
-            match http.execute(request).await {
-                Ok(response)
-                    if !response.status().is_client_error() && !response.status().is_server_error() =>
-                {
-                    Ok(response)
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    // The status and headers are in: an answer whose body cannot be read (cut
-                    // off, or the request timeout passing while reading it) is still that
-                    // answer. Read as a lost connection, a 400 would be repeated and its status
-                    // and request id lost.
-                    let body = match response.bytes().await {
-                        Ok(body) => body,
-                        Err(error) => {
-                            tracing::warn!(
-                                operation,
-                                status = status.as_u16(),
-                                %error,
-                                "the body of an error answer could not be read"
-                            );
-                            bytes::Bytes::new()
-                        }
-                    };
-                    Err(Failure::Answer {
-                        status,
-                        headers,
-                        body,
-                    })
-                }
-                Err(e) => Err(Failure::Transport(e)),
-            }
-        }
-    };
-    let policy = if repeatable {
-        policy.clone()
+    // Kept to send again; a policy that never retries needs no copy.
+    let copy = if repeatable && policy.max_retries > 0 {
+        request.try_clone()
     } else {
-        RetryPolicy::none()
+        None
+    };
+    let method = request.method().clone();
+    on_attempt();
+    let failure = match attempt(http, request, operation).await {
+        Ok(response) => return Ok(response),
+        Err(failure) => failure,
+    };
+    match copy {
+        Some(copy) if failure.retry_reason(&method).is_some() => {
+            Box::pin(retry_after(http, copy, policy, operation, failure, on_attempt)).await
+        }
+        _ => Err(failure),
+    }
+}
+
+/// The retry loop after a first attempt that failed with `first`: the backoff sees `first` as
+/// its first attempt's outcome, then sends copies of `request`.
+async fn retry_after(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    policy: &RetryPolicy,
+    operation: &'static str,
+    first: Failure,
+    mut on_attempt: impl FnMut(),
+) -> Result<reqwest::Response, Failure> {
+    let method = request.method().clone();
+    let mut first = Some(first);
+    let next = || {
+        let replayed = first.take();
+        let copy = match replayed {
+            Some(_) => None,
+            None => {
+                on_attempt();
+                request.try_clone()
+            }
+        };
+        async move {
+            if let Some(failure) = replayed {
+                return Err(failure);
+            }
+            let Some(copy) = copy else {
+                unreachable!("only a request that can be copied is retried");
+            };
+            attempt(http, copy, operation).await
+        }
     };
     // The delays so far. The max total delay is checked here rather than by the backoff, which
     // would count its own delays: before the cap on jitter, and without `Retry-After`.
     let mut waited = Duration::ZERO;
-    attempt
-        .retry(policy.backoff())
+    next.retry(policy.backoff())
         .sleep(tokio::time::sleep)
         .when(|failure: &Failure| failure.retry_reason(&method).is_some())
         .adjust(|failure: &Failure, delay: Option<Duration>| {
@@ -304,4 +306,42 @@ pub(crate) async fn send(
             );
         })
         .await
+}
+
+/// One attempt: a success answer as it comes, or the failure with an error answer's body read.
+async fn attempt(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    operation: &'static str,
+) -> Result<reqwest::Response, Failure> {
+    match http.execute(request).await {
+        Ok(response) if !response.status().is_client_error() && !response.status().is_server_error() => {
+            Ok(response)
+        }
+        Ok(response) => {
+            let status = response.status();
+            let headers = response.headers().clone();
+            // The status and headers are in: an answer whose body cannot be read (cut off, or
+            // the request timeout passing while reading it) is still that answer. Read as a lost
+            // connection, a 400 would be repeated and its status and request id lost.
+            let body = match response.bytes().await {
+                Ok(body) => body,
+                Err(error) => {
+                    tracing::warn!(
+                        operation,
+                        status = status.as_u16(),
+                        %error,
+                        "the body of an error answer could not be read"
+                    );
+                    bytes::Bytes::new()
+                }
+            };
+            Err(Failure::Answer {
+                status,
+                headers,
+                body,
+            })
+        }
+        Err(e) => Err(Failure::Transport(e)),
+    }
 }

@@ -52,8 +52,8 @@ impl Catalog<'_> {
                 // The body is a map: each page is one batch of (name, type) pairs.
                 let types: BTreeMap<_, _> = self
                     .scw
-                    .client()
-                    .instance()
+                    .apis()
+                    .instance
                     .list_servers_types()
                     .zone(&self.zone)
                     .stream()
@@ -93,8 +93,8 @@ impl Catalog<'_> {
     /// `shortage`), every page.
     pub async fn availability(&self) -> Result<BTreeMap<String, String>> {
         self.scw
-            .client()
-            .instance()
+            .apis()
+            .instance
             .get_server_types_availability()
             .zone(&self.zone)
             .stream()

@@ -139,7 +139,7 @@ impl Images<'_> {
     /// `error` ends the wait with [`Error::FailedState`].
     pub async fn wait(&self, image_id: &str) -> Result<Image> {
         check_id("image id", image_id)?;
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let awaited = Awaited {
             resource: "instance_image",
             id: image_id,

@@ -16,8 +16,8 @@ impl InstanceVolumes<'_> {
         check_id("volume id", volume_id)?;
         let answer = optional(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .get_volume()
                 .zone(&self.zone)
                 .volume_id(volume_id)

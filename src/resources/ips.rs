@@ -28,8 +28,8 @@ impl Ips<'_> {
         check_id("IP id", ip_id)?;
         Ok(optional(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .get_ip()
                 .zone(&self.zone)
                 .ip(ip_id)
@@ -44,8 +44,8 @@ impl Ips<'_> {
         check_tag(tag)?;
         let project = self.scw.project_id()?;
         self.scw
-            .client()
-            .instance()
+            .apis()
+            .instance
             .list_ips()
             .zone(&self.zone)
             .project(project)
@@ -74,7 +74,7 @@ impl Ips<'_> {
         let token = create_token();
         let mut all_tags = tags.to_vec();
         all_tags.push(token.clone());
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let post = || async {
             let answer = instance
                 .create_ip()
@@ -102,8 +102,8 @@ impl Ips<'_> {
         check_id("IP id", ip_id)?;
         ignore_missing(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .delete_ip()
                 .zone(&self.zone)
                 .ip(ip_id)

@@ -33,8 +33,8 @@ impl PrivateNetworks<'_> {
         check_id("private network id", network_id)?;
         Ok(optional(
             self.scw
-                .client()
-                .vpc()
+                .apis()
+                .vpc
                 .get_private_network()
                 .region(&self.region)
                 .private_network_id(network_id)
@@ -81,7 +81,7 @@ impl PrivateNetworks<'_> {
         if let Some(existing) = self.find_by_name(name).await? {
             return Ok(existing);
         }
-        let vpc = self.scw.client().vpc();
+        let vpc = &self.scw.apis().vpc;
         let post = || async {
             let answer = vpc
                 .create_private_network()
@@ -122,7 +122,7 @@ impl PrivateNetworks<'_> {
     /// that refusal sends the search for NICs, their removal and the DELETE again.
     pub async fn delete(&self, network_id: &str) -> Result<()> {
         check_id("private network id", network_id)?;
-        let vpc = self.scw.client().vpc();
+        let vpc = &self.scw.apis().vpc;
         let delete = || async {
             match vpc
                 .delete_private_network()
@@ -185,8 +185,8 @@ impl PrivateNetworks<'_> {
         let project = self.scw.project_id()?;
         let servers: Vec<_> = self
             .scw
-            .client()
-            .instance()
+            .apis()
+            .instance
             .list_servers()
             .zone(zone)
             .project(project)

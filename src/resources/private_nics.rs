@@ -29,8 +29,8 @@ impl PrivateNics<'_> {
         check_id("private NIC id", nic_id)?;
         Ok(optional(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .get_private_nic()
                 .zone(&self.zone)
                 .server_id(server_id)
@@ -45,8 +45,8 @@ impl PrivateNics<'_> {
     pub async fn list(&self, server_id: &str) -> Result<Vec<PrivateNic>> {
         check_id("server id", server_id)?;
         self.scw
-            .client()
-            .instance()
+            .apis()
+            .instance
             .list_private_nics()
             .zone(&self.zone)
             .server_id(server_id)
@@ -86,7 +86,7 @@ impl PrivateNics<'_> {
         let nic = match existing {
             Some(existing) => existing,
             None => {
-                let instance = self.scw.client().instance();
+                let instance = &self.scw.apis().instance;
                 let post = || async {
                     let answer = instance
                         .create_private_nic()
@@ -181,8 +181,8 @@ impl PrivateNics<'_> {
         check_id("private NIC id", nic_id)?;
         ignore_missing(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .delete_private_nic()
                 .zone(&self.zone)
                 .server_id(server_id)

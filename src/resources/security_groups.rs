@@ -63,8 +63,8 @@ impl SecurityGroups<'_> {
         check_id("security group id", group_id)?;
         Ok(optional(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .get_security_group()
                 .zone(&self.zone)
                 .security_group_id(group_id)
@@ -116,7 +116,7 @@ impl SecurityGroups<'_> {
         if let Some(existing) = self.find_by_name(name).await? {
             return Ok(existing);
         }
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let options = &self.scw.options().wait;
         let post = || async {
             let answer = instance
@@ -157,7 +157,7 @@ impl SecurityGroups<'_> {
     /// Adds one inbound TCP accept rule, exactly once: a rule whose answer is lost is looked for
     /// among the group's rules before it is sent again.
     async fn add_inbound_tcp(&self, group_id: &str, port: u16, range: &str) -> Result<()> {
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let post = || async {
             instance
                 .create_security_group_rule()
@@ -235,8 +235,8 @@ impl SecurityGroups<'_> {
     async fn delete_unchecked(&self, group_id: &str) -> Result<()> {
         ignore_missing(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .delete_security_group()
                 .zone(&self.zone)
                 .security_group_id(group_id)

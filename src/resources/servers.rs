@@ -365,8 +365,8 @@ impl Servers<'_> {
         check_id("server id", server_id)?;
         let server = optional(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .get_server()
                 .zone(&self.zone)
                 .server_id(server_id)
@@ -486,7 +486,7 @@ impl Servers<'_> {
     /// have been applied), the server's state says whether it took effect, and it is sent again
     /// only if it did not. Actions whose effect the state does not show are sent once.
     async fn action(&self, server_id: &str, action: ServerAction) -> Result<()> {
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let post = || async {
             instance
                 .server_action()
@@ -691,8 +691,8 @@ impl Servers<'_> {
         for attempt in 1..=2 {
             let sent = self
                 .scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .create_server()
                 .zone(&self.zone)
                 .body_map(|b| {
@@ -880,7 +880,7 @@ impl Servers<'_> {
                 }
             }
         }
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         // Local volumes kept are detached first, or they would go with the server. Block volumes
         // need nothing: the API detaches them from a server it deletes, whichever way.
         for (index, volume) in server.volumes.iter().filter(|(index, _)| index.as_str() != "0") {
@@ -957,7 +957,7 @@ impl Servers<'_> {
         own_root: Option<&str>,
     ) -> Result<()> {
         let volumes = self.scw.volumes().zone(self.zone.clone());
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let server_id = server.id.as_deref().unwrap_or_default();
         for (index, volume) in &server.volumes {
             let Some(volume_id) = volume.id.as_deref() else {

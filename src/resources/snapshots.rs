@@ -16,7 +16,7 @@ impl Snapshots<'_> {
     /// `deleted` end the wait with [`Error::FailedState`](crate::Error::FailedState).
     pub async fn wait_block(&self, snapshot_id: &str) -> Result<BlockSnapshot> {
         check_id("snapshot id", snapshot_id)?;
-        let block = self.scw.client().block();
+        let block = &self.scw.apis().block;
         let awaited = Awaited {
             resource: "snapshot",
             id: snapshot_id,
@@ -48,7 +48,7 @@ impl Snapshots<'_> {
     /// with [`Error::FailedState`](crate::Error::FailedState).
     pub async fn wait_instance(&self, snapshot_id: &str) -> Result<InstanceSnapshot> {
         check_id("snapshot id", snapshot_id)?;
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let awaited = Awaited {
             resource: "instance_snapshot",
             id: snapshot_id,

@@ -54,8 +54,8 @@ impl UserData<'_> {
         check_id("server id", server_id)?;
         let answer = self
             .scw
-            .client()
-            .instance()
+            .apis()
+            .instance
             .list_server_user_data()
             .zone(&self.zone)
             .server_id(server_id)
@@ -70,8 +70,8 @@ impl UserData<'_> {
         check_key(key)?;
         let answer = optional(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .get_server_user_data()
                 .zone(&self.zone)
                 .server_id(server_id)
@@ -105,8 +105,8 @@ impl UserData<'_> {
         check_key(key)?;
         check_value(value)?;
         self.scw
-            .client()
-            .instance()
+            .apis()
+            .instance
             .set_server_user_data()
             .zone(&self.zone)
             .server_id(server_id)
@@ -123,8 +123,8 @@ impl UserData<'_> {
         check_key(key)?;
         ignore_missing(
             self.scw
-                .client()
-                .instance()
+                .apis()
+                .instance
                 .delete_server_user_data()
                 .zone(&self.zone)
                 .server_id(server_id)

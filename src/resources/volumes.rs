@@ -142,8 +142,8 @@ impl Volumes<'_> {
         check_id("volume id", volume_id)?;
         Ok(optional(
             self.scw
-                .client()
-                .block()
+                .apis()
+                .block
                 .get_volume()
                 .zone(&self.zone)
                 .volume_id(volume_id)
@@ -215,7 +215,7 @@ impl Volumes<'_> {
         let token = create_token();
         let mut tags = spec.tags.clone();
         tags.push(token.clone());
-        let block = self.scw.client().block();
+        let block = &self.scw.apis().block;
         let post = || async {
             let answer = block
                 .create_volume()
@@ -308,8 +308,8 @@ impl Volumes<'_> {
     async fn delete_unchecked(&self, volume_id: &str) -> Result<()> {
         ignore_missing(
             self.scw
-                .client()
-                .block()
+                .apis()
+                .block
                 .delete_volume()
                 .zone(&self.zone)
                 .volume_id(volume_id)
@@ -495,7 +495,7 @@ impl Volumes<'_> {
     /// The attach-volume action, applied once: when its answer is lost, the volume says whether
     /// it took effect, and it is sent again only if it did not.
     async fn send_attach(&self, volume_id: &str, server_id: &str) -> Result<()> {
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let post = || async {
             let answer = instance
                 .attach_server_volume()
@@ -594,7 +594,7 @@ impl Volumes<'_> {
                 return self.wait_detached(volume_id, false).await;
             }
         }
-        let instance = self.scw.client().instance();
+        let instance = &self.scw.apis().instance;
         let post = || async {
             let answer = optional(
                 instance
@@ -632,8 +632,8 @@ impl Volumes<'_> {
         check_id("volume id", volume_id)?;
         check_iops("volume IOPS", iops)?;
         self.scw
-            .client()
-            .block()
+            .apis()
+            .block
             .update_volume()
             .zone(&self.zone)
             .volume_id(volume_id)
