@@ -290,7 +290,7 @@ impl Observation {
             let a = (done.as_secs_f64().ln() - center) / spread;
             // The mean of a normal truncated above `a`: center − spread·φ(a)/Φ(a).
             let density = (-0.5 * a * a).exp() / (2.0 * std::f64::consts::PI).sqrt();
-            let below = 0.5 * erfc(-a / std::f64::consts::SQRT_2);
+            let below = 0.5 * libm::erfc(-a / std::f64::consts::SQRT_2);
             center - spread * density / below.max(1e-12)
         } else {
             0.5 * (pending.as_secs_f64().ln() + done.as_secs_f64().ln())
@@ -299,22 +299,6 @@ impl Observation {
         let reach = Profile::REACH * recorded.spread;
         Some(estimate.clamp(center - reach, center + reach))
     }
-}
-
-/// The complementary error function (Numerical Recipes' `erfcc`: relative error under 1.2e-7).
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 { r } else { 2.0 - r }
 }
 
 /// Forgets what this process's waits observed: every profile is the recorded one again (for a
