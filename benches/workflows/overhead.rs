@@ -273,7 +273,7 @@ pub async fn section() -> Section {
                 Target::new(
                     "generated call CPU per request ≤ 1.05× raw reqwest with the same typed decode",
                     cpu / typed_cpu <= 1.05,
-                    format!("{:.2}×", cpu / typed_cpu),
+                    format!("{:.3}×", cpu / typed_cpu),
                 )
                 .because(OVERHEAD_WHY),
             );
@@ -283,7 +283,7 @@ pub async fn section() -> Section {
                 Target::new(
                     "provider throughput ≥ 0.95× raw reqwest",
                     tput / raw_tput >= 0.95,
-                    format!("{:.2}×", tput / raw_tput),
+                    format!("{:.3}×", tput / raw_tput),
                 )
                 .because(OVERHEAD_WHY),
             );
@@ -291,7 +291,7 @@ pub async fn section() -> Section {
                 Target::new(
                     "provider CPU per request ≤ 1.05× raw reqwest",
                     cpu / raw_cpu <= 1.05,
-                    format!("{:.2}×", cpu / raw_cpu),
+                    format!("{:.3}×", cpu / raw_cpu),
                 )
                 .because(OVERHEAD_WHY),
             );
