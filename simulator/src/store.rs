@@ -1012,7 +1012,7 @@ impl Store {
     /// Detaches and forgets what a terminated server held. Its Block volumes are free the moment
     /// the server is gone (`available`, no reference), as recorded after a terminate; they show
     /// `attached` while it is `terminating`. (After a DELETE of a stopped server, they are
-    /// `detaching` for [`DETACH_SECONDS`] first, as recorded: up to 5 s.)
+    /// `detaching` first, as recorded: up to 5 s, [`TransitionKind::DetachOnDelete`](crate::timings::TransitionKind::DetachOnDelete).)
     fn finish_terminate(&mut self, id: &str) {
         let Some(server) = self.servers.remove(id) else {
             return;

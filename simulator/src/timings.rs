@@ -29,30 +29,68 @@ pub enum TransitionKind {
     PowerOnLocalRoot,
     /// `poweroff`: `stopping` → `stopped`.
     PowerOff,
-    /// `terminate`: `stopping` → gone.
-    Terminate,
+    /// `terminate` of a server that ends within the first 5 s: `stopping` → gone
+    /// ([`TransitionKind::terminate_of`] says which terminate a server goes through).
+    TerminateQuick,
+    /// `terminate` of a server that takes 10 to 17 s.
+    TerminateSlow,
+    /// `terminate` of a Windows server (about two minutes).
+    TerminateWindows,
     /// A private NIC added to a running server: `syncing` → `available`.
     PrivateNic,
     /// A new Block volume: `creating` → `available`.
     VolumeCreate,
     /// A Block volume attached to a server: reference `attaching` → `attached`.
     Attach,
-    /// A Block volume detached from a server: reference `detaching` → gone.
+    /// A Block volume detached from a server by a detach: reference `detaching` → gone.
     Detach,
+    /// A Block volume a server held when that server was deleted (DELETE of a stopped
+    /// server): reference `detaching` → gone.
+    DetachOnDelete,
 }
 
 impl TransitionKind {
     /// Every kind.
-    pub const ALL: [TransitionKind; 8] = [
+    pub const ALL: [TransitionKind; 11] = [
         TransitionKind::PowerOnBlockRoot,
         TransitionKind::PowerOnLocalRoot,
         TransitionKind::PowerOff,
-        TransitionKind::Terminate,
+        TransitionKind::TerminateQuick,
+        TransitionKind::TerminateSlow,
+        TransitionKind::TerminateWindows,
         TransitionKind::PrivateNic,
         TransitionKind::VolumeCreate,
         TransitionKind::Attach,
         TransitionKind::Detach,
+        TransitionKind::DetachOnDelete,
     ];
+
+    /// The terminate a server goes through, by what it holds (the recorded terminates, n=41,
+    /// by server): local volumes of 10 or 15 GB were gone by the first read at 5 s (8 of 8), of
+    /// 20 GB after 10 to 15 s (5 of 5): terminate wipes them. With a Block root, DEV1 and
+    /// PLAY2 servers were gone by 5 s 14 times in 22 and after 10 to 15 s otherwise, with
+    /// nothing recorded to tell which ([`TERMINATE_QUICK_SHARE`], decided by `chance`, a
+    /// uniform draw in [0, 1)); larger types took 10 s or more (5 of 5), a Windows server
+    /// about two minutes.
+    pub fn terminate_of(commercial_type: &str, local_bytes: u64, chance: f64) -> TransitionKind {
+        if commercial_type.ends_with("-WIN") {
+            TransitionKind::TerminateWindows
+        } else if local_bytes > 0 {
+            if local_bytes <= QUICK_WIPE_BYTES {
+                TransitionKind::TerminateQuick
+            } else {
+                TransitionKind::TerminateSlow
+            }
+        } else if ["DEV1-", "PLAY2-"]
+            .iter()
+            .any(|family| commercial_type.starts_with(family))
+            && chance < TERMINATE_QUICK_SHARE
+        {
+            TransitionKind::TerminateQuick
+        } else {
+            TransitionKind::TerminateSlow
+        }
+    }
 
     /// The distribution its durations are drawn from.
     pub fn duration(self) -> Lognormal {
@@ -60,25 +98,31 @@ impl TransitionKind {
             TransitionKind::PowerOnBlockRoot => POWER_ON_BLOCK_ROOT,
             TransitionKind::PowerOnLocalRoot => POWER_ON_LOCAL_ROOT,
             TransitionKind::PowerOff => POWER_OFF,
-            TransitionKind::Terminate => TERMINATE,
+            TransitionKind::TerminateQuick => TERMINATE_QUICK,
+            TransitionKind::TerminateSlow => TERMINATE_SLOW,
+            TransitionKind::TerminateWindows => TERMINATE_WINDOWS,
             TransitionKind::PrivateNic => PRIVATE_NIC,
             TransitionKind::VolumeCreate => VOLUME_CREATE,
             TransitionKind::Attach => ATTACH,
             TransitionKind::Detach => DETACH,
+            TransitionKind::DetachOnDelete => DETACH_ON_DELETE,
         }
     }
 
     /// Whether [`TransitionKind::duration`] was fitted to recorded intervals (rather than set
     /// from the few facts the recordings give).
     pub fn fitted(self) -> bool {
-        !matches!(self, TransitionKind::Attach | TransitionKind::Detach)
+        !matches!(
+            self,
+            TransitionKind::Attach | TransitionKind::Detach | TransitionKind::DetachOnDelete
+        )
     }
 
     /// Whether the fit bounded the spread too (else it is [`SHARED_SPREAD`]).
     pub fn spread_fitted(self) -> bool {
         matches!(
             self,
-            TransitionKind::PowerOnLocalRoot | TransitionKind::Terminate | TransitionKind::PrivateNic
+            TransitionKind::PowerOnLocalRoot | TransitionKind::TerminateSlow | TransitionKind::PrivateNic
         )
     }
 }
@@ -130,12 +174,28 @@ pub const POWER_OFF: Lognormal = Lognormal {
     median: 22.65,
     spread: SHARED_SPREAD,
 };
-/// Terminate (either root): n=41, 22 intervals (0, 6..7] s, 17 (9, 17] s, one (20, 27] s and
-/// one (111, 119] s (a Windows server): a wide spread.
-pub const TERMINATE: Lognormal = Lognormal {
-    median: 5.70,
-    spread: 1.03,
+/// Terminate, quick: n=22, intervals (0, 6..7] s (the first read, 5 s after, saw it gone), which
+/// bound it from above only. Fitted, with the shared spread, the likelihood grows as the median
+/// shrinks to nothing; the median is instead the one whose 95th percentile is the bound, 6 s:
+/// the longest the recordings make likely, a guess.
+pub const TERMINATE_QUICK: Lognormal = Lognormal {
+    median: 3.37,
+    spread: SHARED_SPREAD,
 };
+/// Terminate, slow: n=18, 17 intervals (9..10, 16..17] s and one (20, 27] s (a PRO2-S).
+pub const TERMINATE_SLOW: Lognormal = Lognormal {
+    median: 13.33,
+    spread: 0.17,
+};
+/// Terminate, Windows: n=1, (111, 119] s; the median fitted with the shared spread.
+pub const TERMINATE_WINDOWS: Lognormal = Lognormal {
+    median: 114.93,
+    spread: SHARED_SPREAD,
+};
+/// The local volumes a terminate wipes within 5 s: 15 GB was recorded so (twice), 20 GB never.
+pub const QUICK_WIPE_BYTES: u64 = 15_000_000_000;
+/// The share of quick terminates of DEV1 and PLAY2 servers with a Block root: 14 of 22.
+pub const TERMINATE_QUICK_SHARE: f64 = 14.0 / 22.0;
 /// A private NIC on a running server: n=3, (20, 27], (49, 56] and (50, 57] s.
 pub const PRIVATE_NIC: Lognormal = Lognormal {
     median: 40.45,
@@ -152,10 +212,16 @@ pub const ATTACH: Lognormal = Lognormal {
     median: 1.0,
     spread: SHARED_SPREAD,
 };
-/// Detach: not fitted; one recorded interval (0, 1] s, and a reference `detaching` for up to
-/// 5 s after a server's DELETE: a median of 2 s with a spread that puts both in range (12%
-/// below 1 s, 5% above 5.4 s).
+/// Detach: not fitted; one recorded detach, whose reference was `detaching` and then gone in
+/// the same second as the request, (0, 1] s. The median is the one whose 95th percentile is 1 s,
+/// with the shared spread, as for [`TERMINATE_QUICK`]: a guess.
 pub const DETACH: Lognormal = Lognormal {
+    median: 0.56,
+    spread: SHARED_SPREAD,
+};
+/// Detach on a server's DELETE: not fitted; twice recorded, `detaching` and then gone within
+/// 5 s and within 6 s of the DELETE: a median of 2 s with a spread that puts both in range.
+pub const DETACH_ON_DELETE: Lognormal = Lognormal {
     median: 2.0,
     spread: 0.6,
 };
@@ -189,13 +255,17 @@ impl Timings {
         }
     }
 
+    /// The generator of `kind`'s draws.
+    fn generator(&mut self, kind: TransitionKind) -> &mut StdRng {
+        let seed = self.seed;
+        self.generators
+            .entry(kind)
+            .or_insert_with(|| StdRng::seed_from_u64(split_mix(seed ^ split_mix(kind as u64 + 1))))
+    }
+
     /// The next duration of `kind` for `resource_id`, in seconds at time scale 1.
     pub fn draw(&mut self, kind: TransitionKind, resource_id: &str) -> f64 {
-        let seed = self.seed;
-        let rng = self
-            .generators
-            .entry(kind)
-            .or_insert_with(|| StdRng::seed_from_u64(split_mix(seed ^ split_mix(kind as u64 + 1))));
+        let rng = self.generator(kind);
         // Box-Muller: two uniforms in (0, 1] make one standard normal draw.
         let u1: f64 = 1.0 - rng.random::<f64>();
         let u2: f64 = rng.random();
@@ -207,6 +277,17 @@ impl Timings {
             seconds,
         });
         seconds
+    }
+}
+
+impl Timings {
+    /// The duration of `server_id`'s terminate, by what the server holds
+    /// ([`TransitionKind::terminate_of`]); the chance that picks a quick or a slow one where
+    /// the recordings cannot tell comes from the quick kind's generator.
+    pub fn draw_terminate(&mut self, server_id: &str, commercial_type: &str, local_bytes: u64) -> f64 {
+        let chance: f64 = self.generator(TransitionKind::TerminateQuick).random();
+        let kind = TransitionKind::terminate_of(commercial_type, local_bytes, chance);
+        self.draw(kind, server_id)
     }
 }
 

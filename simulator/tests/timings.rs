@@ -113,24 +113,27 @@ fn recorded_intervals(records: &[Value]) -> BTreeMap<TransitionKind, Vec<Interva
     intervals
 }
 
-/// The interval of a server action's transition, by the server's root volume for a poweron.
+/// The interval of a server action's transition, by the server's root volume for a poweron and
+/// by what it holds for a terminate ([`TransitionKind::terminate_of`]).
 fn server_action(records: &[&Value], i: usize, server_path: &str) -> Option<(TransitionKind, Interval)> {
     let action = records[i]["req_body"]["action"].as_str()?.to_string();
-    let local_root = records[..i]
+    let server = records[..i]
         .iter()
         .rev()
         .find(|r| r["path"] == server_path && r["resp_body"]["server"].is_object())
-        .map(|r| r["resp_body"]["server"]["volumes"]["0"]["volume_type"] != "sbs_volume")?;
+        .map(|r| &r["resp_body"]["server"])?;
+    let local_root = server["volumes"]["0"]["volume_type"] != "sbs_volume";
     let kind = match action.as_str() {
         "poweron" if local_root => TransitionKind::PowerOnLocalRoot,
         "poweron" => TransitionKind::PowerOnBlockRoot,
         "poweroff" => TransitionKind::PowerOff,
-        "terminate" => TransitionKind::Terminate,
+        // Which terminate: known but for the chance, which the interval tells afterwards.
+        "terminate" => TransitionKind::TerminateQuick,
         _ => return None,
     };
     let classify = |r: &Value| {
         if r["status"] == 404 {
-            return if kind == TransitionKind::Terminate {
+            return if kind == TransitionKind::TerminateQuick {
                 Read::Done
             } else {
                 Read::Other
@@ -138,7 +141,7 @@ fn server_action(records: &[&Value], i: usize, server_path: &str) -> Option<(Tra
         }
         let state = r["resp_body"]["server"]["state"].as_str().unwrap_or_default();
         match (kind, state) {
-            (TransitionKind::Terminate, _) => Read::Pending,
+            (TransitionKind::TerminateQuick, _) => Read::Pending,
             (TransitionKind::PowerOff, "stopped") => Read::Done,
             (TransitionKind::PowerOff, "stopping") => Read::Pending,
             (TransitionKind::PowerOff, _) => Read::Other,
@@ -147,8 +150,30 @@ fn server_action(records: &[&Value], i: usize, server_path: &str) -> Option<(Tra
             _ => Read::Other,
         }
     };
-    follow(records, i, server_path, classify).map(|iv| (kind, iv))
+    let interval = follow(records, i, server_path, classify)?;
+    if kind != TransitionKind::TerminateQuick {
+        return Some((kind, interval));
+    }
+    let commercial_type = server["commercial_type"].as_str().unwrap_or_default();
+    let local_bytes = server["volumes"]
+        .as_object()
+        .into_iter()
+        .flat_map(|volumes| volumes.values())
+        .filter(|v| v["volume_type"] != "sbs_volume")
+        .filter_map(|v| v["size"].as_u64())
+        .sum();
+    // Where the recordings cannot tell a quick terminate from a slow one, the chance picks;
+    // the recorded interval says which it was: quick ones end by the first read at 5 s.
+    let chance = if interval.1 <= QUICK_BOUND { 0.0 } else { 0.999 };
+    Some((
+        TransitionKind::terminate_of(commercial_type, local_bytes, chance),
+        interval,
+    ))
 }
+
+/// The latest end of a quick terminate: the first read, 5 s after, widened by 1 s for the
+/// `Date` resolution and 1 s more for the request's own time.
+const QUICK_BOUND: f64 = 7.0;
 
 /// The complementary error function (Numerical Recipes' `erfcc`, relative error under 1.2e-7
 /// everywhere, so that far tails keep their order of magnitude).
@@ -220,7 +245,9 @@ fn the_fitted_durations_agree_with_the_recorded_intervals() {
         (TransitionKind::PowerOnBlockRoot, 31),
         (TransitionKind::PowerOnLocalRoot, 13),
         (TransitionKind::PowerOff, 2),
-        (TransitionKind::Terminate, 41),
+        (TransitionKind::TerminateQuick, 22),
+        (TransitionKind::TerminateSlow, 18),
+        (TransitionKind::TerminateWindows, 1),
         (TransitionKind::PrivateNic, 3),
         (TransitionKind::VolumeCreate, 45),
     ];
@@ -302,4 +329,84 @@ async fn the_same_seed_draws_the_same_times_and_they_spread() {
     let high = times.iter().copied().fold(0.0, f64::max);
     // Twelve draws with a spread of 0.35 are 1.3 times apart or more but once in a thousand.
     assert!(high / low > 1.3, "the times hardly differ: {times:?}");
+}
+
+/// The terminate kind drawn for a server of `commercial_type` from `image`, with the volumes of
+/// `volumes` (as a create body gives them), powered on then terminated.
+async fn terminate_drawn(
+    sim: &Simulator,
+    commercial_type: &str,
+    image: &str,
+    volumes: Value,
+) -> TransitionKind {
+    let mut create = serde_json::json!({"name": "t", "commercial_type": commercial_type, "image": image});
+    if !volumes.is_null() {
+        create["volumes"] = volumes;
+    }
+    let r = raw(
+        sim,
+        "POST",
+        &format!("/instance/v1/zones/{ZONE}/servers"),
+        Some(create),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["server"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = client(sim);
+    action(&c, &id, "poweron").await.unwrap();
+    wait_state(&c, &id, "running").await;
+    action(&c, &id, "terminate").await.unwrap();
+    let drawn: Vec<TransitionKind> = sim
+        .transitions()
+        .into_iter()
+        .filter(|d| d.resource_id == id && d.kind != TransitionKind::PowerOnBlockRoot)
+        .filter(|d| d.kind != TransitionKind::PowerOnLocalRoot)
+        .map(|d| d.kind)
+        .collect();
+    assert_eq!(drawn.len(), 1, "{drawn:?}");
+    drawn[0]
+}
+
+#[tokio::test]
+async fn a_terminate_lasts_by_what_the_server_holds() {
+    let sim = Simulator::start(SimulatorOptions {
+        time_scale: 0.0,
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    let local = |size: u64| serde_json::json!({"0": {"volume_type": "l_ssd", "size": size}});
+    // Local volumes are wiped: 10 GB quickly; a DEV1-S's whole 20 GB slowly.
+    assert_eq!(
+        terminate_drawn(&sim, "DEV1-S", LOCAL_IMAGE, local(10_000_000_000)).await,
+        TransitionKind::TerminateQuick
+    );
+    assert_eq!(
+        terminate_drawn(&sim, "DEV1-S", LOCAL_IMAGE, Value::Null).await,
+        TransitionKind::TerminateSlow
+    );
+    // A Block root on a larger type: slow.
+    assert_eq!(
+        terminate_drawn(&sim, "PRO2-XXS", SBS_IMAGE, Value::Null).await,
+        TransitionKind::TerminateSlow
+    );
+    // On DEV1 and PLAY2, quick about two times in three.
+    let mut quick = 0;
+    for _ in 0..30 {
+        let kind = terminate_drawn(&sim, "PLAY2-PICO", SBS_IMAGE, Value::Null).await;
+        assert!(
+            matches!(
+                kind,
+                TransitionKind::TerminateQuick | TransitionKind::TerminateSlow
+            ),
+            "{kind:?}"
+        );
+        quick += usize::from(kind == TransitionKind::TerminateQuick);
+    }
+    // 30 draws at 14/22: outside 8 to 29 for about one seed in a hundred thousand (the
+    // default seed always draws the same).
+    assert!((8..=29).contains(&quick), "{quick} quick of 30");
 }

@@ -167,12 +167,14 @@ fn terminate(st: &mut Store, ctx: &Ctx, srv: &Server) {
     if let Some(s) = st.servers.get_mut(id) {
         s.public_ips.clear();
     }
+    let mut local_bytes = 0;
     for v in srv.volumes.values().filter(|v| v.kind == VolKind::Local) {
         if let Some(iv) = st.ivolumes.get_mut(&v.id) {
             iv.deleting = true;
+            local_bytes += iv.size;
         }
     }
-    let done = st.timings.draw(TransitionKind::Terminate, id);
+    let done = st.timings.draw_terminate(id, &srv.commercial_type, local_bytes);
     st.transition(
         id,
         ctx.now,

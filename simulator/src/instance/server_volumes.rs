@@ -85,7 +85,7 @@ fn detach(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         }
         return Err(h::not_found("instance_volume", &vid));
     };
-    detach_any(st, vref, ctx);
+    detach_any(st, vref, ctx, TransitionKind::Detach);
     if let Some(s) = st.servers.get_mut(&srv.id) {
         s.volumes.remove(index);
         s.modified = instance_time();

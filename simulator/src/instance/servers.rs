@@ -353,7 +353,7 @@ fn apply(
 fn replace_volumes(st: &mut Store, ctx: &Ctx, srv: &Server, volumes: BTreeMap<u32, VolRef>) {
     for old in srv.volumes.values() {
         if !volumes.values().any(|v| v.id == old.id) {
-            detach_any(st, old, ctx);
+            detach_any(st, old, ctx, TransitionKind::Detach);
         }
     }
     for v in volumes.values() {
@@ -426,7 +426,7 @@ fn delete(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     }
     let srv = srv.clone();
     for v in srv.volumes.values() {
-        detach_any(st, v, ctx);
+        detach_any(st, v, ctx, TransitionKind::DetachOnDelete);
     }
     st.release_server_resources(&srv);
     st.servers.remove(&srv.id);

@@ -295,10 +295,12 @@ pub(super) fn new_local_volume(
     id
 }
 
-pub(super) fn detach_any(st: &mut Store, v: &VolRef, ctx: &Ctx) {
+/// Detaches a volume from its server: a Block volume over a [`TransitionKind::Detach`] or, for
+/// the volumes of a server being deleted, a [`TransitionKind::DetachOnDelete`].
+pub(super) fn detach_any(st: &mut Store, v: &VolRef, ctx: &Ctx, kind: TransitionKind) {
     match v.kind {
         VolKind::Block => {
-            let seconds = st.timings.draw(TransitionKind::Detach, &v.id);
+            let seconds = st.timings.draw(kind, &v.id);
             st.detach_block(&v.id, Some(settle(ctx, seconds)));
         }
         VolKind::Local => {
