@@ -347,6 +347,11 @@ pub(crate) struct KnownRoot {
     /// Whether that volume is the one the server's create answer showed at index 0: the server's
     /// own root, made with it, never a user's volume moved there since.
     pub made_with_server: bool,
+    /// The poweron and the terminate the server goes through, by what the latest answer showed
+    /// it holding: an action sent with no read before it still awaits on the right profile.
+    pub power_on: crate::wait::Transition,
+    /// See `power_on`.
+    pub terminate: crate::wait::Transition,
 }
 
 impl Scaleway {
@@ -389,6 +394,8 @@ impl Scaleway {
                     KnownRoot {
                         volume_id,
                         made_with_server,
+                        power_on: servers::power_on_transition(server),
+                        terminate: servers::terminate_transition(server, &[]),
                     },
                 );
             }

@@ -521,10 +521,15 @@ impl Servers<'_> {
             _ => ServerTarget::Settled,
         };
         self.action(server_id, action).await?;
-        // A poweron's duration depends on the root volume, which is not known here.
-        let options = match action {
-            ServerAction::Poweroff => self.scw.wait_after(Transition::PowerOff),
-            ServerAction::Terminate => self.scw.wait_after(Transition::Terminate),
+        // A poweron's and a terminate's durations depend on what the server holds, known from
+        // the latest answer that showed it, if any.
+        let known = self.scw.known_root(&self.zone, server_id);
+        let options = match (action, known) {
+            (ServerAction::Poweroff, _) => self.scw.wait_after(Transition::PowerOff),
+            (ServerAction::Poweron, Some(known)) => self.scw.wait_after(known.power_on),
+            (ServerAction::Terminate, known) => self
+                .scw
+                .wait_after(known.map_or(Transition::Terminate, |k| k.terminate)),
             _ => self.scw.wait_after_action(),
         };
         self.wait_with(server_id, target, &options).await
@@ -883,6 +888,7 @@ impl Servers<'_> {
         let instance = &self.scw.apis().instance;
         // Local volumes kept are detached first, or they would go with the server. Block volumes
         // need nothing: the API detaches them from a server it deletes, whichever way.
+        let mut detached_first = Vec::new();
         for (index, volume) in server.volumes.iter().filter(|(index, _)| index.as_str() != "0") {
             let Some(volume_id) = volume.id.as_deref() else {
                 continue;
@@ -906,6 +912,7 @@ impl Servers<'_> {
                     .send()
                     .await,
             )?;
+            detached_first.push(volume_id);
         }
         match server.state {
             // terminate removes the server's private NICs (sub-resources of the server: a NIC of
@@ -937,7 +944,9 @@ impl Servers<'_> {
             }
         }
         let options = match server.state {
-            ServerState::Running | ServerState::StoppedInPlace => self.scw.wait_after(Transition::Terminate),
+            ServerState::Running | ServerState::StoppedInPlace => self
+                .scw
+                .wait_after(terminate_transition(&server, &detached_first)),
             _ => self.scw.wait_after_action(),
         };
         self.wait_with(server_id, ServerTarget::Deleted, &options).await?;
@@ -1097,8 +1106,21 @@ fn wanted_iops(spec: &ServerSpec) -> Vec<(usize, u32)> {
     wanted
 }
 
+/// The terminate `server` goes through ([`Transition::terminate_of`]): its local volumes but
+/// those in `detached_first` are wiped with it.
+pub(crate) fn terminate_transition(server: &Server, detached_first: &[&str]) -> Transition {
+    let local_bytes = server
+        .volumes
+        .values()
+        .filter(|v| v.volume_type != VolumeServerVolumeType::SbsVolume)
+        .filter(|v| !v.id.as_deref().is_some_and(|id| detached_first.contains(&id)))
+        .map(|v| v.size.unwrap_or_default())
+        .sum();
+    Transition::terminate_of(server.commercial_type.as_deref().unwrap_or_default(), local_bytes)
+}
+
 /// The transition a poweron of `server` goes through: a local root volume is copied first.
-fn power_on_transition(server: &Server) -> Transition {
+pub(crate) fn power_on_transition(server: &Server) -> Transition {
     let local_root = server
         .volumes
         .get("0")

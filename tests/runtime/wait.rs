@@ -312,11 +312,14 @@ async fn the_first_poll_is_never_cut_short_so_there_is_always_a_state() {
     );
 }
 
-const TRANSITIONS: [Transition; 8] = [
+const TRANSITIONS: [Transition; 11] = [
     Transition::PowerOnBlockRoot,
     Transition::PowerOnLocalRoot,
     Transition::PowerOff,
     Transition::Terminate,
+    Transition::TerminateQuick,
+    Transition::TerminateSlow,
+    Transition::TerminateWindows,
     Transition::PrivateNic,
     Transition::VolumeCreate,
     Transition::Attach,
@@ -330,6 +333,43 @@ fn reads_until(profile: Profile, until: f64) -> Vec<f64> {
         .map(|d| d.as_secs_f64())
         .take_while(|at| *at <= until)
         .collect()
+}
+
+#[test]
+fn a_terminate_is_picked_by_what_the_server_holds() {
+    const GB: u64 = 1_000_000_000;
+    // Local volumes are wiped: up to 15 GB quickly, more slowly.
+    assert_eq!(
+        Transition::terminate_of("DEV1-S", 10 * GB),
+        Transition::TerminateQuick
+    );
+    assert_eq!(
+        Transition::terminate_of("DEV1-S", 15 * GB),
+        Transition::TerminateQuick
+    );
+    assert_eq!(
+        Transition::terminate_of("DEV1-S", 20 * GB),
+        Transition::TerminateSlow
+    );
+    // A Block root: either on the small types, slow on the others.
+    assert_eq!(Transition::terminate_of("PLAY2-PICO", 0), Transition::Terminate);
+    assert_eq!(Transition::terminate_of("DEV1-M", 0), Transition::Terminate);
+    assert_eq!(Transition::terminate_of("PRO2-XXS", 0), Transition::TerminateSlow);
+    assert_eq!(
+        Transition::terminate_of("POP2-2C-8G-WIN", 0),
+        Transition::TerminateWindows
+    );
+    // The profiles follow: quick, then either, then slow, then Windows.
+    let medians: Vec<f64> = [
+        Transition::TerminateQuick,
+        Transition::Terminate,
+        Transition::TerminateSlow,
+        Transition::TerminateWindows,
+    ]
+    .iter()
+    .map(|t| t.recorded().median.as_secs_f64())
+    .collect();
+    assert!(medians.windows(2).all(|pair| pair[0] < pair[1]), "{medians:?}");
 }
 
 #[test]
