@@ -295,6 +295,18 @@ pub enum ProviderError {
         /// The cloud's own error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The work was done, but a billed resource that was to go with it could not be deleted (a
+    /// deleted server's root volume): it is still there, and still billed, until deleted by its
+    /// id. Calling the same delete again does not find it: the resource it belonged to is gone.
+    #[error("{kind} {id} was left behind, still billed: {source}")]
+    LeftBehind {
+        /// `volume`, ...
+        kind: &'static str,
+        /// Its id.
+        id: String,
+        /// Why its delete failed.
+        source: Box<ProviderError>,
+    },
     /// A step failed and undoing what was created failed too.
     #[error("{original}; cleaning up also failed: {cleanup}")]
     CleanupFailed {

@@ -61,6 +61,11 @@ impl From<Error> for ProviderError {
             },
             Error::WaitTimeout { what, last_state } => ProviderError::Timeout { what, last_state },
             Error::FailedState { what, state } => ProviderError::FailedState { what, state },
+            Error::LeftBehind { kind, id, source } => ProviderError::LeftBehind {
+                kind: neutral_kind(&kind),
+                id,
+                source: Box::new((*source).into()),
+            },
             Error::CleanupFailed { original, cleanup } => ProviderError::CleanupFailed {
                 original: Box::new((*original).into()),
                 cleanup: Box::new((*cleanup).into()),

@@ -105,6 +105,48 @@ async fn test_delete_running_server_terminates() {
 }
 
 #[tokio::test]
+async fn test_delete_server_names_a_root_it_could_not_delete() {
+    let api = Api::start().await;
+    let mut running = web_server("running", json!([]));
+    running["volumes"] = json!({"0": sbs_entry(ROOT_VOLUME)});
+    mock_server_then_gone(&api, &[running]).await;
+    api.on(POST, inst(&format!("/servers/{SERVER_ID}/action")))
+        .json(json!({"action": "terminate"}))
+        .reply(202, task(SERVER_ID))
+        .mount()
+        .await;
+    // Read first: a user's volume at the root position would be kept.
+    let name = "Ubuntu 24.04 Noble Numbat_sbs_volume_0";
+    api.on(GET, block(&format!("/volumes/{ROOT_VOLUME}")))
+        .reply(200, block_volume(ROOT_VOLUME, name, "available", None))
+        .mount()
+        .await;
+    let forbidden = api
+        .on(DELETE, block(&format!("/volumes/{ROOT_VOLUME}")))
+        .reply(
+            403,
+            json!({"type": "permissions_denied", "message": "insufficient permissions",
+                   "details": [{"action": "delete", "resource": "volume"}]}),
+        )
+        .mount()
+        .await;
+    api.seal().await;
+
+    let err = api.provider().delete_server(SERVER_ID).await.unwrap_err();
+
+    match &err {
+        ProviderError::LeftBehind { kind, id, source } => {
+            assert_eq!((*kind, id.as_str()), ("volume", ROOT_VOLUME));
+            assert_eq!(source.status(), Some(403), "{source:?}");
+            assert!(err.to_string().contains("still billed"), "{err}");
+        }
+        other => panic!("expected the root named as left behind, got {other:?}"),
+    }
+    forbidden.assert_calls_async(1).await;
+    api.finish().await;
+}
+
+#[tokio::test]
 async fn test_delete_stopped_server_deletes_and_removes_root_volume() {
     let api = Api::start().await;
     let (present, gone) = mock_server_then_gone(&api, &[web_server("stopped", json!([]))]).await;
