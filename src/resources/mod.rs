@@ -111,7 +111,8 @@ struct Shared {
     options: Options,
     catalog: catalog::Cache,
     images: images::Cache,
-    roots: Mutex<HashMap<String, KnownRoot>>,
+    /// Known roots by zone, then by server id: a lookup borrows both, with no key to build.
+    roots: Mutex<HashMap<Zone, HashMap<String, KnownRoot>>>,
 }
 
 /// The generated clients the layer's lazy listings read from. A listing's stream borrows its
@@ -368,7 +369,7 @@ impl Scaleway {
     /// left to the API. A server nothing is known of is read, as before. The memory lives with
     /// this value and its clones, as the caches do (the answers it holds came through its
     /// client), and forgets a server seen gone.
-    fn roots(&self) -> std::sync::MutexGuard<'_, HashMap<String, KnownRoot>> {
+    fn roots(&self) -> std::sync::MutexGuard<'_, HashMap<Zone, HashMap<String, KnownRoot>>> {
         self.shared.roots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -378,38 +379,49 @@ impl Scaleway {
         let Some(server_id) = server.id.as_deref() else {
             return;
         };
-        let key = format!("{zone} {server_id}");
         let mut roots = self.roots();
-        match server.volumes.get("0").and_then(|v| v.id.clone()) {
-            None => {
-                roots.remove(&key);
+        let Some(volume_id) = server.volumes.get("0").and_then(|v| v.id.as_deref()) else {
+            if let Some(servers) = roots.get_mut(zone) {
+                servers.remove(server_id);
             }
-            Some(volume_id) => {
-                let made_with_server = created
-                    || roots
-                        .get(&key)
-                        .is_some_and(|known| known.made_with_server && known.volume_id == volume_id);
-                roots.insert(
-                    key,
-                    KnownRoot {
-                        volume_id,
-                        made_with_server,
-                        power_on: servers::power_on_transition(server),
-                        terminate: servers::terminate_transition(server, &[]),
-                    },
-                );
-            }
+            return;
+        };
+        let known = roots.get(zone).and_then(|servers| servers.get(server_id));
+        let made_with_server =
+            created || known.is_some_and(|known| known.made_with_server && known.volume_id == volume_id);
+        let power_on = servers::power_on_transition(server);
+        let terminate = servers::terminate_transition(server, &[]);
+        // Every read of a server comes here: the usual answer repeats what is known, and
+        // leaves the map as it is, with nothing allocated.
+        if known.is_some_and(|known| {
+            known.volume_id == volume_id
+                && known.made_with_server == made_with_server
+                && known.power_on == power_on
+                && known.terminate == terminate
+        }) {
+            return;
         }
+        roots.entry(zone.clone()).or_default().insert(
+            server_id.to_string(),
+            KnownRoot {
+                volume_id: volume_id.to_string(),
+                made_with_server,
+                power_on,
+                terminate,
+            },
+        );
     }
 
     /// The server's root as the latest answer read said, if any was.
     pub(crate) fn known_root(&self, zone: &Zone, server_id: &str) -> Option<KnownRoot> {
-        self.roots().get(&format!("{zone} {server_id}")).cloned()
+        self.roots().get(zone)?.get(server_id).cloned()
     }
 
     /// Forgets a server seen gone.
     pub(crate) fn forget_root(&self, zone: &Zone, server_id: &str) {
-        self.roots().remove(&format!("{zone} {server_id}"));
+        if let Some(servers) = self.roots().get_mut(zone) {
+            servers.remove(server_id);
+        }
     }
 }
 

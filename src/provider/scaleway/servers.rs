@@ -73,21 +73,30 @@ async fn to_servers(p: &ScalewayProvider, servers: &[ApiServer]) -> ProviderResu
         .collect())
 }
 
-async fn to_one(p: &ScalewayProvider, server: ApiServer) -> ProviderResult<Server> {
-    let mut all = to_servers(p, std::slice::from_ref(&server)).await?;
+async fn to_one(p: &ScalewayProvider, server: &ApiServer) -> ProviderResult<Server> {
+    // A server without private NICs has no IPAM address to read: its neutral view is ready at
+    // once, with no listing, map or id copies on the way.
+    if server.private_nics.is_empty() {
+        return Ok(to_server(p, server, None));
+    }
+    // Boxed: the listing's future is large, and carried inline it would make every caller's
+    // future as large, NICs or not, to be moved and allocated on each call.
+    let mut all = Box::pin(to_servers(p, std::slice::from_ref(server))).await?;
     Ok(all.remove(0))
 }
 
 pub(super) async fn get(p: &ScalewayProvider, id: &str) -> ProviderResult<Option<Server>> {
-    match p.scw.servers().zone(p.zone.clone()).get(id).await? {
-        Some(server) => Ok(Some(to_one(p, server).await?)),
-        None => Ok(None),
-    }
+    // The read's future ends with this statement: a `match` on it would keep it beside the
+    // conversion's, in a future twice as large, allocated and moved on every call.
+    let Some(server) = p.scw.servers().zone(p.zone.clone()).get(id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(to_one(p, &server).await?))
 }
 
 pub(super) async fn find(p: &ScalewayProvider, name: &str) -> ProviderResult<Option<Server>> {
     match p.scw.servers().zone(p.zone.clone()).find_by_name(name).await? {
-        Some(server) => Ok(Some(to_one(p, server).await?)),
+        Some(server) => Ok(Some(to_one(p, &server).await?)),
         None => Ok(None),
     }
 }
@@ -140,7 +149,7 @@ fn spec(p: &ScalewayProvider, options: &ServerOptions) -> ProviderResult<(Server
 pub(super) async fn create(p: &ScalewayProvider, options: &ServerOptions) -> ProviderResult<Server> {
     let (spec, zone) = spec(p, options)?;
     let server = p.scw.servers().zone(zone).create(&spec).await?;
-    to_one(p, server).await
+    to_one(p, &server).await
 }
 
 pub(super) async fn wait_running(
@@ -162,7 +171,7 @@ pub(super) async fn wait_running(
         .wait_with(id, ServerTarget::Running, &options)
         .await?
     {
-        Some(server) => to_one(p, server).await,
+        Some(server) => to_one(p, &server).await,
         None => Err(ProviderError::NotFound {
             kind: "server",
             name: id.into(),
