@@ -140,6 +140,48 @@ paths:
 }
 
 #[test]
+fn string_patterns_are_left_to_the_server() {
+    let mut doc = yaml(&format!(
+        "{MINIMAL_HEADER}{}",
+        r#"
+paths:
+  /servers/{server_id}:
+    get:
+      operationId: GetServer
+      parameters:
+      - {in: path, name: server_id, required: true, schema: {type: string, pattern: "^[0-9a-f-]{36}$"}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Server'}
+components:
+  schemas:
+    Server:
+      type: object
+      properties:
+        name: {type: string, pattern: "^[a-z]+$", maxLength: 63}
+        tags: {type: array, items: {type: string, pattern: "^[a-z]+$"}}
+"#
+    ));
+    // Without the rule, typify checks each pattern with `regress`.
+    let raw = generate_raw(&doc).unwrap_or_else(|e| panic!("{e}"));
+    assert!(raw.contains("regress"), "{raw}");
+    let code = generate(Path::new("servers.yml"), doc.clone()).unwrap().code;
+    assert!(!code.contains("regress"), "{code}");
+    // The length limit has nothing to do with patterns: its checked type stays.
+    assert!(code.contains("pub struct ServerName("), "{code}");
+
+    assert_eq!(apply("string_patterns_left_to_the_server", &mut doc), 3);
+    let name = &doc["components"]["schemas"]["Server"]["properties"]["name"];
+    assert!(name.get("pattern").is_none());
+    assert_eq!(name[normalize::ORIGINAL_PATTERN], json!("^[a-z]+$"));
+    assert_eq!(name["maxLength"], json!(63));
+    assert_eq!(apply("string_patterns_left_to_the_server", &mut doc), 0, "idempotent");
+}
+
+#[test]
 fn wildcard_string_bodies_become_text_plain() {
     let mut doc = yaml(
         r#"
@@ -587,9 +629,13 @@ fn normalizing_an_official_file_twice_changes_nothing_the_second_time() {
     };
     let mut doc = load(&dir.join("scaleway.instance.v1.Api.yml")).unwrap();
     let first = normalize::normalize(&mut doc).unwrap();
+    // Rules for shapes no official file has today (a spec added later may): they change nothing.
+    let precautions = ["string_patterns_left_to_the_server"];
     assert!(
-        first.iter().all(|a| a.changes > 0),
-        "every rule applies to the official instance file: {first:?}"
+        first
+            .iter()
+            .all(|a| (a.changes > 0) != precautions.contains(&a.rule)),
+        "every other rule applies to the official instance file: {first:?}"
     );
     let second = normalize::normalize(&mut doc).unwrap();
     assert!(second.iter().all(|a| a.changes == 0), "{second:?}");
