@@ -1,11 +1,14 @@
 //! Unit tests of spec discovery, each normalization rule and generation errors, on tiny YAML
 //! documents written in the official Scaleway style.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::codegen::generate::{generate, load};
 use crate::codegen::normalize::{self, RULES};
-use crate::codegen::specs::{DiscoveryError, discover, from_paths, module_enabled, module_name};
+use crate::codegen::specs::{
+    DiscoveryError, declared_features, discover, from_paths, module_enabled, module_name,
+};
 use serde_json::{Value, json};
 
 fn yaml(text: &str) -> Value {
@@ -87,6 +90,44 @@ fn discovery_finds_yaml_files_only() {
 
 // ----------------------------------------------------------------------------------------------
 // rules
+
+#[test]
+fn declared_features_are_read_as_a_toml_parser_reads_them() {
+    let from_toml = |text: &str| -> BTreeSet<String> {
+        let table: toml::Table = text.parse().expect("the manifest is TOML");
+        table
+            .get("features")
+            .and_then(toml::Value::as_table)
+            .map(|features| features.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let own = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    assert!(from_toml(&own).contains("instance_v1"));
+    assert_eq!(declared_features(&own), from_toml(&own));
+
+    let tricky = r#"
+[package]
+name = "x" # [features]
+[features]
+# not = ["a feature"]
+default = [
+    "a", # a comment ] with a bracket
+    "b=c",
+]
+"quoted-key" = []
+a = ["dep:x"] # [not a header]
+'b' = [ "a" ]
+
+[dependencies]
+x = { version = "1", optional = true }
+"#;
+    assert_eq!(
+        declared_features(tricky),
+        BTreeSet::from(["a", "b", "default", "quoted-key"].map(String::from))
+    );
+    assert_eq!(declared_features(tricky), from_toml(tricky));
+    assert!(declared_features("[package]\nname = \"x\"\n").is_empty());
+}
 
 #[test]
 fn quoted_scalar_defaults_are_parsed_or_dropped() {
@@ -178,7 +219,11 @@ components:
     assert!(name.get("pattern").is_none());
     assert_eq!(name[normalize::ORIGINAL_PATTERN], json!("^[a-z]+$"));
     assert_eq!(name["maxLength"], json!(63));
-    assert_eq!(apply("string_patterns_left_to_the_server", &mut doc), 0, "idempotent");
+    assert_eq!(
+        apply("string_patterns_left_to_the_server", &mut doc),
+        0,
+        "idempotent"
+    );
 }
 
 #[test]
