@@ -78,12 +78,7 @@ fn run() -> Result<(), String> {
 fn declared_features(manifest: &Path) -> Result<BTreeSet<String>, String> {
     let text =
         std::fs::read_to_string(manifest).map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
-    let table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", manifest.display()))?;
-    Ok(table
-        .get("features")
-        .and_then(toml::Value::as_table)
-        .map(|features| features.keys().cloned().collect())
-        .unwrap_or_default())
+    Ok(codegen::specs::declared_features(&text))
 }
 
 /// Leaves an unchanged file alone so that its timestamp does not force a recompilation.

@@ -90,6 +90,11 @@ pub const RULES: &[Rule] = &[
         apply: quoted_scalar_defaults,
     },
     Rule {
+        name: "string_patterns_left_to_the_server",
+        summary: "A string schema's `pattern` is dropped (kept in `x-scaleway-pattern`): the API checks its own inputs, and an answer that does not match a pattern is still an answer to read.",
+        apply: string_patterns_left_to_the_server,
+    },
+    Rule {
         name: "wildcard_request_bodies",
         summary: "A `*/*` request body of type string becomes `text/plain` (sent raw); any other becomes JSON.",
         apply: wildcard_request_bodies,
@@ -344,6 +349,28 @@ fn quoted_scalar_defaults(doc: &mut Value) -> Result<usize, RuleError> {
             None => schema.remove("default"),
         };
         changes += 1;
+        Ok(())
+    })?;
+    Ok(changes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// string_patterns_left_to_the_server
+
+/// Where a dropped `pattern` is kept, for a reader of the normalized document.
+pub const ORIGINAL_PATTERN: &str = "x-scaleway-pattern";
+
+/// typify checks a `pattern` with a regular expression engine of its own (`regress`) in every
+/// generated type that carries one, on requests and on answers alike: a pattern the server
+/// loosened would make its answers undecodable, and every user of the crate would compile that
+/// engine. The server checks its inputs and answers a typed error, which the runtime reports.
+fn string_patterns_left_to_the_server(doc: &mut Value) -> Result<usize, RuleError> {
+    let mut changes = 0;
+    for_each_schema(doc, &mut |schema| {
+        if let Some(pattern) = schema.remove("pattern") {
+            schema.insert(ORIGINAL_PATTERN.into(), pattern);
+            changes += 1;
+        }
         Ok(())
     })?;
     Ok(changes)

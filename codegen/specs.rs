@@ -156,3 +156,72 @@ pub fn module_enabled(
 ) -> bool {
     !declared_features.contains(module) || feature_on(module)
 }
+
+/// The feature names a manifest's `[features]` table declares.
+///
+/// Reads a `[features]` table as Cargo manifests write it: one `name = [ … ]` entry per key (the
+/// list may span lines), keys bare or quoted, `#` comments, the table ending at the next `[…]`
+/// header. A hand-written reader, so that the build script needs no TOML parser (and a
+/// dependent's build does not compile one); a test holds it to a TOML parser on this crate's own
+/// manifest.
+pub fn declared_features(manifest: &str) -> BTreeSet<String> {
+    let mut features = BTreeSet::new();
+    let mut in_features = false;
+    // Open `[` of a list that spans lines.
+    let mut depth = 0usize;
+    for line in manifest.lines() {
+        let line = without_comment(line).trim();
+        if depth == 0 && line.starts_with('[') {
+            in_features = line == "[features]";
+            continue;
+        }
+        if depth == 0
+            && in_features
+            && let Some((key, _)) = line.split_once('=')
+        {
+            let key = key.trim().trim_matches('"').trim_matches('\'');
+            if !key.is_empty() {
+                features.insert(key.to_string());
+            }
+        }
+        for c in outside_strings(line) {
+            match c {
+                '[' => depth += 1,
+                ']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    features
+}
+
+/// A line up to its `#` comment, if any (a `#` inside a string is kept).
+fn without_comment(line: &str) -> &str {
+    let mut quote = None;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, '#') => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+/// The characters of a line that are not inside a quoted string.
+fn outside_strings(line: &str) -> impl Iterator<Item = char> + '_ {
+    let mut quote = None;
+    line.chars().filter(move |&c| match (quote, c) {
+        (None, '"' | '\'') => {
+            quote = Some(c);
+            false
+        }
+        (Some(q), _) if c == q => {
+            quote = None;
+            false
+        }
+        (Some(_), _) => false,
+        (None, _) => true,
+    })
+}

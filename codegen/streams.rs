@@ -134,6 +134,7 @@ pub fn list_streams(doc: &Value, file: &syn::File) -> Result<syn::File, StreamEr
     });
     Ok(syn::File {
         shebang: None,
+        frontmatter: None,
         attrs: Vec::new(),
         items,
     })
