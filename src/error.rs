@@ -318,7 +318,7 @@ pub enum Error {
     /// A workflow did its work but could not delete a billed resource it was to delete with it
     /// (a deleted server's root volume): the resource is still there, and still billed, until it
     /// is deleted by its id.
-    #[error("{kind} {id} was left behind, still billed: {source}")]
+    #[error("{kind} {id} was left behind, still billed until it is deleted by its id: {source}")]
     LeftBehind {
         /// `volume`, ...
         kind: String,

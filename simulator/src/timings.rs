@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use scaleway_client::wait::Transition;
 use serde::Serialize;
 
 /// A transition whose duration is drawn.
@@ -65,30 +66,17 @@ impl TransitionKind {
         TransitionKind::DetachOnDelete,
     ];
 
-    /// The terminate a server goes through, by what it holds (the recorded terminates, n=41,
-    /// by server): local volumes of 10 or 15 GB were gone by the first read at 5 s (8 of 8), of
-    /// 20 GB after 10 to 15 s (5 of 5): terminate wipes them. With a Block root, DEV1 and
-    /// PLAY2 servers were gone by 5 s 14 times in 22 and after 10 to 15 s otherwise, with
-    /// nothing recorded to tell which ([`TERMINATE_QUICK_SHARE`], decided by `chance`, a
-    /// uniform draw in [0, 1)); larger types took 10 s or more (5 of 5), a Windows server
-    /// about two minutes.
+    /// The terminate a server goes through, by what it holds: the recorded classes the
+    /// client's waits know too ([`Transition::terminate_of`]: local volumes wiped quickly up to
+    /// 15 GB, larger types slow, Windows about two minutes). Where the recordings cannot tell
+    /// (DEV1 and PLAY2 with a Block root: quick 14 times in 22), `chance`, a uniform draw in
+    /// [0, 1), picks quick below [`TERMINATE_QUICK_SHARE`].
     pub fn terminate_of(commercial_type: &str, local_bytes: u64, chance: f64) -> TransitionKind {
-        if commercial_type.ends_with("-WIN") {
-            TransitionKind::TerminateWindows
-        } else if local_bytes > 0 {
-            if local_bytes <= QUICK_WIPE_BYTES {
-                TransitionKind::TerminateQuick
-            } else {
-                TransitionKind::TerminateSlow
-            }
-        } else if ["DEV1-", "PLAY2-"]
-            .iter()
-            .any(|family| commercial_type.starts_with(family))
-            && chance < TERMINATE_QUICK_SHARE
-        {
-            TransitionKind::TerminateQuick
-        } else {
-            TransitionKind::TerminateSlow
+        match Transition::terminate_of(commercial_type, local_bytes) {
+            Transition::TerminateQuick => TransitionKind::TerminateQuick,
+            Transition::TerminateWindows => TransitionKind::TerminateWindows,
+            Transition::Terminate if chance < TERMINATE_QUICK_SHARE => TransitionKind::TerminateQuick,
+            _ => TransitionKind::TerminateSlow,
         }
     }
 
@@ -192,8 +180,6 @@ pub const TERMINATE_WINDOWS: Lognormal = Lognormal {
     median: 114.93,
     spread: SHARED_SPREAD,
 };
-/// The local volumes a terminate wipes within 5 s: 15 GB was recorded so (twice), 20 GB never.
-pub const QUICK_WIPE_BYTES: u64 = 15_000_000_000;
 /// The share of quick terminates of DEV1 and PLAY2 servers with a Block root: 14 of 22.
 pub const TERMINATE_QUICK_SHARE: f64 = 14.0 / 22.0;
 /// A private NIC on a running server: n=3, (20, 27], (49, 56] and (50, 57] s.

@@ -298,7 +298,7 @@ pub enum ProviderError {
     /// The work was done, but a billed resource that was to go with it could not be deleted (a
     /// deleted server's root volume): it is still there, and still billed, until deleted by its
     /// id. Calling the same delete again does not find it: the resource it belonged to is gone.
-    #[error("{kind} {id} was left behind, still billed: {source}")]
+    #[error("{kind} {id} was left behind, still billed until it is deleted by its id: {source}")]
     LeftBehind {
         /// `volume`, ...
         kind: &'static str,
