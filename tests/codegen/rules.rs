@@ -800,6 +800,60 @@ paths:
 }
 
 #[test]
+fn only_request_bodies_keep_a_type_builder() {
+    let doc = yaml(&format!(
+        "{MINIMAL_HEADER}{}",
+        r##"
+paths:
+  /things:
+    post:
+      operationId: CreateThing
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                name: {type: string}
+                size: {$ref: "#/components/schemas/Size"}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {schema: {$ref: "#/components/schemas/Thing"}}
+components:
+  schemas:
+    Size:
+      type: object
+      properties: {bytes: {type: integer, format: uint64}}
+    Thing:
+      type: object
+      properties:
+        name: {type: string}
+        size: {$ref: "#/components/schemas/Size"}
+"##
+    ));
+    let code = generate(Path::new("things.yml"), doc).unwrap().code;
+    let builders: Vec<&str> = code
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub fn builder() -> builder::"))
+        .collect();
+    assert_eq!(builders, ["CreateThingBody {"], "{code}");
+    assert!(
+        code.contains(".body_map(") || code.contains("fn body_map"),
+        "the call still fills its body with the builder: {code}"
+    );
+    let conversion = |name: &str| format!("impl ::std::convert::From<super::{name}> for {name}");
+    assert!(code.contains(&conversion("CreateThingBody")), "{code}");
+    for answer_only in ["Thing", "Size"] {
+        assert!(
+            !code.contains(&conversion(answer_only)),
+            "{answer_only} has no builder: {code}"
+        );
+    }
+}
+
+#[test]
 fn a_spec_that_cannot_be_generated_names_the_file_and_the_operation() {
     // Two media types for one request body: progenitor does not support that.
     let doc = yaml(&format!(
