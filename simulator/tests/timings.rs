@@ -428,7 +428,10 @@ async fn a_transition_is_stamped_with_the_instant_it_ends_and_is_done_from_then_
     let drawn = sim.transitions();
     assert_eq!(drawn.len(), 1, "{drawn:?}");
     let d = &drawn[0];
-    assert_eq!((d.kind, d.resource_id.as_str()), (TransitionKind::VolumeCreate, id));
+    assert_eq!(
+        (d.kind, d.resource_id.as_str()),
+        (TransitionKind::VolumeCreate, id)
+    );
     assert!(
         sent <= d.began && d.began <= answered,
         "it began while the create was served"

@@ -174,7 +174,9 @@ fn terminate(st: &mut Store, ctx: &Ctx, srv: &Server) {
             local_bytes += iv.size;
         }
     }
-    let done = st.timings.draw_terminate(id, &srv.commercial_type, local_bytes, ctx);
+    let done = st
+        .timings
+        .draw_terminate(id, &srv.commercial_type, local_bytes, ctx);
     st.transition(
         id,
         ctx.now,
