@@ -833,7 +833,7 @@ pub async fn section() -> Section {
          higher when the reads before it still start by the 25th percentile), the reads before \
          it {:.0}% apart but none before the 5th percentile, the reads after it {:.0}% apart up \
          to the 99th percentile, then intervals growing by half up to 5 s. An end between two \
-         close reads is seen less than {:.0}% of its time late (plus the read's own time); an \
+         close reads is seen less than {:.0}% of its time late; an \
          end before the first read is seen at the first read. Each wait's bracket (its last \
          read still under way, its first read done) moves the expected median toward what the \
          process saw (the recorded median weighing like {} observations, and moved by {} \
