@@ -4,6 +4,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
@@ -19,6 +20,9 @@ pub struct Call {
     pub operation: String,
     pub method: String,
     pub path: String,
+    /// When its span opened: the generated client began the call, its request built and about
+    /// to be sent (a retry inside the call is sent later, under the same span).
+    pub sent_at: Instant,
 }
 
 impl Call {
@@ -94,6 +98,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let sent_at = Instant::now();
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         let Some(span) = ctx.span(id) else { return };
@@ -111,6 +116,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
             operation: fields.operation,
             method: fields.method,
             path: fields.path,
+            sent_at,
         });
     }
 }

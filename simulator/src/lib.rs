@@ -235,7 +235,7 @@ impl Simulator {
     }
 
     /// Every transition time drawn since the start, in order (at time scale 1: multiply by the
-    /// time scale for the time it lasts here).
+    /// time scale for the time it lasts here), each with the instants it began and ends here.
     pub fn transitions(&self) -> Vec<DrawnTransition> {
         self.shared.lock().timings.drawn.clone()
     }

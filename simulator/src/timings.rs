@@ -14,11 +14,15 @@
 //! re-derive the intervals from the recordings and check these constants against them.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use scaleway_client::wait::Transition;
 use serde::Serialize;
+
+use crate::http::Ctx;
+use crate::store::scaled;
 
 /// A transition whose duration is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -221,6 +225,15 @@ pub struct DrawnTransition {
     pub resource_id: String,
     /// How long it lasts at time scale 1, in seconds.
     pub seconds: f64,
+    /// When the simulator accepted the request that started it, on its clock (tokio's, which is
+    /// the system's monotonic clock unless a test paused it). Not serialized: an instant means
+    /// nothing outside the process.
+    #[serde(skip)]
+    pub began: Instant,
+    /// When it ends at the simulator's time scale: `began` plus `seconds` times the scale. A
+    /// request the simulator accepts at this instant or later sees it done.
+    #[serde(skip)]
+    pub ends: Instant,
 }
 
 /// The generators of the durations: one per kind, so that the durations of one kind depend
@@ -249,8 +262,10 @@ impl Timings {
             .or_insert_with(|| StdRng::seed_from_u64(split_mix(seed ^ split_mix(kind as u64 + 1))))
     }
 
-    /// The next duration of `kind` for `resource_id`, in seconds at time scale 1.
-    pub fn draw(&mut self, kind: TransitionKind, resource_id: &str) -> f64 {
+    /// The next duration of `kind` for `resource_id`, in seconds at time scale 1, for a
+    /// transition that starts with the request `ctx` serves (its end is stamped from `ctx`'s
+    /// instant and time scale, as the handlers date the transition's steps).
+    pub fn draw(&mut self, kind: TransitionKind, resource_id: &str, ctx: &Ctx) -> f64 {
         let rng = self.generator(kind);
         // Box-Muller: two uniforms in (0, 1] make one standard normal draw.
         let u1: f64 = 1.0 - rng.random::<f64>();
@@ -261,6 +276,8 @@ impl Timings {
             kind,
             resource_id: resource_id.to_string(),
             seconds,
+            began: ctx.now.into_std(),
+            ends: (ctx.now + scaled(seconds, ctx.scale)).into_std(),
         });
         seconds
     }
@@ -270,10 +287,16 @@ impl Timings {
     /// The duration of `server_id`'s terminate, by what the server holds
     /// ([`TransitionKind::terminate_of`]); the chance that picks a quick or a slow one where
     /// the recordings cannot tell comes from the quick kind's generator.
-    pub fn draw_terminate(&mut self, server_id: &str, commercial_type: &str, local_bytes: u64) -> f64 {
+    pub fn draw_terminate(
+        &mut self,
+        server_id: &str,
+        commercial_type: &str,
+        local_bytes: u64,
+        ctx: &Ctx,
+    ) -> f64 {
         let chance: f64 = self.generator(TransitionKind::TerminateQuick).random();
         let kind = TransitionKind::terminate_of(commercial_type, local_bytes, chance);
-        self.draw(kind, server_id)
+        self.draw(kind, server_id, ctx)
     }
 }
 

@@ -410,3 +410,43 @@ async fn a_terminate_lasts_by_what_the_server_holds() {
     // default seed always draws the same).
     assert!((8..=29).contains(&quick), "{quick} quick of 30");
 }
+
+#[tokio::test]
+async fn a_transition_is_stamped_with_the_instant_it_ends_and_is_done_from_then_on() {
+    let scale = 1.0;
+    let sim = Simulator::start(SimulatorOptions {
+        time_scale: scale,
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client(&sim);
+    let sent = std::time::Instant::now();
+    let created = create_block(&c, "stamped", 5000).await;
+    let answered = std::time::Instant::now();
+    let id = created["id"].as_str().unwrap();
+    let drawn = sim.transitions();
+    assert_eq!(drawn.len(), 1, "{drawn:?}");
+    let d = &drawn[0];
+    assert_eq!(
+        (d.kind, d.resource_id.as_str()),
+        (TransitionKind::VolumeCreate, id)
+    );
+    assert!(
+        sent <= d.began && d.began <= answered,
+        "it began while the create was served"
+    );
+    assert_eq!(
+        d.ends,
+        d.began + std::time::Duration::from_secs_f64(d.seconds * scale),
+        "it ends its drawn time, scaled, after it began"
+    );
+    // The create was served at `began`, before the end: it answered the transition under way.
+    assert_eq!(created["status"], "creating");
+    tokio::time::sleep_until(d.ends.into()).await;
+    assert_eq!(
+        get_block(&c, id).await["status"],
+        "available",
+        "a read served from the stamped end on sees it done"
+    );
+}

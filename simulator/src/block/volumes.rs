@@ -71,7 +71,7 @@ fn create(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
         origin.parent_snapshot_id,
         ctx.now,
     );
-    let seconds = st.timings.draw(TransitionKind::VolumeCreate, &id);
+    let seconds = st.timings.draw(TransitionKind::VolumeCreate, &id, ctx);
     if let Some(v) = st.bvolumes.get_mut(&id) {
         v.creating_until = Some(ctx.now + scaled(seconds, ctx.scale));
     }

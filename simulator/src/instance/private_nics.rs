@@ -75,7 +75,7 @@ fn create(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     let now = instance_time();
     // On a running server a NIC is `syncing` for a while (recorded: 20 s to a minute).
     let syncing = matches!(srv.state, "running" | "starting");
-    let syncing_seconds = syncing.then(|| st.timings.draw(TransitionKind::PrivateNic, &nic_id));
+    let syncing_seconds = syncing.then(|| st.timings.draw(TransitionKind::PrivateNic, &nic_id, ctx));
     let n = Nic {
         id: nic_id,
         seq,

@@ -30,7 +30,7 @@ fn act(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     match action.as_str() {
         "poweron" => power_on(st, ctx, &srv),
         "poweroff" => {
-            let stopped = st.timings.draw(TransitionKind::PowerOff, &srv.id);
+            let stopped = st.timings.draw(TransitionKind::PowerOff, &srv.id, ctx);
             st.transition(
                 &srv.id,
                 ctx.now,
@@ -107,7 +107,7 @@ fn power_on(st: &mut Store, ctx: &Ctx, srv: &Server) {
             (BOOTED_AFTER, "running", "booted"),
         ]
     } else if has_local_volume(srv) {
-        let running = st.timings.draw(TransitionKind::PowerOnLocalRoot, &srv.id);
+        let running = st.timings.draw(TransitionKind::PowerOnLocalRoot, &srv.id, ctx);
         &[
             (0.0, "starting", "allocating node"),
             // The local volume is copied in the larger part of the start (recorded: 6 of 16 s
@@ -117,7 +117,7 @@ fn power_on(st: &mut Store, ctx: &Ctx, srv: &Server) {
             (BOOTED_AFTER.max(running), "running", "booted"),
         ]
     } else {
-        let running = st.timings.draw(TransitionKind::PowerOnBlockRoot, &srv.id);
+        let running = st.timings.draw(TransitionKind::PowerOnBlockRoot, &srv.id, ctx);
         &[
             (0.0, "starting", "allocating node"),
             (running, "running", "booting kernel"),
@@ -174,7 +174,9 @@ fn terminate(st: &mut Store, ctx: &Ctx, srv: &Server) {
             local_bytes += iv.size;
         }
     }
-    let done = st.timings.draw_terminate(id, &srv.commercial_type, local_bytes);
+    let done = st
+        .timings
+        .draw_terminate(id, &srv.commercial_type, local_bytes, ctx);
     st.transition(
         id,
         ctx.now,

@@ -43,7 +43,7 @@ fn attach(st: &mut Store, ctx: &Ctx, req: &Req) -> Res {
     }
     match kind {
         VolKind::Block => {
-            let seconds = st.timings.draw(TransitionKind::Attach, &vid);
+            let seconds = st.timings.draw(TransitionKind::Attach, &vid, ctx);
             st.attach_block(&vid, &srv.id, Some(settle(ctx, seconds)));
         }
         VolKind::Local => {

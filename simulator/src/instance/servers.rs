@@ -360,7 +360,7 @@ fn replace_volumes(st: &mut Store, ctx: &Ctx, srv: &Server, volumes: BTreeMap<u3
         match v.kind {
             VolKind::Block => {
                 if st.volume_server(&v.id).is_none() {
-                    let seconds = st.timings.draw(TransitionKind::Attach, &v.id);
+                    let seconds = st.timings.draw(TransitionKind::Attach, &v.id, ctx);
                     st.attach_block(&v.id, &srv.id, Some(settle(ctx, seconds)));
                 }
             }

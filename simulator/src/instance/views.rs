@@ -300,7 +300,7 @@ pub(super) fn new_local_volume(
 pub(super) fn detach_any(st: &mut Store, v: &VolRef, ctx: &Ctx, kind: TransitionKind) {
     match v.kind {
         VolKind::Block => {
-            let seconds = st.timings.draw(kind, &v.id);
+            let seconds = st.timings.draw(kind, &v.id, ctx);
             st.detach_block(&v.id, Some(settle(ctx, seconds)));
         }
         VolKind::Local => {
