@@ -77,15 +77,20 @@ impl ClientContext {
         );
         let started = Instant::now();
         let mut attempts = 0u32;
-        let outcome = retry::send(http, request, &self.retry, operation, || {
+        let sending = retry::send(http, request, &self.retry, operation, || {
             attempts += 1;
             self.requests.fetch_add(1, Ordering::Relaxed);
             if attempts > 1 {
                 self.retries.fetch_add(1, Ordering::Relaxed);
             }
-        })
-        .instrument(span.clone())
-        .await;
+        });
+        // A span no subscriber wants records nothing: entering and leaving it at every poll of
+        // the request would be work for nothing on every call.
+        let outcome = if span.is_disabled() {
+            sending.await
+        } else {
+            sending.instrument(span.clone()).await
+        };
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         span.record("attempts", attempts);
         let (status, headers) = match &outcome {
@@ -104,6 +109,7 @@ impl ClientContext {
         }
         span.in_scope(|| tracing::debug!("Scaleway request finished"));
         match outcome {
+            Ok(response) if span.is_disabled() => success_answer(response, operation, check).await,
             Ok(response) => success_answer(response, operation, check).instrument(span).await,
             Err(Failure::Transport(e)) => Err(e),
             Err(Failure::Answer {
