@@ -37,7 +37,7 @@ use crate::units::UnitError;
 
 mod answer;
 pub use answer::ApiAnswer;
-pub(crate) use answer::register_success_body;
+pub(crate) use answer::{REQUEST_ID, register_success_body};
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -9,13 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use http_body_util::BodyExt;
 use reqwest::ResponseBuilderExt;
 use reqwest::header::{HeaderMap, HeaderValue};
 use tracing::Instrument;
 
 use crate::api;
-use crate::error::{canonical_error_body, register_success_body};
+use crate::error::{REQUEST_ID, canonical_error_body, register_success_body};
 use crate::retry::{self, Failure, RetryPolicy};
 
 /// What the generated clients carry to reach the runtime: the retry policy and the request and
@@ -75,7 +74,11 @@ impl ClientContext {
             request_id = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );
-        let started = Instant::now();
+        // A span no subscriber wants records nothing: timing the request, reading its answer's
+        // request id, and entering and leaving the span at every poll would be work for nothing
+        // on every call.
+        let recording = !span.is_disabled();
+        let started = recording.then(Instant::now);
         let mut attempts = 0u32;
         let sending = retry::send(http, request, &self.retry, operation, || {
             attempts += 1;
@@ -84,33 +87,18 @@ impl ClientContext {
                 self.retries.fetch_add(1, Ordering::Relaxed);
             }
         });
-        // A span no subscriber wants records nothing: entering and leaving it at every poll of
-        // the request would be work for nothing on every call.
-        let outcome = if span.is_disabled() {
-            sending.await
-        } else {
+        let outcome = if recording {
             sending.instrument(span.clone()).await
+        } else {
+            sending.await
         };
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        span.record("attempts", attempts);
-        let (status, headers) = match &outcome {
-            Ok(response) => (Some(response.status()), Some(response.headers())),
-            Err(Failure::Answer { status, headers, .. }) => (Some(*status), Some(headers)),
-            Err(Failure::Transport(_)) => (None, None),
-        };
-        if let Some(status) = status {
-            span.record("status", status.as_u16());
-        }
-        if let Some(id) = headers
-            .and_then(|h| h.get("x-request-id"))
-            .and_then(|v| v.to_str().ok())
-        {
-            span.record("request_id", tracing::field::display(id));
+        if let Some(started) = started {
+            record_outcome(&span, &outcome, started, attempts);
         }
         span.in_scope(|| tracing::debug!("Scaleway request finished"));
         match outcome {
-            Ok(response) if span.is_disabled() => success_answer(response, operation, check).await,
-            Ok(response) => success_answer(response, operation, check).instrument(span).await,
+            Ok(response) if recording => success_answer(response, operation, check).instrument(span).await,
+            Ok(response) => success_answer(response, operation, check).await,
             Err(Failure::Transport(e)) => Err(e),
             Err(Failure::Answer {
                 status,
@@ -118,6 +106,26 @@ impl ClientContext {
                 body,
             }) => Ok(error_answer(status, headers, body)),
         }
+    }
+}
+
+/// Writes what became of a request into its span.
+fn record_outcome(
+    span: &tracing::Span,
+    outcome: &Result<reqwest::Response, Failure>,
+    started: Instant,
+    attempts: u32,
+) {
+    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    span.record("attempts", attempts);
+    let (status, headers) = match outcome {
+        Ok(response) => (response.status(), response.headers()),
+        Err(Failure::Answer { status, headers, .. }) => (*status, headers),
+        Err(Failure::Transport(_)) => return,
+    };
+    span.record("status", status.as_u16());
+    if let Some(id) = headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()) {
+        span.record("request_id", tracing::field::display(id));
     }
 }
 
@@ -157,20 +165,33 @@ struct EmptyJsonBody(bytes::Bytes);
 
 /// Reads a success answer's body and rebuilds the answer around it, registered with the answer's
 /// status and request id: the generated code decodes it, and a body that does not match the spec
-/// reaches [`Error::from`](crate::Error) with them. The answer is taken apart rather than copied:
-/// its status, version, headers, extensions and URL go back around the body as they came.
+/// reaches [`Error::from`](crate::Error) with them. The status, version, headers and URL go back
+/// around the body as they came (the headers moved, not copied). The answer's extensions (details
+/// of the connection) do not: the generated code keeps the status, the headers and the decoded
+/// body, and nothing else of a success answer.
 async fn success_answer(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
     operation: &'static str,
     check: api::CheckResponseBody,
 ) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
     let url = response.url().clone();
-    let (mut parts, body) = http::Response::from(response).into_parts();
-    let body = body
-        .collect()
+    let body = response
+        .bytes()
         .await
-        .map_err(|error| error.with_url(url.clone()))?
-        .to_bytes();
+        .map_err(|error| error.with_url(url.clone()))?;
+    // reqwest keeps an answer's URL beside it, not in it, and only a response builder can hand it
+    // one: without it, reqwest would parse a placeholder URL for every answer.
+    let mut parts = match http::Response::builder().url(url).body(()) {
+        Ok(with_url) => with_url.into_parts().0,
+        // A builder given nothing but a URL has nothing to refuse.
+        Err(_) => http::Response::new(()).into_parts().0,
+    };
+    parts.status = status;
+    parts.version = version;
+    parts.headers = headers;
     // Whatever its type, an operation that answers JSON fails on an empty body, at once: the
     // check reads nothing.
     let empty_json = body.is_empty() && matches!(check(operation, &body), Some(Err(_)));
@@ -178,15 +199,10 @@ async fn success_answer(
     let body = if body.is_empty() && !empty_json {
         body
     } else {
-        register_success_body(body, parts.status.as_u16(), &parts.headers, operation)
+        register_success_body(body, status.as_u16(), &parts.headers, operation)
     };
     if empty_json {
         parts.extensions.insert(EmptyJsonBody(body.clone()));
-    }
-    // reqwest keeps an answer's URL beside it, not in it: without one it would parse a
-    // placeholder for every answer.
-    if let Ok(with_url) = http::Response::builder().url(url).body(()) {
-        parts.extensions.extend(with_url.into_parts().0.extensions);
     }
     Ok(reqwest::Response::from(http::Response::from_parts(parts, body)))
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex, PoisonError};
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// What an API answer says about itself, whatever its body: its status, its `X-Request-Id` (which
 /// Scaleway support asks for) and, for an error answer, the Scaleway error `type`.
@@ -41,11 +41,15 @@ impl ApiAnswer {
     pub(crate) fn from_headers(status: u16, headers: &HeaderMap, kind: Option<String>) -> ApiAnswer {
         ApiAnswer {
             status,
-            request_id: request_id(headers.get("x-request-id")),
+            request_id: request_id(headers.get(&REQUEST_ID)),
             kind,
         }
     }
 }
+
+/// The header Scaleway support asks for. A name made once: looking a header up by `&str` checks
+/// and lowercases the name at every call.
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 fn request_id(header: Option<&HeaderValue>) -> Option<String> {
     header.and_then(|v| v.to_str().ok()).map(str::to_string)
@@ -79,7 +83,7 @@ pub(crate) fn register_success_body(
     };
     let answer = RegisteredAnswer {
         status,
-        request_id: headers.get("x-request-id").cloned(),
+        request_id: headers.get(&REQUEST_ID).cloned(),
         operation,
     };
     registry().insert(address, answer);
