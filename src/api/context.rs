@@ -166,9 +166,8 @@ struct EmptyJsonBody(bytes::Bytes);
 /// Reads a success answer's body and rebuilds the answer around it, registered with the answer's
 /// status and request id: the generated code decodes it, and a body that does not match the spec
 /// reaches [`Error::from`](crate::Error) with them. The status, version, headers and URL go back
-/// around the body as they came (the headers moved, not copied). The answer's extensions (details
-/// of the connection) do not: the generated code keeps the status, the headers and the decoded
-/// body, and nothing else of a success answer.
+/// around the body as they came (the headers moved, not copied); the answer's extensions (details
+/// of the connection, which the generated code never reads) are left behind.
 async fn success_answer(
     mut response: reqwest::Response,
     operation: &'static str,
