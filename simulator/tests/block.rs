@@ -535,7 +535,9 @@ async fn block_snapshot_lifecycle_and_filters() {
 
 #[tokio::test]
 async fn block_snapshot_of_a_volume_in_a_transient_state_is_refused() {
-    let sim = sim(1.0).await;
+    // A creation is drawn around 0.7 s at real timings; three times that leaves some two seconds
+    // to see it under way on a loaded machine.
+    let sim = sim(3.0).await;
     let v = new_volume(
         &sim,
         V1,
@@ -543,7 +545,7 @@ async fn block_snapshot_of_a_volume_in_a_transient_state_is_refused() {
     )
     .await;
     let id = v["id"].as_str().unwrap();
-    // Still `creating` (2 s).
+    // Still `creating`.
     let (status, body) = call(
         &sim,
         "POST",

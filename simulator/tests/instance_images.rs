@@ -158,8 +158,9 @@ async fn images_are_filtered_by_every_declared_parameter(sim: &Simulator, id: &s
 
 #[tokio::test]
 async fn an_image_of_a_snapshot_being_made_is_creating_then_available() {
-    // 0.01: the snapshot (and so the image) is ready 0.4 s later.
-    let sim = sim(0.01).await;
+    // 0.05: the snapshot (and so the image) is ready 2 s later, time enough to see it under way
+    // on a loaded machine.
+    let sim = sim(0.05).await;
     let volume = local_volume(&sim, "img-timing").await;
     let snapshot = create_snapshot(&sim, &volume, "in-progress", json!({})).await;
     assert_eq!(snapshot["state"], "snapshotting");
@@ -277,8 +278,9 @@ async fn a_snapshot_is_listed_with_filters_updated_set_and_deleted() {
 
 #[tokio::test]
 async fn an_export_answers_a_task_and_the_snapshot_is_exporting_then_available() {
-    // 0.01: the snapshot is made in 0.4 s, exported in 0.45 s, imported in 0.3 s.
-    let sim = sim(0.01).await;
+    // 0.05: the snapshot is made in 2 s, exported in 2.25 s, imported in 1.5 s: time enough to
+    // see each under way on a loaded machine.
+    let sim = sim(0.05).await;
     let volume = local_volume(&sim, "export-src").await;
     let snapshot = create_snapshot(&sim, &volume, "to-export", json!({})).await;
     let id = snapshot["id"].as_str().unwrap().to_string();
