@@ -351,6 +351,34 @@ pub(crate) fn instance_list_headers(
 }
 
 /// Name filters are substring matches.
+/// The `project_id` and `organization_id` filters of a list, read once before the listing (read
+/// inside its filter, they would go unread on an empty store). Instance's lists name them
+/// `project` and `organization` and compare each resource's own `organization` (a public image's
+/// is not the account's), so they read them themselves.
+pub(crate) struct OwnerFilter<'r> {
+    project: Option<&'r str>,
+    organization: Option<&'r str>,
+}
+
+impl<'r> OwnerFilter<'r> {
+    /// The filters `req` asks for.
+    pub(crate) fn of(req: &'r Req) -> Self {
+        OwnerFilter {
+            project: req.q("project_id"),
+            organization: req.q("organization_id"),
+        }
+    }
+
+    /// Whether a resource of `project` passes (every project of the simulator belongs to its
+    /// one organization).
+    pub(crate) fn matches(&self, st: &Store, project: &str) -> bool {
+        self.project.is_none_or(|p| p == project)
+            && self
+                .organization
+                .is_none_or(|o| o == st.organization && st.project_known(project))
+    }
+}
+
 pub(crate) fn name_matches(filter: Option<&str>, name: &str) -> bool {
     filter.is_none_or(|f| name.contains(f))
 }

@@ -88,31 +88,6 @@ fn check_size(name: &str, size: u64) -> Result<(), Reply> {
     Ok(())
 }
 
-/// The `project_id` and `organization_id` filters of a list, read once before the listing (read
-/// inside its filter, they would go unread on an empty store).
-struct OwnerFilter<'r> {
-    project: Option<&'r str>,
-    organization: Option<&'r str>,
-}
-
-impl<'r> OwnerFilter<'r> {
-    fn of(req: &'r Req) -> Self {
-        OwnerFilter {
-            project: req.q("project_id"),
-            organization: req.q("organization_id"),
-        }
-    }
-
-    /// Whether a resource of `project` passes (every project of the simulator belongs to its
-    /// one organization).
-    fn matches(&self, st: &Store, project: &str) -> bool {
-        self.project.is_none_or(|p| p == project)
-            && self
-                .organization
-                .is_none_or(|o| o == st.organization && st.project_known(project))
-    }
-}
-
 /// Sorts a list by the `order_by` Block lists share (`created_at_asc` by default).
 fn sort_listed<T>(req: &Req, items: &mut [&T], seq: impl Fn(&T) -> u64, name: impl Fn(&T) -> &str) {
     match req.q("order_by") {

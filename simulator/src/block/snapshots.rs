@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{OwnerFilter, is_v1, sort_listed, volume_status, volume_type, zone};
-use crate::http::{self as h, Ctx, Reply, Req, Res, paged, project_of, s, strings};
+use super::{is_v1, sort_listed, volume_status, volume_type, zone};
+use crate::http::{self as h, Ctx, OwnerFilter, Reply, Req, Res, paged, project_of, s, strings};
 use crate::store::{
     BLOCK_EXPORT_SECONDS, BLOCK_IMPORT_DEFAULT_SIZE, BLOCK_IMPORT_SECONDS, BLOCK_SNAPSHOT_SECONDS,
     BlockSnapshot, ParentVolume, Store, api_time, new_id, scaled,

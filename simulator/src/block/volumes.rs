@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::{OwnerFilter, check_size, is_v1, path_volume, perf_iops, sort_listed, volume_json, zone};
-use crate::http::{self as h, Ctx, Reply, Req, Res, paged, project_of, s, strings};
+use super::{check_size, is_v1, path_volume, perf_iops, sort_listed, volume_json, zone};
+use crate::http::{self as h, Ctx, OwnerFilter, Reply, Req, Res, paged, project_of, s, strings};
 use crate::store::{BlockVolume, SpecUpdate, Store, UPDATE_SECONDS, api_time, scaled};
 use crate::timings::TransitionKind;
 

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use serde_json::{Value, json};
 
 use crate::catalog::REGIONS;
-use crate::http::{self as h, Reply, Req, Res, s, strings};
+use crate::http::{self as h, OwnerFilter, Reply, Req, Res, s, strings};
 use crate::store::{Booking, BookingError, IpamIp, IpamResource, IpamReverse, NIC_RESOURCE, Store, api_time};
 
 pub(super) const OPERATIONS: crate::http::Routes = &[
@@ -141,8 +141,7 @@ fn custom_only(ip: &IpamIp) -> Result<(), Reply> {
 
 fn list(st: &Store, req: &Req, region: &str) -> Res {
     let (page, size) = h::standard_page(req)?;
-    let project = req.q("project_id");
-    let organization = req.q("organization_id");
+    let owner = OwnerFilter::of(req);
     let zonal = req.q("zonal");
     let regional = bool_filter(req, "regional")?;
     let private_network = req.q("private_network_id");
@@ -174,8 +173,7 @@ fn list(st: &Store, req: &Req, region: &str) -> Res {
         .filter(|(ip, resource)| {
             let kind = resource.as_ref().map(|r| r.kind.as_str());
             let id = resource.as_ref().map(|r| r.id.as_str());
-            project.is_none_or(|p| p == ip.project)
-                && organization.is_none_or(|o| o == st.organization)
+            owner.matches(st, &ip.project)
                 // Every address here comes from a private network: none is zonal or from the
                 // regional public pool.
                 && zonal.is_none()

@@ -6,8 +6,8 @@ use std::cmp::Reverse;
 
 use serde_json::{Value, json};
 
-use super::{order_by, organization_matches, patch_name_and_tags, region, vpc_in};
-use crate::http::{self as h, Reply, Req, Res, paged, s, strings};
+use super::{order_by, patch_name_and_tags, region, vpc_in};
+use crate::http::{self as h, OwnerFilter, Reply, Req, Res, paged, s, strings};
 use crate::store::{Store, VpcConnector, api_time, cidrs_overlap, new_id};
 
 pub(super) const OPERATIONS: crate::http::Routes = &[
@@ -172,11 +172,10 @@ fn list(st: &mut Store, req: &Req) -> Res {
     let region = region(req)?;
     let name = req.q("name");
     let tags = req.q_all("tags");
-    let project = req.q("project_id");
+    let owner = OwnerFilter::of(req);
     let vpc_id = req.q("vpc_id");
     let target = req.q("target_vpc_id");
     let wanted_status = req.q("status").filter(|s| *s != "unknown_vpc_connector_status");
-    let organization = organization_matches(st, req);
     let order = order_by(
         req,
         &["created_at_asc", "created_at_desc", "name_asc", "name_desc"],
@@ -186,10 +185,9 @@ fn list(st: &mut Store, req: &Req) -> Res {
         .values()
         .filter(|c| {
             c.region == region
-                && organization
                 && h::name_matches(name, &c.name)
                 && h::tags_match(&tags, &c.tags)
-                && project.is_none_or(|p| p == c.project)
+                && owner.matches(st, &c.project)
                 && vpc_id.is_none_or(|v| v == c.vpc_id)
                 && target.is_none_or(|t| t == c.target_vpc_id)
                 && wanted_status.is_none_or(|w| w == status(st, c))

@@ -6,11 +6,8 @@ use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
-use super::{
-    bool_query, cidr_argument, order_by, organization_matches, patch_tags, pn_in, region, unknown_not_found,
-    vpc_in,
-};
-use crate::http::{self as h, Reply, Req, Res, paged, s, strings};
+use super::{bool_query, cidr_argument, order_by, patch_tags, pn_in, region, unknown_not_found, vpc_in};
+use crate::http::{self as h, OwnerFilter, Reply, Req, Res, paged, s, strings};
 use crate::store::{IngressRule, Store, api_time, cidr_contains, new_id, parse_cidr};
 
 pub(super) const OPERATIONS: crate::http::Routes = &[
@@ -164,8 +161,7 @@ fn list(st: &mut Store, req: &Req) -> Res {
     let pn_id = req.q("nexthop_private_network_id");
     let v6 = bool_query(req, "is_ipv6")?;
     let tags = req.q_all("tags");
-    let project = req.q("project_id");
-    let organization = organization_matches(st, req);
+    let owner = OwnerFilter::of(req);
     let order = order_by(
         req,
         &[
@@ -182,7 +178,6 @@ fn list(st: &mut Store, req: &Req) -> Res {
         .values()
         .filter(|r| {
             r.region == region
-                && organization
                 && vpc_id.is_none_or(|v| v == r.vpc_id)
                 && nexthop_ip.is_none_or(|ip| {
                     ip.parse::<IpAddr>()
@@ -191,7 +186,7 @@ fn list(st: &mut Store, req: &Req) -> Res {
                 && pn_id.is_none_or(|p| p == r.nexthop_private_network_id)
                 && v6.is_none_or(|v| v == is_ipv6(r))
                 && h::tags_match(&tags, &r.tags)
-                && project.is_none_or(|p| p == r.project)
+                && owner.matches(st, &r.project)
         })
         .collect();
     let network = |r: &IngressRule| parse_cidr(&r.source).unwrap_or((IpAddr::from([0, 0, 0, 0]), 0));

@@ -93,11 +93,6 @@ fn cidr_argument(name: &str, text: &str) -> Result<(String, Network), Reply> {
     Ok((cidr_text(parsed.0, parsed.1), parsed))
 }
 
-/// The organization filter of a list: the simulator serves one organization.
-fn organization_matches(st: &Store, req: &Req) -> bool {
-    req.q("organization_id").is_none_or(|o| o == st.organization)
-}
-
 /// `name` and `tags` of a PATCH body, applied when present.
 fn patch_name_and_tags(body: &Value, name: &mut String, tags: &mut Vec<String>) {
     if let Some(new) = s(body, "name") {

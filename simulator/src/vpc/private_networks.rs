@@ -8,10 +8,8 @@ use serde_json::{Value, json};
 
 use super::subnets::{overlapping, subnet_json};
 use super::vpcs::default_vpc;
-use super::{
-    bool_query, cidr_argument, order_by, organization_matches, patch_name_and_tags, pn_in, region, vpc_in,
-};
-use crate::http::{self as h, Reply, Req, Res, paged, project_of, s, strings};
+use super::{bool_query, cidr_argument, order_by, patch_name_and_tags, pn_in, region, vpc_in};
+use crate::http::{self as h, OwnerFilter, Reply, Req, Res, paged, project_of, s, strings};
 use crate::store::{Created, CreatedKind, PrivateNetwork, Store, Subnet, api_time, cidr_text, new_id};
 
 pub(super) const OPERATIONS: crate::http::Routes = &[
@@ -46,7 +44,7 @@ pub(super) fn pn_json(p: &PrivateNetwork) -> Value {
 
 fn list(st: &mut Store, req: &Req) -> Res {
     let region = region(req)?;
-    let project = req.q("project_id");
+    let owner = OwnerFilter::of(req);
     let name = req.q("name");
     let tags = req.q_all("tags");
     let vpc_id = req.q("vpc_id");
@@ -58,14 +56,12 @@ fn list(st: &mut Store, req: &Req) -> Res {
         req,
         &["created_at_asc", "created_at_desc", "name_asc", "name_desc"],
     )?;
-    let organization = organization_matches(st, req);
     let mut pns: Vec<&PrivateNetwork> = st
         .pns
         .values()
         .filter(|p| {
             p.region == region
-                && organization
-                && project.is_none_or(|x| x == p.project)
+                && owner.matches(st, &p.project)
                 && h::name_matches(name, &p.name)
                 && h::tags_match(&tags, &p.tags)
                 && vpc_id.is_none_or(|v| v == p.vpc_id)

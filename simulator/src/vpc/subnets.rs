@@ -4,8 +4,8 @@ use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
-use super::{Network, cidr_argument, order_by, organization_matches, pn_in, region};
-use crate::http::{self as h, Reply, Req, Res, paged, strings};
+use super::{Network, cidr_argument, order_by, pn_in, region};
+use crate::http::{self as h, OwnerFilter, Reply, Req, Res, paged, strings};
 use crate::store::{PrivateNetwork, Store, Subnet, api_time, cidr_text, cidrs_overlap, new_id};
 
 pub(super) const OPERATIONS: crate::http::Routes = &[
@@ -29,19 +29,15 @@ pub(super) fn overlapping(taken: &[(IpAddr, u8)], net: (IpAddr, u8)) -> Option<S
 
 fn list(st: &mut Store, req: &Req) -> Res {
     let region = region(req)?;
-    let project = req.q("project_id");
+    let owner = OwnerFilter::of(req);
     let vpc_id = req.q("vpc_id");
     let ids = req.q_all("subnet_ids");
     let order = order_by(req, &["created_at_asc", "created_at_desc"])?;
-    let organization = organization_matches(st, req);
     let mut subnets: Vec<(&PrivateNetwork, usize, &Subnet)> = st
         .pns
         .values()
         .filter(|p| {
-            p.region == region
-                && organization
-                && project.is_none_or(|x| x == p.project)
-                && vpc_id.is_none_or(|v| v == p.vpc_id)
+            p.region == region && owner.matches(st, &p.project) && vpc_id.is_none_or(|v| v == p.vpc_id)
         })
         .flat_map(|p| p.subnets.iter().enumerate().map(move |(i, s)| (p, i, s)))
         .filter(|(_, _, s)| ids.is_empty() || ids.contains(&s.id))

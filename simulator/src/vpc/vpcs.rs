@@ -4,8 +4,8 @@ use std::cmp::Reverse;
 
 use serde_json::{Value, json};
 
-use super::{bool_query, order_by, organization_matches, patch_name_and_tags, region, vpc_in};
-use crate::http::{self as h, Reply, Req, Res, paged, project_of, s, strings};
+use super::{bool_query, order_by, patch_name_and_tags, region, vpc_in};
+use crate::http::{self as h, OwnerFilter, Reply, Req, Res, paged, project_of, s, strings};
 use crate::store::{Created, CreatedKind, Store, Vpc, api_time, new_id};
 
 pub(super) const OPERATIONS: crate::http::Routes = &[
@@ -99,7 +99,7 @@ fn list(st: &mut Store, req: &Req) -> Res {
     if st.project_known(&listed) {
         default_vpc(st, &region, &listed);
     }
-    let project = req.q("project_id");
+    let owner = OwnerFilter::of(req);
     let name = req.q("name");
     let tags = req.q_all("tags");
     let is_default = bool_query(req, "is_default")?;
@@ -110,14 +110,12 @@ fn list(st: &mut Store, req: &Req) -> Res {
         req,
         &["created_at_asc", "created_at_desc", "name_asc", "name_desc"],
     )?;
-    let organization = organization_matches(st, req);
     let mut vpcs: Vec<&Vpc> = st
         .vpcs
         .values()
         .filter(|v| {
             v.region == region
-                && organization
-                && project.is_none_or(|p| p == v.project)
+                && owner.matches(st, &v.project)
                 && h::name_matches(name, &v.name)
                 && h::tags_match(&tags, &v.tags)
                 && is_default.is_none_or(|d| d == v.is_default)
